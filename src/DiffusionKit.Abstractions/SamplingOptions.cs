@@ -1,0 +1,25 @@
+using static TorchSharp.torch;
+
+namespace DiffusionKit;
+
+/// <summary>Per-call settings of <see cref="ISampler.Sample"/>.</summary>
+public sealed class SamplingOptions
+{
+    /// <summary>Number of images when no context is given. Default 1. Ignored when a context is given (its batch size wins).</summary>
+    public int Count { get; init; } = 1;
+
+    /// <summary>
+    /// Classifier-free guidance weight w in <c>eps = (1 + w)·eps_cond - w·eps_uncond</c>. Default 0 (plain conditional
+    /// sampling, one network pass per step). Must be finite and at least 0.
+    /// </summary>
+    public double GuidanceScale { get; init; }
+
+    /// <summary>Seed for the initial noise and every step's fresh noise, used when <see cref="Generator"/> is null. Default 0.</summary>
+    public long Seed { get; init; }
+
+    /// <summary>An explicit random source; when set it is used instead of <see cref="Seed"/> and advanced by the loop.</summary>
+    public Generator? Generator { get; init; }
+
+    /// <summary>When true, <see cref="SamplingProgress.Intermediate"/> carries x_t after each step (for animations). Default false.</summary>
+    public bool CaptureIntermediates { get; init; }
+}

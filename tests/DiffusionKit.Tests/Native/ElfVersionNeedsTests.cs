@@ -1,0 +1,100 @@
+using DiffusionKit.Native;
+using FluentAssertions;
+using Xunit;
+
+namespace DiffusionKit.Tests.Native;
+
+public sealed class ElfVersionNeedsTests
+{
+    internal static string PristineLibrary()
+    {
+        string packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        return Path.Combine(packages, "torchsharp", "0.107.0", "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
+    }
+
+    [Fact]
+    public void Reads_the_strong_GLIBCXX_3_4_32_requirement_of_the_shipped_library()
+    {
+        var needs = ElfVersionNeeds.Read(File.ReadAllBytes(PristineLibrary()));
+
+        needs.Should().Contain(n => n.File == "libstdc++.so.6" && n.Version == "GLIBCXX_3.4.32" && !n.Weak);
+        needs.Should().Contain(n => n.File == "libc.so.6" && n.Version == "GLIBC_2.2.5");
+    }
+
+    [Fact]
+    public void MarkWeak_flips_only_the_chosen_entry()
+    {
+        byte[] image = File.ReadAllBytes(PristineLibrary());
+        var before = ElfVersionNeeds.Read(image);
+        var target = before.Single(n => n.Version == "GLIBCXX_3.4.32");
+
+        ElfVersionNeeds.MarkWeak(image, target);
+
+        var after = ElfVersionNeeds.Read(image);
+        after.Single(n => n.Version == "GLIBCXX_3.4.32").Weak.Should().BeTrue();
+        after.Where(n => n.Version != "GLIBCXX_3.4.32").Should().OnlyContain(n => !n.Weak);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(16)]
+    [InlineData(100)]
+    public void Truncated_images_are_rejected_with_InvalidDataException(int length)
+    {
+        byte[] image = File.ReadAllBytes(PristineLibrary()).AsSpan(0, length).ToArray();
+
+        var act = () => ElfVersionNeeds.Read(image);
+
+        act.Should().Throw<InvalidDataException>();
+    }
+
+    [Fact]
+    public void Fix_reports_not_needed_when_libstdcxx_provides_the_version()
+    {
+        string dir = Directory.CreateTempSubdirectory("dk-native").FullName;
+        string lib = Path.Combine(dir, "libLibTorchSharp.so");
+        File.Copy(PristineLibrary(), lib);
+        string fakeLibStdCxx = Path.Combine(dir, "libstdc++.so.6");
+        File.WriteAllBytes(fakeLibStdCxx, System.Text.Encoding.ASCII.GetBytes(
+            "\0GLIBCXX_3.4\0GLIBCXX_3.4.30\0GLIBCXX_3.4.32\0CXXABI_1.3\0CXXABI_1.3.13\0GLIBCXX_3.4.29\0GLIBCXX_3.4.26\0GLIBCXX_3.4.22\0GLIBCXX_3.4.21\0GLIBCXX_3.4.20\0GLIBCXX_3.4.19\0GLIBCXX_3.4.18\0GLIBCXX_3.4.15\0GLIBCXX_3.4.14\0GLIBCXX_3.4.11\0GLIBCXX_3.4.9\0CXXABI_1.3.9\0CXXABI_1.3.5\0CXXABI_1.3.3\0CXXABI_1.3.1\0"));
+        byte[] before = File.ReadAllBytes(lib);
+
+        TorchSharpNativeCompatibility.Fix(lib, fakeLibStdCxx, allowInPlace: true).Should().Be(NativeFixOutcome.NotNeeded);
+
+        File.ReadAllBytes(lib).Should().Equal(before, "a system with a new enough libstdc++ must be left untouched");
+    }
+
+    [Fact]
+    public void Fix_patches_in_place_when_libstdcxx_is_too_old_and_then_reports_already_patched()
+    {
+        string dir = Directory.CreateTempSubdirectory("dk-native").FullName;
+        string lib = Path.Combine(dir, "libLibTorchSharp.so");
+        File.Copy(PristineLibrary(), lib);
+        string fakeLibStdCxx = Path.Combine(dir, "libstdc++.so.6");
+        File.WriteAllBytes(fakeLibStdCxx, System.Text.Encoding.ASCII.GetBytes(
+            "\0GLIBCXX_3.4\0GLIBCXX_3.4.30\0CXXABI_1.3\0CXXABI_1.3.13\0GLIBCXX_3.4.29\0GLIBCXX_3.4.26\0GLIBCXX_3.4.22\0GLIBCXX_3.4.21\0GLIBCXX_3.4.20\0GLIBCXX_3.4.19\0GLIBCXX_3.4.18\0GLIBCXX_3.4.15\0GLIBCXX_3.4.14\0GLIBCXX_3.4.11\0GLIBCXX_3.4.9\0CXXABI_1.3.9\0CXXABI_1.3.5\0CXXABI_1.3.3\0CXXABI_1.3.1\0"));
+
+        TorchSharpNativeCompatibility.Fix(lib, fakeLibStdCxx, allowInPlace: true).Should().Be(NativeFixOutcome.PatchedInPlace);
+        TorchSharpNativeCompatibility.Fix(lib, fakeLibStdCxx, allowInPlace: true).Should().Be(NativeFixOutcome.AlreadyPatched);
+
+        byte[] original = File.ReadAllBytes(PristineLibrary());
+        byte[] patched = File.ReadAllBytes(lib);
+        patched.Length.Should().Be(original.Length);
+        Enumerable.Range(0, original.Length).Count(i => original[i] != patched[i]).Should().Be(1, "only one vna_flags byte changes");
+    }
+
+    [Fact]
+    public void Fix_refuses_a_missing_version_it_cannot_safely_weaken()
+    {
+        string dir = Directory.CreateTempSubdirectory("dk-native").FullName;
+        string lib = Path.Combine(dir, "libLibTorchSharp.so");
+        File.Copy(PristineLibrary(), lib);
+        string ancient = Path.Combine(dir, "libstdc++.so.6");
+        File.WriteAllBytes(ancient, System.Text.Encoding.ASCII.GetBytes("\0GLIBCXX_3.4\0CXXABI_1.3\0"));
+
+        var act = () => TorchSharpNativeCompatibility.Fix(lib, ancient, allowInPlace: true);
+
+        act.Should().Throw<TorchSharpNativeLoadException>().WithMessage("*GLIBCXX_3.4.30*libstdc++*GCC 13*");
+    }
+}
