@@ -1,0 +1,91 @@
+namespace DiffusionKit.Training;
+
+/// <summary>Settings of a <see cref="DiffusionTrainer"/> run. Defaults are the course's.</summary>
+public sealed class DiffusionTrainerOptions
+{
+    /// <summary>Images per optimiser step. Default 100.</summary>
+    public int BatchSize { get; init; } = 100;
+
+    /// <summary>Initial Adam learning rate. Default 1e-3.</summary>
+    public double LearningRate { get; init; } = 1e-3;
+
+    /// <summary>Learning-rate schedule. Default <see cref="LearningRateSchedule.Linear"/> (to 0 at the end of the run).</summary>
+    public LearningRateSchedule LearningRateSchedule { get; init; } = LearningRateSchedule.Linear;
+
+    /// <summary>Optimiser steps to take. Set exactly one of <see cref="Steps"/> and <see cref="Epochs"/>, optionally with <see cref="MaxDuration"/>.</summary>
+    public int? Steps { get; init; }
+
+    /// <summary>Passes over the data set (each drops the last partial batch).</summary>
+    public int? Epochs { get; init; }
+
+    /// <summary>Wall-time budget: training stops at the first step that ends past it. With no step or epoch count, the
+    /// linear learning-rate decay follows the elapsed fraction of this budget.</summary>
+    public TimeSpan? MaxDuration { get; init; }
+
+    /// <summary>Probability of replacing a sample's context by the unconditional (zero) context, so the model also learns
+    /// the unconditional case needed by classifier-free guidance. Default 0.1.</summary>
+    public double ContextDropout { get; init; } = 0.1;
+
+    /// <summary>Seed for batch order, timesteps, noise and context dropout. Default 0.</summary>
+    public long Seed { get; init; }
+
+    /// <summary>Decay of the exponential moving average of the weights, in [0, 1); 0 (default) turns EMA off. When on,
+    /// the EMA weights are copied into the model at the end of training.</summary>
+    public double EmaDecay { get; init; }
+
+    /// <summary>Checks every setting and throws naming the first bad one.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">When a value is outside its range.</exception>
+    /// <exception cref="ArgumentException">When the budget is missing or ambiguous.</exception>
+    public void Validate()
+    {
+        if (BatchSize < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be at least 1 (the course uses 100).");
+        }
+
+        if (!double.IsFinite(LearningRate) || LearningRate <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be a finite number > 0 (the course uses 1e-3).");
+        }
+
+        if (!Enum.IsDefined(LearningRateSchedule))
+        {
+            throw new ArgumentOutOfRangeException(nameof(LearningRateSchedule), LearningRateSchedule, $"LearningRateSchedule must be one of {string.Join(", ", Enum.GetNames<LearningRateSchedule>())}.");
+        }
+
+        if (Steps is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Steps), Steps, "Steps must be at least 1.");
+        }
+
+        if (Epochs is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Epochs must be at least 1.");
+        }
+
+        if (MaxDuration is { } d && d <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxDuration), MaxDuration, "MaxDuration must be positive.");
+        }
+
+        if (Steps is not null && Epochs is not null)
+        {
+            throw new ArgumentException("Set either Steps or Epochs, not both.", nameof(Epochs));
+        }
+
+        if (Steps is null && Epochs is null && MaxDuration is null)
+        {
+            throw new ArgumentException("Set a training budget: Steps, Epochs or MaxDuration.", nameof(Steps));
+        }
+
+        if (!(ContextDropout >= 0 && ContextDropout <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ContextDropout), ContextDropout, "ContextDropout must lie in [0, 1] (the course uses 0.1).");
+        }
+
+        if (!(EmaDecay >= 0 && EmaDecay < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(EmaDecay), EmaDecay, "EmaDecay must lie in [0, 1); 0 turns EMA off, 0.999 is typical.");
+        }
+    }
+}

@@ -1,0 +1,62 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionKit.Training;
+
+/// <summary>
+/// An exponential moving average of a module's parameters and buffers: <c>shadow = d·shadow + (1 - d)·param</c>, with the
+/// usual warm-up <c>d = min(decay, (1 + n) / (10 + n))</c> after n updates so early weights do not dominate.
+/// </summary>
+internal sealed class ExponentialMovingAverage : IDisposable
+{
+    private readonly double _decay;
+    private readonly List<(Tensor Live, Tensor Shadow)> _pairs = new();
+    private long _updates;
+
+    public ExponentialMovingAverage(nn.Module module, double decay)
+    {
+        _decay = decay;
+        using var noGrad = no_grad();
+        foreach (var (_, tensor) in module.state_dict())
+        {
+            _pairs.Add((tensor, tensor.detach().clone().DetachFromDisposeScope()));
+        }
+    }
+
+    /// <summary>Moves the shadow weights towards the live ones (floating-point tensors; integer buffers are copied).</summary>
+    public void Update()
+    {
+        using var noGrad = no_grad();
+        double decay = Math.Min(_decay, (1.0 + _updates) / (10.0 + _updates));
+        _updates++;
+        foreach (var (live, shadow) in _pairs)
+        {
+            if (live.is_floating_point())
+            {
+                shadow.mul_(decay).add_(live, alpha: 1 - decay);
+            }
+            else
+            {
+                shadow.copy_(live);
+            }
+        }
+    }
+
+    /// <summary>Copies the averaged weights into the module.</summary>
+    public void CopyToLive()
+    {
+        using var noGrad = no_grad();
+        foreach (var (live, shadow) in _pairs)
+        {
+            live.copy_(shadow);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var (_, shadow) in _pairs)
+        {
+            shadow.Dispose();
+        }
+    }
+}
