@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Restores, builds and runs every test of the solution in Release, then prints one summary line
+# "N passed, N failed, N skipped" computed from the TRX result files. Exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+results="$(pwd)/artifacts/test-results"
+rm -rf "$results"
+mkdir -p "$results"
+
+dotnet build DiffusionKit.sln -c Release -nologo || { echo "0 passed, 1 failed"; echo "build failed" >&2; exit 1; }
+
+dotnet test DiffusionKit.sln -c Release --no-build -nologo \
+  --logger "trx;LogFilePrefix=results" --logger "console;verbosity=normal" \
+  --results-directory "$results"
+test_exit=$?
+
+shopt -s nullglob
+trx=("$results"/*.trx)
+if [ ${#trx[@]} -eq 0 ]; then
+  echo "0 passed, 1 failed"
+  echo "no TRX results were written (test host crashed?)" >&2
+  exit 1
+fi
+
+passed=0; failed=0; skipped=0
+for f in "${trx[@]}"; do
+  counters=$(grep -o '<Counters [^>]*>' "$f" | head -n 1)
+  get() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
+  total=$(get total); executed=$(get executed); p=$(get passed); fl=$(get failed); e=$(get error); to=$(get timeout); ab=$(get aborted)
+  passed=$((passed + p))
+  failed=$((failed + fl + e + to + ab))
+  skipped=$((skipped + total - executed))
+done
+
+if [ "$test_exit" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  failed=1
+  echo "dotnet test exited with $test_exit" >&2
+fi
+
+echo "$passed passed, $failed failed, $skipped skipped"
+if [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
+  exit 1
+fi
