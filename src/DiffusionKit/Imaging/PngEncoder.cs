@@ -84,7 +84,7 @@ public static class PngEncoder
                     for (int i = 0; i < stride; i++)
                     {
                         filtered[i] = (byte)(row[i] - PngFormat.Predict(filter, row, previous, i));
-                        cost += Math.Abs((sbyte)filtered[i]);
+                        cost += Math.Abs((int)(sbyte)filtered[i]);
                     }
 
                     if (cost < bestCost)
