@@ -1,0 +1,216 @@
+using System.Globalization;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DiffusionKit.Models;
+
+/// <summary>
+/// The context U-Net of DeepLearning.AI's "How Diffusion Models Work", with the untrained-shortcut bug fixed:
+/// predicts the noise in an image from the image, the normalised time <c>t / T</c> and a context vector.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Time is embedded by two MLPs and <em>added</em> on the up path; the context is embedded by two MLPs and
+/// <em>multiplies</em> the up path (<c>cemb1 * up1 + temb1</c>, <c>cemb2 * up2 + temb2</c>). A null context is a
+/// zero vector, so the context embedding then reduces to the MLP biases.
+/// </para>
+/// <para>
+/// Parameter and buffer names equal the PyTorch course classes' <c>state_dict</c> keys (for example
+/// <c>init_conv.conv1.0.weight</c>, <c>init_conv.shortcut.weight</c>, <c>timeembed1.model.0.weight</c>,
+/// <c>up0.0.weight</c>, <c>out.0.weight</c>), so weights trained in PyTorch load directly. Renaming a field is a
+/// breaking change to checkpoints.
+/// </para>
+/// <para>
+/// Weights are initialised like PyTorch's defaults (uniform in ±1/√fan_in for convolutions and linear layers;
+/// ones/zeros for the normalisation layers), drawn from the generator passed to the constructor, so the same seed
+/// gives identical weights.
+/// </para>
+/// <para>Thread-safety: see <see cref="IDenoiser"/>; one instance must not be called from several threads at once.</para>
+/// </remarks>
+public sealed class ContextUnet : nn.Module<Tensor, Tensor, Tensor?, Tensor>, IDenoiser
+{
+    // Field names are the PyTorch attribute names: they become the state_dict keys.
+#pragma warning disable IDE1006 // Naming: these names are checkpoint keys shared with PyTorch.
+    private readonly ResidualConvBlock init_conv;
+    private readonly UnetDown down1;
+    private readonly UnetDown down2;
+    private readonly Sequential to_vec;
+    private readonly EmbedFC timeembed1;
+    private readonly EmbedFC timeembed2;
+    private readonly EmbedFC contextembed1;
+    private readonly EmbedFC contextembed2;
+    private readonly Sequential up0;
+    private readonly UnetUp up1;
+    private readonly UnetUp up2;
+    private readonly Sequential @out;
+#pragma warning restore IDE1006
+
+    private readonly long features;
+
+    /// <summary>Creates the network with weights drawn from <paramref name="generator"/>.</summary>
+    /// <param name="options">Sizes; null means the course's defaults (<see cref="ContextUnetOptions"/>).</param>
+    /// <param name="generator">
+    /// CPU random generator for the initial weights; the same seeded generator state gives identical weights.
+    /// Null uses TorchSharp's global generator (not reproducible unless the caller seeds it).
+    /// </param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public ContextUnet(ContextUnetOptions? options = null, Generator? generator = null)
+        : base(nameof(ContextUnet))
+    {
+        Options = options ?? new ContextUnetOptions();
+        Options.Validate();
+
+        long c = Options.InChannels;
+        long n = Options.Features;
+        long q = Options.ImageSize / 4;
+        features = n;
+
+        init_conv = new ResidualConvBlock(c, n, isResidual: true);
+        down1 = new UnetDown(n, n);
+        down2 = new UnetDown(n, 2 * n);
+        to_vec = nn.Sequential(nn.AvgPool2d(kernel_size: q), nn.GELU());
+        timeembed1 = new EmbedFC(1, 2 * n);
+        timeembed2 = new EmbedFC(1, n);
+        contextembed1 = new EmbedFC(Options.ContextSize, 2 * n);
+        contextembed2 = new EmbedFC(Options.ContextSize, n);
+        up0 = nn.Sequential(
+            nn.ConvTranspose2d(2 * n, 2 * n, kernel_size: q, stride: q),
+            nn.GroupNorm(8, 2 * n),
+            nn.ReLU());
+        up1 = new UnetUp(4 * n, n);
+        up2 = new UnetUp(2 * n, n);
+        @out = nn.Sequential(
+            nn.Conv2d(2 * n, n, kernel_size: 3, stride: 1, padding: 1),
+            nn.GroupNorm(8, n),
+            nn.ReLU(),
+            nn.Conv2d(n, c, kernel_size: 3, stride: 1, padding: 1));
+
+        RegisterComponents();
+        WeightInitializer.Initialize(this, generator);
+    }
+
+    /// <summary>Creates the network with weights drawn from a new generator seeded with <paramref name="seed"/>.</summary>
+    /// <param name="options">Sizes; null means the course's defaults.</param>
+    /// <param name="seed">Seed for the initial weights; the same seed gives identical weights.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public ContextUnet(ContextUnetOptions? options, long seed)
+        : this(options, CreateGenerator(seed))
+    {
+    }
+
+    /// <summary>The validated sizes this network was built with.</summary>
+    public ContextUnetOptions Options { get; }
+
+    /// <inheritdoc />
+    public int Channels => Options.InChannels;
+
+    /// <inheritdoc />
+    public int ImageSize => Options.ImageSize;
+
+    /// <inheritdoc />
+    public int ContextSize => Options.ContextSize;
+
+    /// <inheritdoc />
+    public Device Device => parameters().First().device;
+
+    /// <summary>
+    /// Runs the network without input checks (use <see cref="PredictNoise"/> for checked calls).
+    /// </summary>
+    /// <param name="x">Noisy images, [B, InChannels, ImageSize, ImageSize].</param>
+    /// <param name="t">Normalised time, any shape with B elements ([B] or [B, 1, 1, 1]).</param>
+    /// <param name="c">Context, [B, ContextSize]; null means zeros.</param>
+    /// <returns>The predicted noise, same shape as <paramref name="x"/>.</returns>
+    public override Tensor forward(Tensor x, Tensor t, Tensor? c)
+    {
+        using var scope = torch.NewDisposeScope();
+
+        var h = init_conv.call(x);
+        var d1 = down1.call(h);
+        var d2 = down2.call(d1);
+        var hidden = to_vec.call(d2);
+
+        c ??= torch.zeros(x.shape[0], Options.ContextSize, dtype: x.dtype, device: x.device);
+
+        var cemb1 = contextembed1.call(c).view(-1, 2 * features, 1, 1);
+        var temb1 = timeembed1.call(t).view(-1, 2 * features, 1, 1);
+        var cemb2 = contextembed2.call(c).view(-1, features, 1, 1);
+        var temb2 = timeembed2.call(t).view(-1, features, 1, 1);
+
+        var u1 = up0.call(hidden);
+        var u2 = up1.call(cemb1 * u1 + temb1, d2);
+        var u3 = up2.call(cemb2 * u2 + temb2, d1);
+        var result = @out.call(torch.cat(new[] { u3, h }, 1));
+        return result.MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentNullException">A required tensor is null.</exception>
+    /// <exception cref="ArgumentException">
+    /// A tensor has the wrong rank, shape, batch size, dtype or device, or contains NaN or infinity; the message names
+    /// the parameter and says how to fix it.
+    /// </exception>
+    public Tensor PredictNoise(Tensor sample, Tensor time, Tensor? context)
+    {
+        ArgumentNullException.ThrowIfNull(sample);
+        ArgumentNullException.ThrowIfNull(time);
+
+        var device = Device;
+        var expected = $"[B, {Channels}, {ImageSize}, {ImageSize}]";
+        if (sample.dim() != 4 || sample.shape[1] != Channels || sample.shape[2] != ImageSize || sample.shape[3] != ImageSize)
+        {
+            var hint = sample.dim() == 4 && sample.shape[2] == sample.shape[3] && sample.shape[1] == Channels
+                ? $"resize images to ImageSize or build the model with ImageSize = {sample.shape[2]}."
+                : sample.dim() == 4 && sample.shape[1] != Channels
+                    ? $"pass images in channels-first layout with {Channels} channels or build the model with InChannels = {sample.shape[1]}."
+                    : $"pass a batch of images laid out as {expected} (add a batch dimension with unsqueeze(0) for one image).";
+            throw new ArgumentException($"sample must have shape {expected} but has {FormatShape(sample.shape)}; {hint}", nameof(sample));
+        }
+
+        var batch = sample.shape[0];
+        CheckTensor(sample, nameof(sample), device);
+
+        if (time.dim() != 1 || time.shape[0] != batch)
+        {
+            throw new ArgumentException($"time must have shape [{batch}] (one t / T per sample) but has {FormatShape(time.shape)}; pass a 1-D tensor with one normalised time per image.", nameof(time));
+        }
+
+        CheckTensor(time, nameof(time), device);
+
+        if (context is not null)
+        {
+            if (context.dim() != 2 || context.shape[0] != batch || context.shape[1] != ContextSize)
+            {
+                throw new ArgumentException($"context must have shape [{batch}, {ContextSize}] (batch size of sample by ContextSize) but has {FormatShape(context.shape)}; pass one context vector of length {ContextSize} per image, or null for the unconditional case.", nameof(context));
+            }
+
+            CheckTensor(context, nameof(context), device);
+        }
+
+        return forward(sample, time, context);
+    }
+
+    private static void CheckTensor(Tensor tensor, string name, Device device)
+    {
+        if (tensor.dtype != ScalarType.Float32)
+        {
+            throw new ArgumentException($"{name} must be float32 but is {tensor.dtype}; convert it with .to_type(ScalarType.Float32).", name);
+        }
+
+        if (tensor.device.type != device.type || tensor.device.index != device.index)
+        {
+            throw new ArgumentException($"{name} is on {tensor.device} but the model is on {device}; move it with .to(model.Device).", name);
+        }
+
+        using var finite = torch.isfinite(tensor).all();
+        if (!finite.item<bool>())
+        {
+            throw new ArgumentException($"{name} contains NaN or infinity; check the data pipeline and the sampler for overflow (a diverged training run also produces this).", name);
+        }
+    }
+
+    private static string FormatShape(long[] shape) =>
+        "[" + string.Join(", ", shape.Select(d => d.ToString(CultureInfo.InvariantCulture))) + "]";
+
+    private static Generator CreateGenerator(long seed) => new((ulong)seed);
+}

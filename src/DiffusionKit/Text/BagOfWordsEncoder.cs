@@ -1,0 +1,254 @@
+using System.Globalization;
+using DiffusionKit.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionKit.Text;
+
+/// <summary>
+/// Encodes a prompt as a multi-hot vector over a fixed vocabulary: entry i is 1 when word i occurs in the prompt.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Tokenisation: the prompt is lowercased (invariant culture) and split into tokens made of letters, digits and
+/// inner hyphens; every other character (whitespace, punctuation) separates tokens, and leading or trailing hyphens
+/// are dropped — so "non-hero" and "side-facing" stay one token, and "Large, RED circle!" gives large, red, circle.
+/// Stop words (<see cref="DefaultStopWords"/> unless the constructor is given others) are ignored. A repeated word
+/// still counts once (value 1). Any other word not in <see cref="Vocabulary"/> is an error, never silently dropped.
+/// </para>
+/// <para>
+/// Weights: a whitespace-separated item <c>word:number</c> (invariant culture, e.g. "hero:1 food:0.6") sets that
+/// word's entry to the number instead of 1, which reproduces the course's mixed contexts like
+/// <c>[1, 0, 0.6, 0, 0]</c>. A word may be given only once when it carries a weight.
+/// <see cref="EncodeWeighted"/> does the same from dictionaries.
+/// </para>
+/// <para>The empty or whitespace-only prompt encodes to the zero vector, the unconditional context.</para>
+/// <para>Thread-safety: immutable; <see cref="Encode"/> may be called concurrently.</para>
+/// </remarks>
+public sealed class BagOfWordsEncoder : ITextEncoder
+{
+    private readonly Dictionary<string, int> _index;
+
+    /// <summary>Creates an encoder.</summary>
+    /// <param name="vocabulary">The words, in context-vector order; lowercase single tokens, no duplicates, no stop words.</param>
+    /// <param name="stopWords">Words to ignore; null means <see cref="DefaultStopWords"/>; pass an empty list to ignore nothing.</param>
+    /// <exception cref="ArgumentNullException">When <paramref name="vocabulary"/> is null.</exception>
+    /// <exception cref="ArgumentException">When the vocabulary is empty, holds a duplicate, a stop word, or an entry that is not exactly one token.</exception>
+    public BagOfWordsEncoder(IEnumerable<string> vocabulary, IEnumerable<string>? stopWords = null)
+    {
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        var stop = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string word in stopWords ?? DefaultStopWords)
+        {
+            if (word is null || Tokenize(word) is not [string token])
+            {
+                throw new ArgumentException($"Stop word '{word}' is not a single token; use lowercase words of letters, digits and inner hyphens.", nameof(stopWords));
+            }
+
+            stop.Add(token);
+        }
+
+        StopWords = stop;
+        var words = new List<string>();
+        _index = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (string word in vocabulary)
+        {
+            if (word is null || Tokenize(word) is not [string token] || token != word)
+            {
+                throw new ArgumentException(
+                    $"Vocabulary entry '{word}' is not a single lowercase token (letters, digits and inner hyphens); fix or remove it.",
+                    nameof(vocabulary));
+            }
+
+            if (stop.Contains(token))
+            {
+                throw new ArgumentException($"Vocabulary entry '{word}' is a stop word and could never be encoded; remove it from the vocabulary or the stop words.", nameof(vocabulary));
+            }
+
+            if (!_index.TryAdd(token, words.Count))
+            {
+                throw new ArgumentException($"Vocabulary entry '{word}' appears twice; each word needs one position.", nameof(vocabulary));
+            }
+
+            words.Add(token);
+        }
+
+        if (words.Count == 0)
+        {
+            throw new ArgumentException("The vocabulary is empty; give at least one word.", nameof(vocabulary));
+        }
+
+        Vocabulary = words;
+    }
+
+    /// <summary>The stop words used when none are given: "a", "an", "the", "of", "with".</summary>
+    public static IReadOnlyList<string> DefaultStopWords { get; } = new[] { "a", "an", "the", "of", "with" };
+
+    /// <summary>The words, in context-vector order.</summary>
+    public IReadOnlyList<string> Vocabulary { get; }
+
+    /// <summary>The words ignored in prompts.</summary>
+    public IReadOnlySet<string> StopWords { get; }
+
+    /// <inheritdoc />
+    public int ContextSize => Vocabulary.Count;
+
+    /// <summary>
+    /// The encoder for the built-in "shapes" data set: 12 words, the six colours (red, green, blue, yellow, magenta,
+    /// cyan), then the four shapes (circle, square, triangle, cross), then the two sizes (small, large).
+    /// </summary>
+    /// <returns>A new encoder with <see cref="ContextSize"/> 12.</returns>
+    public static BagOfWordsEncoder ForShapes() =>
+        new(ShapesCatalog.ColorWords.Concat(ShapesCatalog.KindWords).Concat(ShapesCatalog.SizeWords));
+
+    /// <summary>The encoder for the course's sprites: hero, non-hero, food, spell, side-facing (<see cref="SpriteNpyDataset.ClassNames"/> order).</summary>
+    /// <returns>A new encoder with <see cref="ContextSize"/> 5.</returns>
+    public static BagOfWordsEncoder ForSprites() => new(SpriteNpyDataset.ClassNames);
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentNullException">When <paramref name="prompts"/> or one of its items is null.</exception>
+    /// <exception cref="ArgumentException">When a prompt holds an unknown word or a malformed weight; the message names the word, the prompt and the vocabulary.</exception>
+    public Tensor Encode(IReadOnlyList<string> prompts)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        float[] values = new float[prompts.Count * ContextSize];
+        for (int i = 0; i < prompts.Count; i++)
+        {
+            EncodeInto(prompts[i] ?? throw new ArgumentNullException(nameof(prompts), $"Prompt {i} is null; use \"\" for the unconditional prompt."), values.AsSpan(i * ContextSize, ContextSize));
+        }
+
+        return torch.tensor(values, new long[] { prompts.Count, ContextSize }, ScalarType.Float32);
+    }
+
+    /// <summary>Encodes one prompt into a new array of <see cref="ContextSize"/> values (the row <see cref="Encode"/> would produce).</summary>
+    /// <param name="prompt">The prompt.</param>
+    /// <returns>The multi-hot (or weighted) vector.</returns>
+    /// <exception cref="ArgumentException">When the prompt holds an unknown word or a malformed weight.</exception>
+    public float[] EncodeToArray(string prompt)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        float[] values = new float[ContextSize];
+        EncodeInto(prompt, values);
+        return values;
+    }
+
+    /// <summary>Encodes explicit word weights, e.g. <c>{ hero: 1, food: 0.6 }</c> → <c>[1, 0, 0.6, 0, 0]</c> for the sprites.</summary>
+    /// <param name="mixes">One dictionary per image; keys are vocabulary words (case-insensitive), values finite weights. An empty dictionary is the unconditional context.</param>
+    /// <returns>float32 tensor [mixes.Count, ContextSize] on the CPU; unnamed words are 0.</returns>
+    /// <exception cref="ArgumentException">When a key is not in the vocabulary, appears twice up to case, or a weight is not finite.</exception>
+    public Tensor EncodeWeighted(IReadOnlyList<IReadOnlyDictionary<string, float>> mixes)
+    {
+        ArgumentNullException.ThrowIfNull(mixes);
+        float[] values = new float[mixes.Count * ContextSize];
+        for (int i = 0; i < mixes.Count; i++)
+        {
+            IReadOnlyDictionary<string, float> mix = mixes[i]
+                ?? throw new ArgumentNullException(nameof(mixes), $"Mix {i} is null; use an empty dictionary for the unconditional context.");
+            Span<float> row = values.AsSpan(i * ContextSize, ContextSize);
+            var seen = new HashSet<int>();
+            foreach ((string word, float weight) in mix)
+            {
+                string describe = "{" + string.Join(", ", mix.Select(kv => $"{kv.Key}: {kv.Value.ToString(CultureInfo.InvariantCulture)}")) + "}";
+                int at = Lookup(word?.ToLowerInvariant() ?? string.Empty, describe, nameof(mixes));
+                if (!float.IsFinite(weight))
+                {
+                    throw new ArgumentException($"Weight {weight} of '{word}' in mix {describe} is not finite; use a finite number.", nameof(mixes));
+                }
+
+                if (!seen.Add(at))
+                {
+                    throw new ArgumentException($"Word '{word}' appears twice (up to case) in mix {describe}; give each word once.", nameof(mixes));
+                }
+
+                row[at] = weight;
+            }
+        }
+
+        return torch.tensor(values, new long[] { mixes.Count, ContextSize }, ScalarType.Float32);
+    }
+
+    private void EncodeInto(string prompt, Span<float> row)
+    {
+        var weighted = new HashSet<int>();
+        var plain = new HashSet<int>();
+        foreach (string item in prompt.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
+        {
+            int colon = item.LastIndexOf(':');
+            if (colon > 0 && colon < item.Length - 1
+                && float.TryParse(item.AsSpan(colon + 1), NumberStyles.Float, CultureInfo.InvariantCulture, out float weight))
+            {
+                if (Tokenize(item[..colon]) is not [string token])
+                {
+                    throw new ArgumentException($"'{item}' in prompt '{prompt}' must weight exactly one word, like 'hero:0.6'.", "prompts");
+                }
+
+                if (!float.IsFinite(weight))
+                {
+                    throw new ArgumentException($"Weight '{item}' in prompt '{prompt}' is not finite; use a finite number.", "prompts");
+                }
+
+                int at = Lookup(token, prompt, "prompts");
+                if (!weighted.Add(at) || plain.Contains(at))
+                {
+                    throw new ArgumentException($"Word '{token}' is weighted in prompt '{prompt}' but also appears elsewhere in it; give a weighted word once.", "prompts");
+                }
+
+                row[at] = weight;
+                continue;
+            }
+
+            foreach (string token in Tokenize(item))
+            {
+                if (StopWords.Contains(token))
+                {
+                    continue;
+                }
+
+                int at = Lookup(token, prompt, "prompts");
+                if (weighted.Contains(at))
+                {
+                    throw new ArgumentException($"Word '{token}' is weighted in prompt '{prompt}' but also appears elsewhere in it; give a weighted word once.", "prompts");
+                }
+
+                plain.Add(at);
+                row[at] = 1f;
+            }
+        }
+    }
+
+    private int Lookup(string token, string prompt, string paramName) =>
+        _index.TryGetValue(token, out int at)
+            ? at
+            : throw new ArgumentException(
+                $"Unknown word '{token}' in prompt '{prompt}'. The vocabulary is: {string.Join(", ", Vocabulary)} "
+                + $"(ignored stop words: {string.Join(", ", StopWords.Order(StringComparer.Ordinal))}); rephrase the prompt with these words.",
+                paramName);
+
+    /// <summary>Lowercases and splits text into tokens of letters, digits and inner hyphens.</summary>
+    internal static List<string> Tokenize(string text)
+    {
+        var tokens = new List<string>();
+        string lower = text.ToLowerInvariant();
+        int start = -1;
+        for (int i = 0; i <= lower.Length; i++)
+        {
+            bool part = i < lower.Length && (char.IsLetterOrDigit(lower[i]) || lower[i] == '-');
+            if (part && start < 0)
+            {
+                start = i;
+            }
+            else if (!part && start >= 0)
+            {
+                string token = lower[start..i].Trim('-');
+                if (token.Length > 0)
+                {
+                    tokens.Add(token);
+                }
+
+                start = -1;
+            }
+        }
+
+        return tokens;
+    }
+}
