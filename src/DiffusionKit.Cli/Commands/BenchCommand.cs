@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Globalization;
+using DiffusionKit.Data;
+using DiffusionKit.Models;
+using DiffusionKit.Sampling;
+using DiffusionKit.Scheduling;
+using DiffusionKit.Text;
+using DiffusionKit.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionKit.Cli.Commands;
+
+/// <summary>
+/// <c>diffusionkit bench</c>: the course configuration's training throughput at batch 100, DDPM sampling time for
+/// 32 images × 500 steps, and memory (peak RSS, RSS growth across steps).
+/// </summary>
+internal static class BenchCommand
+{
+    public const string Usage = """
+        diffusionkit bench [--train-steps 40] [--warmup-steps 5] [--batch 100] [--sample-images 32] [--sample-steps 500]
+                           [--features 64] [--threads N] [--skip-train] [--skip-sample]
+          Measures the course configuration (ContextUnet n_feat 64, 16x16, 5 context features).
+        """;
+
+    public static int Run(CliArguments args)
+    {
+        int trainSteps = args.Int("train-steps", 40, 1);
+        int warmup = args.Int("warmup-steps", 5, 1);
+        int batch = args.Int("batch", 100, 1);
+        int sampleImages = args.Int("sample-images", 32, 1);
+        int sampleSteps = args.Int("sample-steps", 500, 1, 500);
+        int features = args.Int("features", 64, 8);
+        int? threads = args.OptionalInt("threads", 1, 256);
+        bool skipTrain = args.Flag("skip-train");
+        bool skipSample = args.Flag("skip-sample");
+        args.EnsureAllUsed();
+        if (threads is { } t)
+        {
+            torch.set_num_threads(t);
+        }
+
+        var inv = CultureInfo.InvariantCulture;
+        Console.WriteLine(string.Create(inv, $"threads={torch.get_num_threads()} features={features} batch={batch}"));
+        var options = new ContextUnetOptions { Features = features, ContextSize = 5, ImageSize = 16 };
+        using var model = new ContextUnet(options, seed: 0);
+        var schedule = new NoiseSchedule();
+        var encoder = BagOfWordsEncoder.ForSprites();
+
+        if (!skipTrain)
+        {
+            var shapes = new ShapesDataset(new ShapesDatasetOptions { Count = Math.Max(batch * 4, 400), Seed = 1 });
+            var data = new RelabelledDataset(shapes, i => SpriteNpyDataset.ClassNames[i % 5]);
+            var stamps = new List<(int Step, long Ticks, double Rss)>();
+            var clock = Stopwatch.StartNew();
+            var progress = new InlineProgress<TrainingProgress>(p => stamps.Add((p.Step, clock.ElapsedTicks, ProcessMemory.ResidentMiB())));
+            new DiffusionTrainer(new DiffusionTrainerOptions { Steps = warmup + trainSteps, BatchSize = batch, Seed = 1 })
+                .Train(model, new DdpmScheduler(schedule), data, encoder, progress);
+            var start = stamps[warmup - 1];
+            var end = stamps[^1];
+            double seconds = (end.Ticks - start.Ticks) / (double)Stopwatch.Frequency;
+            double imagesPerSecond = trainSteps * batch / seconds;
+            Console.WriteLine(string.Create(inv, $"train: {imagesPerSecond:F1} images/s over {trainSteps} steps of batch {batch} (after {warmup} warm-up steps)"));
+            Console.WriteLine(string.Create(inv, $"train: RSS after warm-up {start.Rss:F0} MiB, at the end {end.Rss:F0} MiB (growth {end.Rss - start.Rss:F0} MiB over {trainSteps} steps)"));
+        }
+
+        if (!skipSample)
+        {
+            model.eval();
+            using var scope = NewDisposeScope();
+            var prompts = Enumerable.Range(0, sampleImages).Select(i => SpriteNpyDataset.ClassNames[i % 5]).ToList();
+            var context = encoder.Encode(prompts);
+            var rss = new List<double>();
+            var progress = new InlineProgress<SamplingProgress>(p =>
+            {
+                if (p.Step % 50 == 0)
+                {
+                    rss.Add(ProcessMemory.ResidentMiB());
+                }
+            });
+            INoiseScheduler scheduler = sampleSteps == schedule.TrainTimesteps ? new DdpmScheduler(schedule) : new DdimScheduler(schedule, sampleSteps);
+            var clock = Stopwatch.StartNew();
+            var images = DiffusionSampler.Instance.Sample(model, scheduler, context, new SamplingOptions { Seed = 1 }, progress);
+            clock.Stop();
+            string name = scheduler is DdpmScheduler ? "DDPM" : "DDIM";
+            Console.WriteLine(string.Create(inv, $"sample: {name} {sampleImages} images x {sampleSteps} steps in {clock.Elapsed.TotalSeconds:F2} s ({images.shape[0]} images)"));
+            if (rss.Count >= 2)
+            {
+                Console.WriteLine(string.Create(inv, $"sample: RSS at step 50 {rss[0]:F0} MiB, at the end {rss[^1]:F0} MiB"));
+            }
+        }
+
+        Console.WriteLine(string.Create(inv, $"peak RSS: {ProcessMemory.PeakResidentMiB():F0} MiB"));
+        return 0;
+    }
+}

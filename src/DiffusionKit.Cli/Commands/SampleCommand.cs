@@ -1,0 +1,152 @@
+using System.Globalization;
+using System.Text.Json;
+using DiffusionKit.Checkpoints;
+using DiffusionKit.Data;
+using DiffusionKit.Imaging;
+using DiffusionKit.Sampling;
+using DiffusionKit.Scheduling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionKit.Cli.Commands;
+
+/// <summary><c>diffusionkit sample</c>: generates images from a checkpoint; writes one PNG per image, grid.png and manifest.jsonl.</summary>
+internal static class SampleCommand
+{
+    public const string Usage = """
+        diffusionkit sample --checkpoint <folder> --out <folder> (--prompt "a large red circle" ... | --all-shapes)
+                            [--per-prompt 4] [--sampler ddim|ddpm] [--steps 25] [--guidance 2] [--seed 0] [--animation] [--threads N]
+          Images of prompt p use seed + p; manifest.jsonl lines are {"file", "prompt", "seed"}.
+        """;
+
+    internal enum SamplerName
+    {
+        Ddim,
+        Ddpm,
+    }
+
+    internal sealed record Settings(string Checkpoint, string Output, IReadOnlyList<string> Prompts, int PerPrompt, SamplerName Sampler, int Steps, double Guidance, long Seed, bool Animation);
+
+    public static int Run(CliArguments args)
+    {
+        string checkpoint = args.Required("checkpoint", "the checkpoint folder written by 'diffusionkit train'");
+        string output = args.Required("out", "the folder for the PNGs, grid.png and manifest.jsonl");
+        var prompts = args.Strings("prompt").ToList();
+        if (args.Flag("all-shapes"))
+        {
+            prompts.AddRange(ShapesCatalog.AllPrompts);
+        }
+
+        if (prompts.Count == 0)
+        {
+            throw new CliUsageException("Give at least one --prompt, or --all-shapes for the 48 shapes prompts.");
+        }
+
+        var sampler = args.Enum("sampler", SamplerName.Ddim);
+        var settings = new Settings(
+            checkpoint,
+            output,
+            prompts,
+            args.Int("per-prompt", 4, 1, 10_000),
+            sampler,
+            args.Int("steps", sampler == SamplerName.Ddim ? 25 : 500, 1),
+            args.Double("guidance", 2, 0, 100),
+            args.Long("seed", 0),
+            args.Flag("animation"));
+        if (args.OptionalInt("threads", 1, 256) is { } t)
+        {
+            torch.set_num_threads(t);
+        }
+
+        args.EnsureAllUsed();
+        using var cancel = new ConsoleCancellation();
+        Generate(settings, cancel.Token);
+        return 0;
+    }
+
+    /// <summary>Generates and writes everything; returns the manifest path.</summary>
+    internal static string Generate(Settings settings, CancellationToken cancellationToken)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        using var loaded = DiffusionCheckpoint.Load(settings.Checkpoint);
+        var schedule = loaded.Schedule;
+        INoiseScheduler scheduler = settings.Sampler switch
+        {
+            SamplerName.Ddpm => new DdpmScheduler(schedule),
+            _ => new DdimScheduler(schedule, settings.Steps),
+        };
+        scheduler.SetTimesteps(settings.Steps);
+
+        Directory.CreateDirectory(settings.Output);
+        var images = new List<RgbImage>();
+        var labels = new List<string?>();
+        var manifest = new List<string>();
+        var frames = new List<RgbImage>();
+        var bar = new ConsoleProgressBar("sample");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int size = loaded.Model.ImageSize;
+        for (int p = 0; p < settings.Prompts.Count; p++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            string prompt = settings.Prompts[p];
+            long seed = settings.Seed + p;
+            using var scope = NewDisposeScope();
+            var context = loaded.Encoder.Encode(Enumerable.Repeat(prompt, settings.PerPrompt).ToList());
+            bool capture = settings.Animation && p == 0;
+            var progress = new InlineProgress<SamplingProgress>(s =>
+            {
+                if (s.Intermediate is { } frame)
+                {
+                    using (frame)
+                    {
+                        frames.Add(ToImages(frame)[0].Upscale(Math.Max(1, 128 / size)));
+                    }
+                }
+            });
+            var batch = DiffusionSampler.Instance.Sample(loaded.Model, scheduler, context, new SamplingOptions { Seed = seed, GuidanceScale = settings.Guidance, CaptureIntermediates = capture }, progress, cancellationToken);
+            var rgb = ToImages(batch);
+            for (int i = 0; i < rgb.Length; i++)
+            {
+                string file = string.Create(inv, $"{images.Count:D4}-{Slug(prompt)}.png");
+                PngEncoder.Save(rgb[i], Path.Combine(settings.Output, file));
+                manifest.Add(JsonSerializer.Serialize(new ManifestLine(file, prompt, seed)));
+                images.Add(rgb[i]);
+                labels.Add(i == 0 ? prompt : null);
+            }
+
+            double fraction = (p + 1) / (double)settings.Prompts.Count;
+            bar.Update(fraction, string.Create(inv, $"{images.Count} images {ConsoleProgressBar.FormatEta(clock.Elapsed, fraction)}"));
+        }
+
+        bar.Complete(string.Create(inv, $"{images.Count} images in {clock.Elapsed.TotalSeconds:F1} s"));
+        var grid = ImageGrid.Compose(images, new ImageGridOptions { Columns = settings.PerPrompt * Math.Max(1, 8 / settings.PerPrompt), Scale = Math.Max(1, 64 / size), Padding = 2 }, labels.Select(l => l ?? string.Empty).ToList<string?>());
+        PngEncoder.Save(grid, Path.Combine(settings.Output, "grid.png"));
+        string manifestPath = Path.Combine(settings.Output, "manifest.jsonl");
+        string temp = manifestPath + ".tmp";
+        File.WriteAllLines(temp, manifest);
+        File.Move(temp, manifestPath, overwrite: true);
+        if (frames.Count > 0)
+        {
+            GifAnimation.FromImages(frames, delayCentiseconds: 8, lastFrameDelayCentiseconds: 150).Save(Path.Combine(settings.Output, "denoising.gif"));
+        }
+
+        Console.WriteLine($"Wrote {images.Count} PNGs, grid.png and manifest.jsonl to {Path.GetFullPath(settings.Output)}");
+        return manifestPath;
+    }
+
+    internal static RgbImage[] ToImages(Tensor batch)
+    {
+        using var cpu = batch.cpu().contiguous();
+        int n = (int)cpu.shape[0], c = (int)cpu.shape[1], h = (int)cpu.shape[2], w = (int)cpu.shape[3];
+        float[] data = cpu.data<float>().ToArray();
+        int per = c * h * w;
+        return Enumerable.Range(0, n).Select(i => RgbImage.FromChannelsFirst(data.AsSpan(i * per, per), c, h, w)).ToArray();
+    }
+
+    private static string Slug(string prompt)
+    {
+        var chars = prompt.ToLowerInvariant().Select(ch => char.IsAsciiLetterOrDigit(ch) ? ch : '-').ToArray();
+        string slug = string.Join('-', new string(chars).Split('-', StringSplitOptions.RemoveEmptyEntries));
+        return slug.Length == 0 ? "unconditional" : slug.Length > 60 ? slug[..60] : slug;
+    }
+}
