@@ -121,24 +121,7 @@ public sealed class SpriteNpyDataset : IImageCaptionDataset
     public string GetCaption(int index) => ClassNames[GetLabel(index)];
 
     /// <inheritdoc />
-    public void CopyImage(int index, Span<byte> destination)
-    {
-        CheckIndex(index);
-        if (destination.Length < _imageBytes)
-        {
-            throw new ArgumentException(
-                $"{nameof(destination)} holds {destination.Length} bytes but one {ImageSize}×{ImageSize} RGB image needs {_imageBytes}; pass a larger span.",
-                nameof(destination));
-        }
+    public void CopyImage(int index, Span<byte> destination) => PackedImages.Copy(_pixels, _labels.Length, ImageSize, index, destination);
 
-        _pixels.AsSpan(index * _imageBytes, _imageBytes).CopyTo(destination);
-    }
-
-    private void CheckIndex(int index)
-    {
-        if ((uint)index >= (uint)_labels.Length)
-        {
-            throw new ArgumentOutOfRangeException(nameof(index), index, $"{nameof(index)} must be in 0..{_labels.Length - 1}.");
-        }
-    }
+    private void CheckIndex(int index) => PackedImages.CheckIndex(index, _labels.Length);
 }

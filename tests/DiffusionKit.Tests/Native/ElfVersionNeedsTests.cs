@@ -49,15 +49,23 @@ public sealed class ElfVersionNeedsTests
         act.Should().Throw<InvalidDataException>();
     }
 
-    [Fact]
-    public void Fix_reports_not_needed_when_libstdcxx_provides_the_version()
+    /// <summary>Copies the shipped library into a temp folder beside a fake libstdc++ whose string table holds <paramref name="versions"/>.</summary>
+    private static (string Library, string LibStdCxx) Setup(string versions)
     {
         string dir = Directory.CreateTempSubdirectory("dk-native").FullName;
         string lib = Path.Combine(dir, "libLibTorchSharp.so");
         File.Copy(PristineLibrary(), lib);
-        string fakeLibStdCxx = Path.Combine(dir, "libstdc++.so.6");
-        File.WriteAllBytes(fakeLibStdCxx, System.Text.Encoding.ASCII.GetBytes(
-            "\0GLIBCXX_3.4\0GLIBCXX_3.4.30\0GLIBCXX_3.4.32\0CXXABI_1.3\0CXXABI_1.3.13\0GLIBCXX_3.4.29\0GLIBCXX_3.4.26\0GLIBCXX_3.4.22\0GLIBCXX_3.4.21\0GLIBCXX_3.4.20\0GLIBCXX_3.4.19\0GLIBCXX_3.4.18\0GLIBCXX_3.4.15\0GLIBCXX_3.4.14\0GLIBCXX_3.4.11\0GLIBCXX_3.4.9\0CXXABI_1.3.9\0CXXABI_1.3.5\0CXXABI_1.3.3\0CXXABI_1.3.1\0"));
+        string fake = Path.Combine(dir, "libstdc++.so.6");
+        File.WriteAllBytes(fake, System.Text.Encoding.ASCII.GetBytes(versions));
+        return (lib, fake);
+    }
+
+    private const string Gcc12Versions = "\0GLIBCXX_3.4\0GLIBCXX_3.4.30\0CXXABI_1.3\0CXXABI_1.3.13\0GLIBCXX_3.4.29\0GLIBCXX_3.4.26\0GLIBCXX_3.4.22\0GLIBCXX_3.4.21\0GLIBCXX_3.4.20\0GLIBCXX_3.4.19\0GLIBCXX_3.4.18\0GLIBCXX_3.4.15\0GLIBCXX_3.4.14\0GLIBCXX_3.4.11\0GLIBCXX_3.4.9\0CXXABI_1.3.9\0CXXABI_1.3.5\0CXXABI_1.3.3\0CXXABI_1.3.1\0";
+
+    [Fact]
+    public void Fix_reports_not_needed_when_libstdcxx_provides_the_version()
+    {
+        var (lib, fakeLibStdCxx) = Setup(Gcc12Versions + "GLIBCXX_3.4.32\0");
         byte[] before = File.ReadAllBytes(lib);
 
         TorchSharpNativeCompatibility.Fix(lib, fakeLibStdCxx, allowInPlace: true).Should().Be(NativeFixOutcome.NotNeeded);
@@ -68,12 +76,7 @@ public sealed class ElfVersionNeedsTests
     [Fact]
     public void Fix_patches_in_place_when_libstdcxx_is_too_old_and_then_reports_already_patched()
     {
-        string dir = Directory.CreateTempSubdirectory("dk-native").FullName;
-        string lib = Path.Combine(dir, "libLibTorchSharp.so");
-        File.Copy(PristineLibrary(), lib);
-        string fakeLibStdCxx = Path.Combine(dir, "libstdc++.so.6");
-        File.WriteAllBytes(fakeLibStdCxx, System.Text.Encoding.ASCII.GetBytes(
-            "\0GLIBCXX_3.4\0GLIBCXX_3.4.30\0CXXABI_1.3\0CXXABI_1.3.13\0GLIBCXX_3.4.29\0GLIBCXX_3.4.26\0GLIBCXX_3.4.22\0GLIBCXX_3.4.21\0GLIBCXX_3.4.20\0GLIBCXX_3.4.19\0GLIBCXX_3.4.18\0GLIBCXX_3.4.15\0GLIBCXX_3.4.14\0GLIBCXX_3.4.11\0GLIBCXX_3.4.9\0CXXABI_1.3.9\0CXXABI_1.3.5\0CXXABI_1.3.3\0CXXABI_1.3.1\0"));
+        var (lib, fakeLibStdCxx) = Setup(Gcc12Versions);
 
         TorchSharpNativeCompatibility.Fix(lib, fakeLibStdCxx, allowInPlace: true).Should().Be(NativeFixOutcome.PatchedInPlace);
         TorchSharpNativeCompatibility.Fix(lib, fakeLibStdCxx, allowInPlace: true).Should().Be(NativeFixOutcome.AlreadyPatched);
@@ -87,11 +90,7 @@ public sealed class ElfVersionNeedsTests
     [Fact]
     public void Fix_refuses_a_missing_version_it_cannot_safely_weaken()
     {
-        string dir = Directory.CreateTempSubdirectory("dk-native").FullName;
-        string lib = Path.Combine(dir, "libLibTorchSharp.so");
-        File.Copy(PristineLibrary(), lib);
-        string ancient = Path.Combine(dir, "libstdc++.so.6");
-        File.WriteAllBytes(ancient, System.Text.Encoding.ASCII.GetBytes("\0GLIBCXX_3.4\0CXXABI_1.3\0"));
+        var (lib, ancient) = Setup("\0GLIBCXX_3.4\0CXXABI_1.3\0");
 
         var act = () => TorchSharpNativeCompatibility.Fix(lib, ancient, allowInPlace: true);
 
