@@ -1,0 +1,50 @@
+using DiffusionKit.Text;
+using static TorchSharp.torch;
+
+namespace DiffusionKit.Pipeline;
+
+/// <summary>Conveniences over <see cref="DiffusionPipelineBuilder"/>'s primitives.</summary>
+public static class DiffusionPipelineBuilderExtensions
+{
+    /// <summary>Uses a <see cref="BagOfWordsEncoder"/> over <paramref name="vocabulary"/> (with its default stop words).</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="vocabulary">Lowercase single-token words, in context-vector order.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentException">When a word is not a valid vocabulary entry.</exception>
+    public static DiffusionPipelineBuilder UseVocabulary(this DiffusionPipelineBuilder builder, params string[] vocabulary)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.UseTextEncoder(new BagOfWordsEncoder(vocabulary));
+    }
+
+    /// <summary>Sets the device from its name: <c>"cpu"</c>, <c>"cuda"</c> or <c>"cuda:N"</c>.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="device">The device name.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentException">When the name is not a device TorchSharp knows.</exception>
+    public static DiffusionPipelineBuilder UseDevice(this DiffusionPipelineBuilder builder, string device)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(device);
+        Device parsed;
+        try
+        {
+            parsed = new Device(device);
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException)
+        {
+            throw new ArgumentException($"UseDevice: '{device}' is not a device; use \"cpu\", \"cuda\" or \"cuda:N\".", nameof(device), ex);
+        }
+
+        return builder.UseDevice(parsed);
+    }
+
+    /// <summary>Uses the CPU (the default).</summary>
+    /// <param name="builder">The builder.</param>
+    /// <returns>The builder.</returns>
+    public static DiffusionPipelineBuilder UseCpu(this DiffusionPipelineBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.UseDevice(CPU);
+    }
+}
