@@ -42,7 +42,7 @@ public sealed class DiffusionPipelineBuilder
     private ILoggerFactory _loggerFactory = NullLoggerFactory.Instance;
     private bool _built;
 
-    /// <summary>The device the pipeline will run on (the CPU unless <see cref="UseDevice"/> said otherwise).</summary>
+    /// <summary>The device the pipeline will run on (the CPU unless <see cref="UseDevice(Device)"/> said otherwise).</summary>
     internal Device Device => _device ?? CPU;
 
     /// <summary>Where the builder and what it builds log.</summary>
@@ -133,6 +133,26 @@ public sealed class DiffusionPipelineBuilder
         ArgumentNullException.ThrowIfNull(device);
         ThrowIfBuilt(nameof(UseDevice));
         _device = device;
+        return this;
+    }
+
+    /// <summary>Sets the device from its name: <c>"cpu"</c>, <c>"cuda"</c> or <c>"cuda:N"</c>.</summary>
+    /// <param name="device">The device name.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">When the name is not a device TorchSharp knows.</exception>
+    public DiffusionPipelineBuilder UseDevice(string device)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(device);
+        ThrowIfBuilt(nameof(UseDevice));
+        try
+        {
+            _device = new Device(device);
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException)
+        {
+            throw new ArgumentException($"UseDevice: '{device}' is not a device; use \"cpu\", \"cuda\" or \"cuda:N\".", nameof(device), ex);
+        }
+
         return this;
     }
 

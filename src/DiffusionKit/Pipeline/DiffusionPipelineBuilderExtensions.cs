@@ -17,28 +17,6 @@ public static class DiffusionPipelineBuilderExtensions
         return builder.UseTextEncoder(new BagOfWordsEncoder(vocabulary));
     }
 
-    /// <summary>Sets the device from its name: <c>"cpu"</c>, <c>"cuda"</c> or <c>"cuda:N"</c>.</summary>
-    /// <param name="builder">The builder.</param>
-    /// <param name="device">The device name.</param>
-    /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentException">When the name is not a device TorchSharp knows.</exception>
-    public static DiffusionPipelineBuilder UseDevice(this DiffusionPipelineBuilder builder, string device)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        ArgumentException.ThrowIfNullOrWhiteSpace(device);
-        Device parsed;
-        try
-        {
-            parsed = new Device(device);
-        }
-        catch (Exception ex) when (ex is ArgumentException or FormatException)
-        {
-            throw new ArgumentException($"UseDevice: '{device}' is not a device; use \"cpu\", \"cuda\" or \"cuda:N\".", nameof(device), ex);
-        }
-
-        return builder.UseDevice(parsed);
-    }
-
     /// <summary>Uses the CPU (the default).</summary>
     /// <param name="builder">The builder.</param>
     /// <returns>The builder.</returns>
