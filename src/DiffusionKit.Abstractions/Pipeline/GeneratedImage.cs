@@ -1,0 +1,20 @@
+namespace DiffusionKit;
+
+/// <summary>One generated image as plain RGB pixels and as a PNG file.</summary>
+/// <param name="Prompt">The prompt it was generated for.</param>
+/// <param name="PromptIndex">Index of <paramref name="Prompt"/> in <see cref="GenerationRequest.Prompts"/>.</param>
+/// <param name="ImageIndex">Index among the images of this prompt, 0..ImagesPerPrompt-1 (its row in the sampler's batch).</param>
+/// <param name="Seed">Seed of the sampler call that produced this prompt's images (request seed + prompt index).</param>
+/// <param name="Width">Width in pixels.</param>
+/// <param name="Height">Height in pixels.</param>
+/// <param name="Pixels">RGB bytes, row-major, <c>Width·Height·3</c> long.</param>
+/// <param name="Png">The same image encoded as a PNG file (starts with the PNG signature).</param>
+public sealed record GeneratedImage(
+    string Prompt,
+    int PromptIndex,
+    int ImageIndex,
+    long Seed,
+    int Width,
+    int Height,
+    ReadOnlyMemory<byte> Pixels,
+    ReadOnlyMemory<byte> Png);

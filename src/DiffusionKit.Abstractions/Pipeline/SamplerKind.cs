@@ -1,0 +1,11 @@
+namespace DiffusionKit;
+
+/// <summary>The reverse-diffusion algorithm a pipeline samples with.</summary>
+public enum SamplerKind
+{
+    /// <summary>DDPM ancestral sampling (Ho et al. 2020): walks every training timestep and adds fresh noise at each step.</summary>
+    Ddpm = 0,
+
+    /// <summary>Deterministic DDIM (Song et al. 2021, eta = 0) over evenly spaced timesteps: few steps, no fresh noise.</summary>
+    Ddim = 1,
+}

@@ -1,0 +1,109 @@
+using DiffusionKit;
+using DiffusionKit.Hosting;
+using DiffusionKit.Models;
+using DiffusionKit.Pipeline;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers DiffusionKit's <see cref="IDiffusionPipeline"/> in a service collection.</summary>
+public static class DiffusionKitServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="IDiffusionPipeline"/> (and the concrete <see cref="DiffusionPipeline"/>, the same instance) as
+    /// singletons built on first use from <see cref="DiffusionKitOptions"/>, which are validated when the host starts.
+    /// </summary>
+    /// <remarks>
+    /// Registrations use <c>TryAdd</c>, so a pipeline registered earlier wins. Idempotent: calling this again adds
+    /// nothing but the new configuration. The pipeline logs through the container's <see cref="ILoggerFactory"/> when
+    /// there is one. Outside a host (no start-up validation), invalid options throw <see cref="OptionsValidationException"/>
+    /// when the pipeline is first resolved.
+    /// </remarks>
+    /// <param name="services">The service collection.</param>
+    /// <returns>The service collection.</returns>
+    public static IServiceCollection AddDiffusionKit(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        if (services.Any(d => d.ServiceType == typeof(DiffusionKitMarker)))
+        {
+            return services;
+        }
+
+        services.AddSingleton<DiffusionKitMarker>();
+        services.AddOptions<DiffusionKitOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DiffusionKitOptions>, DiffusionKitOptionsValidator>());
+        services.TryAddSingleton(CreatePipeline);
+        services.TryAddSingleton<IDiffusionPipeline>(sp => sp.GetRequiredService<DiffusionPipeline>());
+        return services;
+    }
+
+    /// <summary>As <see cref="AddDiffusionKit(IServiceCollection)"/>, configuring the options in code.</summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets <see cref="DiffusionKitOptions"/>; runs after earlier configuration.</param>
+    /// <returns>The service collection.</returns>
+    public static IServiceCollection AddDiffusionKit(this IServiceCollection services, Action<DiffusionKitOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        services.Configure(configure);
+        return services.AddDiffusionKit();
+    }
+
+    /// <summary>
+    /// As <see cref="AddDiffusionKit(IServiceCollection)"/>, binding the options from a configuration section
+    /// (conventionally <c>configuration.GetSection("DiffusionKit")</c>). Unknown keys are errors, so typos fail at start.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configuration">The section to bind.</param>
+    /// <returns>The service collection.</returns>
+    public static IServiceCollection AddDiffusionKit(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<DiffusionKitOptions>().Bind(configuration, binder => binder.ErrorOnUnknownConfiguration = true);
+        return services.AddDiffusionKit();
+    }
+
+    private static DiffusionPipeline CreatePipeline(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<DiffusionKitOptions>>().Value;
+        var builder = new DiffusionPipelineBuilder().UseLoggerFactory(services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance);
+        if (!string.IsNullOrWhiteSpace(options.CheckpointPath))
+        {
+            builder.FromCheckpoint(options.CheckpointPath);
+        }
+        else
+        {
+            var defaults = new ContextUnetOptions();
+            builder.UseVocabulary(options.Vocabulary.ToArray()).UseModel(new ContextUnetOptions
+            {
+                Features = options.Features ?? defaults.Features,
+                ImageSize = options.ImageSize ?? defaults.ImageSize,
+                InChannels = options.InChannels ?? defaults.InChannels,
+                ContextSize = options.Vocabulary.Count,
+            });
+            if (options.TrainTimesteps is not null || options.BetaStart is not null || options.BetaEnd is not null)
+            {
+                builder.UseSchedule(options.TrainTimesteps ?? 500, options.BetaStart ?? 1e-4, options.BetaEnd ?? 0.02);
+            }
+        }
+
+        if (!SamplerNames.TryParse(options.Sampler, out var sampler))
+        {
+            throw new OptionsValidationException(nameof(DiffusionKitOptions), typeof(DiffusionKitOptions), [$"DiffusionKit:Sampler is '{options.Sampler}'; allowed values: {SamplerNames.Allowed}."]);
+        }
+
+        builder.UseSampler(sampler, options.Steps).UseGuidance(options.GuidanceScale).UseSeed(options.Seed).UseDevice(options.Device.ToLowerInvariant());
+        if (options.Threads is { } threads)
+        {
+            builder.UseThreads(threads);
+        }
+
+        options.ConfigureBuilder?.Invoke(builder);
+        return builder.Build();
+    }
+}

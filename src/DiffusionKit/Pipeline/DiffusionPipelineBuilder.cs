@@ -1,0 +1,327 @@
+using DiffusionKit.Checkpoints;
+using DiffusionKit.Models;
+using DiffusionKit.Scheduling;
+using DiffusionKit.Training;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DiffusionKit.Pipeline;
+
+/// <summary>
+/// Configures and builds a <see cref="DiffusionPipeline"/> (or a <see cref="PipelineTrainer"/>): the U-Net, the noise
+/// schedule, the sampler, the prompt encoder, the device, the seed and the thread count, or all of the model parts from
+/// a checkpoint folder.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The <c>Use*</c> methods only record settings (the last call wins); <see cref="Build"/> validates them all, throwing
+/// an exception that names the bad option and its allowed values, and then locks the builder: any later call throws
+/// <see cref="InvalidOperationException"/>. A builder builds once. Not thread-safe.
+/// </para>
+/// <para>
+/// Defaults: DDIM with 25 steps (at most T), guidance 0, seed 0, the CPU, TorchSharp's default thread count, the
+/// course's schedule (T 500, beta 1e-4..0.02), and a U-Net with <see cref="ContextUnetOptions"/>' defaults except
+/// that its ContextSize follows the encoder. A text encoder (or a checkpoint) is required.
+/// </para>
+/// </remarks>
+public sealed class DiffusionPipelineBuilder
+{
+    private ContextUnetOptions? _modelOptions;
+    private ContextUnet? _modelInstance;
+    private string? _checkpointFolder;
+    private (int TrainTimesteps, double BetaStart, double BetaEnd)? _schedule;
+    private SamplerKind _sampler = SamplerKind.Ddim;
+    private int? _steps;
+    private double _guidance;
+    private ITextEncoder? _encoder;
+    private Device? _device;
+    private long _seed;
+    private int? _threads;
+    private ILoggerFactory _loggerFactory = NullLoggerFactory.Instance;
+    private bool _built;
+
+    /// <summary>The device the pipeline will run on (the CPU unless <see cref="UseDevice(Device)"/> said otherwise).</summary>
+    internal Device Device => _device ?? CPU;
+
+    /// <summary>Where the builder and what it builds log.</summary>
+    internal ILoggerFactory LoggerFactory => _loggerFactory;
+
+    /// <summary>Builds a new randomly initialised U-Net (seeded with <see cref="UseSeed"/>'s seed) with these options; replaces any earlier model choice.</summary>
+    /// <param name="options">The architecture; validated by <see cref="Build"/>. Its ContextSize must match the encoder's.</param>
+    /// <returns>This builder.</returns>
+    public DiffusionPipelineBuilder UseModel(ContextUnetOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ThrowIfBuilt(nameof(UseModel));
+        (_modelOptions, _modelInstance, _checkpointFolder) = (options, null, null);
+        return this;
+    }
+
+    /// <summary>Uses an existing (for example trained) U-Net; replaces any earlier model choice. The caller keeps ownership: the pipeline never disposes it, but moves it to the device and puts it in eval mode.</summary>
+    /// <param name="model">The network.</param>
+    /// <returns>This builder.</returns>
+    public DiffusionPipelineBuilder UseModel(ContextUnet model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ThrowIfBuilt(nameof(UseModel));
+        (_modelOptions, _modelInstance, _checkpointFolder) = (null, model, null);
+        return this;
+    }
+
+    /// <summary>Loads the model, schedule and text encoder from a checkpoint folder (<c>config.json</c> + <c>model.safetensors</c>); replaces any earlier model choice. Do not combine with <see cref="UseSchedule"/> or <see cref="UseTextEncoder"/>.</summary>
+    /// <param name="folder">A folder written by <see cref="DiffusionCheckpoint.Save"/> or <see cref="PipelineTrainer.SaveCheckpoint"/>.</param>
+    /// <returns>This builder.</returns>
+    public DiffusionPipelineBuilder FromCheckpoint(string folder)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        ThrowIfBuilt(nameof(FromCheckpoint));
+        (_modelOptions, _modelInstance, _checkpointFolder) = (null, null, folder);
+        return this;
+    }
+
+    /// <summary>Sets the course's linear noise schedule. Default T 500, beta 1e-4..0.02.</summary>
+    /// <param name="trainTimesteps">T, at least 1.</param>
+    /// <param name="betaStart">beta1, in (0, 1).</param>
+    /// <param name="betaEnd">beta2, in [beta1, 1).</param>
+    /// <returns>This builder.</returns>
+    public DiffusionPipelineBuilder UseSchedule(int trainTimesteps, double betaStart, double betaEnd)
+    {
+        ThrowIfBuilt(nameof(UseSchedule));
+        _schedule = (trainTimesteps, betaStart, betaEnd);
+        return this;
+    }
+
+    /// <summary>Sets the default sampler and its step count. Default <see cref="SamplerKind.Ddim"/>.</summary>
+    /// <param name="kind">The algorithm.</param>
+    /// <param name="steps">Denoising steps; null for the sampler's default (T for DDPM, which allows only T; 25 for DDIM, which allows 1..T).</param>
+    /// <returns>This builder.</returns>
+    public DiffusionPipelineBuilder UseSampler(SamplerKind kind, int? steps = null)
+    {
+        ThrowIfBuilt(nameof(UseSampler));
+        (_sampler, _steps) = (kind, steps);
+        return this;
+    }
+
+    /// <summary>Sets the default classifier-free guidance weight. Default 0 (off). Must be finite and at least 0.</summary>
+    /// <param name="guidanceScale">w in <c>eps = (1 + w)·eps_cond - w·eps_uncond</c>.</param>
+    /// <returns>This builder.</returns>
+    public DiffusionPipelineBuilder UseGuidance(double guidanceScale)
+    {
+        ThrowIfBuilt(nameof(UseGuidance));
+        _guidance = guidanceScale;
+        return this;
+    }
+
+    /// <summary>Sets the prompt encoder (required unless the model comes from a checkpoint).</summary>
+    /// <param name="encoder">The encoder; its ContextSize must match the model's.</param>
+    /// <returns>This builder.</returns>
+    public DiffusionPipelineBuilder UseTextEncoder(ITextEncoder encoder)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        ThrowIfBuilt(nameof(UseTextEncoder));
+        _encoder = encoder;
+        return this;
+    }
+
+    /// <summary>Sets the device the model runs on. Default the CPU. For a GPU prefer <c>UseCuda()</c> from DiffusionKit.Cuda, which checks for a CUDA backend.</summary>
+    /// <param name="device">A CPU or CUDA device.</param>
+    /// <returns>This builder.</returns>
+    public DiffusionPipelineBuilder UseDevice(Device device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ThrowIfBuilt(nameof(UseDevice));
+        _device = device;
+        return this;
+    }
+
+    /// <summary>Sets the device from its name: <c>"cpu"</c>, <c>"cuda"</c> or <c>"cuda:N"</c>.</summary>
+    /// <param name="device">The device name.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentException">When the name is not a device TorchSharp knows.</exception>
+    public DiffusionPipelineBuilder UseDevice(string device)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(device);
+        ThrowIfBuilt(nameof(UseDevice));
+        try
+        {
+            _device = new Device(device);
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException)
+        {
+            throw new ArgumentException($"UseDevice: '{device}' is not a device; use \"cpu\", \"cuda\" or \"cuda:N\".", nameof(device), ex);
+        }
+
+        return this;
+    }
+
+    /// <summary>Sets the default generation seed (prompt p of a request uses seed + p) and the seed of a new model's random weights. Default 0.</summary>
+    /// <param name="seed">Any value.</param>
+    /// <returns>This builder.</returns>
+    public DiffusionPipelineBuilder UseSeed(long seed)
+    {
+        ThrowIfBuilt(nameof(UseSeed));
+        _seed = seed;
+        return this;
+    }
+
+    /// <summary>
+    /// Sets the number of CPU threads TorchSharp uses. This is process-wide (<c>torch.set_num_threads</c>): it is
+    /// applied by <see cref="Build"/> and affects every TorchSharp user in the process. Default: leave it unchanged.
+    /// </summary>
+    /// <param name="threads">At least 1.</param>
+    /// <returns>This builder.</returns>
+    public DiffusionPipelineBuilder UseThreads(int threads)
+    {
+        ThrowIfBuilt(nameof(UseThreads));
+        _threads = threads;
+        return this;
+    }
+
+    /// <summary>Sets where the pipeline logs. Default <see cref="NullLoggerFactory.Instance"/>. Call it before extensions that log while configuring (such as <c>UseCuda</c>).</summary>
+    /// <param name="loggerFactory">The factory.</param>
+    /// <returns>This builder.</returns>
+    public DiffusionPipelineBuilder UseLoggerFactory(ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        ThrowIfBuilt(nameof(UseLoggerFactory));
+        _loggerFactory = loggerFactory;
+        return this;
+    }
+
+    /// <summary>Validates every setting, locks the builder and builds the pipeline (loading or creating the model).</summary>
+    /// <returns>A pipeline that owns its model unless it came from <see cref="UseModel(ContextUnet)"/>.</returns>
+    /// <exception cref="ArgumentException">When a setting is invalid; the message names it and its allowed values.</exception>
+    /// <exception cref="InvalidOperationException">When the builder was already built, settings conflict, or a required one is missing.</exception>
+    /// <exception cref="FileNotFoundException">When the checkpoint folder lacks a file.</exception>
+    /// <exception cref="InvalidDataException">When the checkpoint is corrupt.</exception>
+    public DiffusionPipeline Build() => new(Assemble(nameof(Build)));
+
+    /// <summary>Validates and locks like <see cref="Build"/>, but returns a trainer for the configured model instead.</summary>
+    /// <param name="options">Training settings; validated now.</param>
+    /// <returns>A trainer that owns its model unless it came from <see cref="UseModel(ContextUnet)"/>.</returns>
+    /// <exception cref="ArgumentException">When a setting or training option is invalid.</exception>
+    /// <exception cref="InvalidOperationException">As for <see cref="Build"/>.</exception>
+    public PipelineTrainer BuildTrainer(DiffusionTrainerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ThrowIfBuilt(nameof(BuildTrainer));
+        options.Validate();
+        return new PipelineTrainer(Assemble(nameof(BuildTrainer)), options);
+    }
+
+    private PipelineComponents Assemble(string method)
+    {
+        ThrowIfBuilt(method);
+
+        // 1. Settings that need nothing else.
+        if (_threads is < 1)
+        {
+            throw new ArgumentOutOfRangeException("threads", _threads, "UseThreads: threads must be at least 1 (for example Environment.ProcessorCount).");
+        }
+
+        if (!(double.IsFinite(_guidance) && _guidance >= 0))
+        {
+            throw new ArgumentOutOfRangeException("guidanceScale", _guidance, "UseGuidance: guidanceScale must be a finite number >= 0 (0 turns guidance off; about 2 is typical).");
+        }
+
+        if (!Enum.IsDefined(_sampler))
+        {
+            throw new ArgumentOutOfRangeException("kind", _sampler, $"UseSampler: kind must be one of {string.Join(", ", Enum.GetNames<SamplerKind>())}.");
+        }
+
+        var device = Device;
+        if (device.type is not (DeviceType.CPU or DeviceType.CUDA))
+        {
+            throw new ArgumentOutOfRangeException("device", device.ToString(), "UseDevice: device must be the CPU or a CUDA device (\"cpu\", \"cuda\", \"cuda:N\").");
+        }
+
+        if (device.type == DeviceType.CUDA && !cuda.is_available())
+        {
+            throw new InvalidOperationException($"UseDevice: device '{device}' needs a TorchSharp CUDA backend, but none is loaded. Call UseCuda() from the DiffusionKit.Cuda package, which says which package to add, or use the CPU.");
+        }
+
+        // 2. Model, schedule and encoder settings, checked before anything is loaded.
+        NoiseSchedule schedule;
+        ContextUnetOptions? modelOptions = null;
+        if (_checkpointFolder is not null)
+        {
+            if (_schedule is not null || _encoder is not null)
+            {
+                throw new InvalidOperationException($"FromCheckpoint supplies the schedule and the text encoder; remove the {(_schedule is not null ? nameof(UseSchedule) : nameof(UseTextEncoder))} call.");
+            }
+
+            var config = DiffusionCheckpoint.ReadConfig(_checkpointFolder);
+            schedule = new NoiseSchedule(config.Scheduler.TrainTimesteps, config.Scheduler.BetaStart, config.Scheduler.BetaEnd);
+        }
+        else
+        {
+            var encoder = _encoder ?? throw new InvalidOperationException($"No text encoder: call {nameof(UseTextEncoder)} (or UseVocabulary), or load everything with {nameof(FromCheckpoint)}.");
+            var (t, b1, b2) = _schedule ?? (500, 1e-4, 0.02);
+            schedule = new NoiseSchedule(t, b1, b2);
+            var options = _modelInstance?.Options ?? _modelOptions ?? new ContextUnetOptions { ContextSize = encoder.ContextSize };
+            options.Validate();
+            if (options.InChannels is not (1 or 3))
+            {
+                throw new ArgumentOutOfRangeException(nameof(ContextUnetOptions.InChannels), options.InChannels, "UseModel: InChannels must be 1 (grey) or 3 (RGB) for a pipeline that returns RGB images.");
+            }
+
+            if (options.ContextSize != encoder.ContextSize)
+            {
+                throw new ArgumentException($"UseModel: ContextSize is {options.ContextSize} but the text encoder produces {encoder.ContextSize}-dimensional contexts; set ContextUnetOptions.ContextSize = {encoder.ContextSize}.", nameof(ContextUnetOptions.ContextSize));
+            }
+
+            modelOptions = options;
+        }
+
+        int steps = _steps ?? SchedulerSelection.DefaultSteps(_sampler, schedule);
+        SchedulerSelection.Validate(_sampler, steps, schedule, "steps");
+
+        // 3. Everything is valid: lock, then create or load the model.
+        _built = true;
+        if (_threads is { } threads)
+        {
+            set_num_threads(threads);
+        }
+
+        ContextUnet model;
+        ITextEncoder textEncoder;
+        bool owns = _modelInstance is null;
+        if (_checkpointFolder is not null)
+        {
+            var loaded = DiffusionCheckpoint.Load(_checkpointFolder);
+            (model, schedule, textEncoder) = (loaded.Model, loaded.Schedule, loaded.Encoder);
+        }
+        else
+        {
+            model = _modelInstance ?? new ContextUnet(modelOptions, _seed);
+            textEncoder = _encoder!;
+        }
+
+        try
+        {
+            model.to(device);
+            model.eval();
+        }
+        catch
+        {
+            if (owns)
+            {
+                model.Dispose();
+            }
+
+            throw;
+        }
+
+        return new PipelineComponents(model, owns, schedule, textEncoder, new PipelineDefaults(_sampler, steps, _guidance, _seed), _loggerFactory);
+    }
+
+    private void ThrowIfBuilt(string method)
+    {
+        if (_built)
+        {
+            throw new InvalidOperationException($"DiffusionPipelineBuilder.{method} cannot be called after Build() or BuildTrainer(): a builder is locked once it has built. Create a new DiffusionPipelineBuilder.");
+        }
+    }
+}

@@ -1,0 +1,20 @@
+using DiffusionKit.Models;
+using DiffusionKit.Scheduling;
+using Microsoft.Extensions.Logging;
+
+namespace DiffusionKit.Pipeline;
+
+/// <summary>What a <see cref="DiffusionPipelineBuilder"/> assembles: the model and everything around it.</summary>
+/// <param name="Model">The network, in eval mode on its device.</param>
+/// <param name="OwnsModel">Whether the receiver disposes <paramref name="Model"/>.</param>
+/// <param name="Schedule">The training noise schedule.</param>
+/// <param name="Encoder">The prompt encoder; its ContextSize matches the model.</param>
+/// <param name="Defaults">Generation defaults.</param>
+/// <param name="LoggerFactory">Where logs go.</param>
+internal sealed record PipelineComponents(
+    ContextUnet Model,
+    bool OwnsModel,
+    NoiseSchedule Schedule,
+    ITextEncoder Encoder,
+    PipelineDefaults Defaults,
+    ILoggerFactory LoggerFactory);

@@ -1,0 +1,90 @@
+using DiffusionKit.Checkpoints;
+using DiffusionKit.Models;
+using DiffusionKit.Scheduling;
+using DiffusionKit.Text;
+using DiffusionKit.Training;
+using Microsoft.Extensions.Logging;
+
+namespace DiffusionKit.Pipeline;
+
+/// <summary>
+/// Trains the model a <see cref="DiffusionPipelineBuilder"/> configured, saves it as a checkpoint and serves it as a
+/// pipeline. A thin layer over <see cref="DiffusionTrainer"/> and <see cref="DiffusionCheckpoint"/>.
+/// </summary>
+/// <remarks>Not thread-safe: do not train while a pipeline from <see cref="CreatePipeline"/> is generating.
+/// Disposing the trainer frees the model (when it owns it), which ends every pipeline it created.</remarks>
+public sealed class PipelineTrainer : IDisposable
+{
+    private readonly PipelineComponents _components;
+    private readonly ILogger _logger;
+    private readonly List<TrainingResult> _runs = new();
+
+    internal PipelineTrainer(PipelineComponents components, DiffusionTrainerOptions options)
+    {
+        _components = components;
+        Options = options;
+        _logger = components.LoggerFactory.CreateLogger<PipelineTrainer>();
+    }
+
+    /// <summary>The training settings.</summary>
+    public DiffusionTrainerOptions Options { get; }
+
+    /// <summary>The network being trained.</summary>
+    public ContextUnet Model => _components.Model;
+
+    /// <summary>The prompt encoder used for captions.</summary>
+    public ITextEncoder Encoder => _components.Encoder;
+
+    /// <summary>The training noise schedule.</summary>
+    public NoiseSchedule Schedule => _components.Schedule;
+
+    /// <summary>Trains the model in place on <paramref name="dataset"/>; each call continues from the current weights.</summary>
+    /// <param name="dataset">Training pairs; image size and channels must match the model.</param>
+    /// <param name="progress">Receives a report after every step; may be null.</param>
+    /// <param name="cancellationToken">Checked before every step.</param>
+    /// <returns>The run's summary.</returns>
+    /// <exception cref="ArgumentException">When the data set does not fit the model or encoder.</exception>
+    /// <exception cref="OperationCanceledException">When cancelled.</exception>
+    public TrainingResult Train(IImageCaptionDataset dataset, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var result = new DiffusionTrainer(Options).Train(Model, new DdpmScheduler(Schedule), dataset, Encoder, progress, cancellationToken);
+        _runs.Add(result);
+        PipelineLog.Trained(_logger, result.Steps, result.FinalLoss, result.Elapsed.TotalSeconds);
+        return result;
+    }
+
+    /// <summary>Writes the model, schedule and encoder as a checkpoint folder that <see cref="DiffusionPipelineBuilder.FromCheckpoint"/> loads.</summary>
+    /// <param name="folder">Destination; created if missing.</param>
+    /// <exception cref="NotSupportedException">When the encoder is not a <see cref="BagOfWordsEncoder"/> (the only encoder checkpoints describe).</exception>
+    public void SaveCheckpoint(string folder)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        if (Encoder is not BagOfWordsEncoder words)
+        {
+            throw new NotSupportedException($"Checkpoints store a BagOfWordsEncoder, but this trainer uses {Encoder.GetType().Name}; build it with UseVocabulary or a BagOfWordsEncoder.");
+        }
+
+        var training = new Dictionary<string, string>
+        {
+            ["runs"] = _runs.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["steps"] = _runs.Sum(r => r.Steps).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["batch_size"] = Options.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["learning_rate"] = Options.LearningRate.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            ["seed"] = Options.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        DiffusionCheckpoint.Save(folder, Model, DiffusionCheckpoint.Describe(Model, Schedule, words, training));
+    }
+
+    /// <summary>A pipeline over the current weights, with the builder's generation defaults. It shares (does not own) the model.</summary>
+    /// <returns>A new pipeline; dispose it before or with this trainer.</returns>
+    public DiffusionPipeline CreatePipeline() => new(_components with { OwnsModel = false });
+
+    /// <summary>Frees the model when this trainer owns it.</summary>
+    public void Dispose()
+    {
+        if (_components.OwnsModel)
+        {
+            _components.Model.Dispose();
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using DiffusionKit.Scheduling;
+
+namespace DiffusionKit.Pipeline;
+
+/// <summary>
+/// The one place where the pipeline turns a <see cref="SamplerKind"/> into a scheduler, so new scheduler algorithms
+/// are wired in here only.
+/// </summary>
+internal static class SchedulerSelection
+{
+    /// <summary>The step count used when neither the builder nor the request sets one: T for DDPM, 25 (the course's) for DDIM, at most T.</summary>
+    internal static int DefaultSteps(SamplerKind kind, NoiseSchedule schedule) => kind switch
+    {
+        SamplerKind.Ddpm => schedule.TrainTimesteps,
+        _ => Math.Min(25, schedule.TrainTimesteps),
+    };
+
+    /// <summary>Checks that <paramref name="kind"/> can take <paramref name="steps"/> steps over <paramref name="schedule"/>.</summary>
+    /// <param name="kind">The sampler.</param>
+    /// <param name="steps">The requested steps.</param>
+    /// <param name="schedule">The training schedule (T).</param>
+    /// <param name="paramName">The option or property to name in the exception.</param>
+    /// <exception cref="ArgumentOutOfRangeException">When the kind is unknown or the steps do not fit it, naming <paramref name="paramName"/> and the allowed values.</exception>
+    internal static void Validate(SamplerKind kind, int steps, NoiseSchedule schedule, string paramName)
+    {
+        int total = schedule.TrainTimesteps;
+        switch (kind)
+        {
+            case SamplerKind.Ddpm when steps != total:
+                throw new ArgumentOutOfRangeException(paramName, steps, $"{paramName} must be {total} for the Ddpm sampler, which walks every training timestep; use SamplerKind.Ddim for fewer steps.");
+            case SamplerKind.Ddim when steps < 1 || steps > total:
+                throw new ArgumentOutOfRangeException(paramName, steps, $"{paramName} must lie in 1..{total} (the training timesteps) for the Ddim sampler.");
+            case SamplerKind.Ddpm or SamplerKind.Ddim:
+                return;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(SamplerKind), kind, $"The sampler must be one of {string.Join(", ", Enum.GetNames<SamplerKind>())}.");
+        }
+    }
+
+    /// <summary>Creates a fresh scheduler for one sampling loop (schedulers hold their inference plan, so loops never share one).</summary>
+    internal static INoiseScheduler Create(SamplerKind kind, int steps, NoiseSchedule schedule)
+    {
+        Validate(kind, steps, schedule, nameof(steps));
+        return kind switch
+        {
+            SamplerKind.Ddpm => new DdpmScheduler(schedule),
+            _ => new DdimScheduler(schedule, steps),
+        };
+    }
+}
