@@ -128,7 +128,7 @@ public sealed class DiffusionTrainer
 
                     var noisy = scheduler.AddNoise(x0, noise, t.to(device));
                     var predicted = model.call(noisy, (t.to(ScalarType.Float32) / totalTimesteps).to(device), context.to(device));
-                    var mse = nn.functional.mse_loss(predicted, noise);
+                    var mse = nn.functional.mse_loss(predicted, scheduler.GetTrainingTarget(x0, noise, t.to(device)));
 
                     optimizer.zero_grad();
                     mse.backward();
