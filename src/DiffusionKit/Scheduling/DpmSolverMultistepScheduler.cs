@@ -4,16 +4,17 @@ namespace DiffusionKit.Scheduling;
 
 /// <summary>
 /// DPM-Solver++ 2M (Lu et al. 2022, algorithm 2, midpoint form): a deterministic multistep solver that reaches good
-/// samples in 15-20 steps, as diffusers' <c>DPMSolverMultistepScheduler</c> with <c>algorithm_type="dpmsolver++"</c>,
-/// <c>solver_type="midpoint"</c> and <c>final_sigmas_type="zero"</c>.
+/// samples in 15-20 steps, as diffusers' <c>DPMSolverMultistepScheduler</c> with <c>algorithm_type="dpmsolver++"</c>
+/// and <c>solver_type="midpoint"</c>.
 /// </summary>
 /// <remarks>
 /// <para>Each visited timestep t_i has <c>sigma_i = sqrt((1 - ab)/ab)</c>, <c>alpha_i = 1/sqrt(sigma_i^2 + 1)</c>,
 /// <c>s_i = sigma_i·alpha_i</c> and <c>lambda_i = log(alpha_i) - log(s_i)</c>; after the last timestep sigma = 0 (the
-/// clean sample). With x0 predictions m_i (converted from the model output) and <c>h = lambda_{i+1} - lambda_i</c>:
+/// clean sample; or the first training timestep's sigma with <see cref="FinalSigmas.SigmaMin"/>). With x0 predictions m_i (converted from the model output) and <c>h = lambda_{i+1} - lambda_i</c>:
 /// first order <c>x_{i+1} = s_{i+1}/s_i·x_i - alpha_{i+1}·(exp(-h) - 1)·m_i</c>; second order adds
 /// <c>-0.5·alpha_{i+1}·(exp(-h) - 1)·D1</c> with <c>D1 = (m_i - m_{i-1})·h/h_{i-1}</c>.</para>
-/// <para>The first step and the last (which lands on sigma = 0) are first order; with <see cref="SchedulerOptions.SolverOrder"/> 1
+/// <para>The first step is first order, and so is the last when it lands on sigma = 0 or with
+/// <see cref="SchedulerOptions.LowerOrderFinal"/> and fewer than 15 steps; with <see cref="SchedulerOptions.SolverOrder"/> 1
 /// every step is.</para>
 /// <para>Multistep state: the previous x0 prediction lives in the <see cref="ISchedulerLoop"/> returned by
 /// <see cref="BeginLoop"/>, never in the scheduler, so the scheduler is immutable between <see cref="SetTimesteps"/> calls and
@@ -48,7 +49,7 @@ public sealed class DpmSolverMultistepScheduler : INoiseScheduler
     /// <inheritdoc />
     public IReadOnlyList<int> Timesteps => _timesteps;
 
-    /// <summary>sigma at each visited timestep followed by the final 0 (length <see cref="InferenceSteps"/> + 1).</summary>
+    /// <summary>sigma at each visited timestep followed by the final sigma (length <see cref="InferenceSteps"/> + 1).</summary>
     public IReadOnlyList<double> Sigmas => _sigmas;
 
     /// <inheritdoc />
@@ -62,6 +63,9 @@ public sealed class DpmSolverMultistepScheduler : INoiseScheduler
             double ab = Schedule.AlphaBars[timesteps[i]];
             sigmas[i] = Math.Sqrt((1 - ab) / ab);
         }
+
+        double abMin = Schedule.AlphaBars[Schedule.FirstTimestep];
+        sigmas[^1] = Options.FinalSigmas == FinalSigmas.Zero ? 0 : Math.Sqrt((1 - abMin) / abMin);
 
         _timesteps = timesteps;
         _sigmas = sigmas;
@@ -113,7 +117,9 @@ public sealed class DpmSolverMultistepScheduler : INoiseScheduler
             int i = _index;
             double sigmaS0 = _sigmas[i];
             double sigmaT = _sigmas[i + 1];
-            bool secondOrder = options.SolverOrder == 2 && i > 0 && i < _timesteps.Length - 1 && _previousOriginal is not null;
+            int n = _timesteps.Length;
+            bool lowerOrderFinal = i == n - 1 && (sigmaT == 0 || (options.LowerOrderFinal && n < 15));
+            bool secondOrder = options.SolverOrder == 2 && i > 0 && !lowerOrderFinal && _previousOriginal is not null;
 
             using var scope = NewDisposeScope();
 

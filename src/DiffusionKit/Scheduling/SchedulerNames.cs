@@ -18,6 +18,9 @@ public static class SchedulerNames
     private static readonly (VarianceType Value, string Name)[] VarianceTypes =
         [(VarianceType.FixedSmall, "fixed_small"), (VarianceType.FixedLarge, "fixed_large")];
 
+    private static readonly (FinalSigmas Value, string Name)[] FinalSigmasNames =
+        [(FinalSigmas.Zero, "zero"), (FinalSigmas.SigmaMin, "sigma_min")];
+
     private static readonly (SchedulerAlgorithm Value, string Name)[] Algorithms =
         [(SchedulerAlgorithm.Ddpm, "DDPMScheduler"), (SchedulerAlgorithm.Ddim, "DDIMScheduler"),
          (SchedulerAlgorithm.DpmSolverMultistep, "DPMSolverMultistepScheduler"), (SchedulerAlgorithm.EulerAncestral, "EulerAncestralDiscreteScheduler")];
@@ -38,6 +41,10 @@ public static class SchedulerNames
     /// <exception cref="ArgumentException">For any other name, listing the allowed ones.</exception>
     public static VarianceType ParseVarianceType(string name) => Parse(VarianceTypes, name, "variance_type");
 
+    /// <summary>Parses a <c>final_sigmas_type</c> name: <c>zero</c> or <c>sigma_min</c>.</summary>
+    /// <exception cref="ArgumentException">For any other name, listing the allowed ones.</exception>
+    public static FinalSigmas ParseFinalSigmas(string name) => Parse(FinalSigmasNames, name, "final_sigmas_type");
+
     /// <summary>Parses a diffusers scheduler class name (<c>_class_name</c>): DDPMScheduler, DDIMScheduler, DPMSolverMultistepScheduler or EulerAncestralDiscreteScheduler.</summary>
     /// <exception cref="ArgumentException">For any other name, listing the allowed ones.</exception>
     public static SchedulerAlgorithm ParseAlgorithm(string name) => Parse(Algorithms, name, "_class_name");
@@ -57,6 +64,10 @@ public static class SchedulerNames
     /// <summary>diffusers' name of <paramref name="value"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">For a value outside the enum.</exception>
     public static string Format(VarianceType value) => Format(VarianceTypes, value);
+
+    /// <summary>diffusers' name of <paramref name="value"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">For a value outside the enum.</exception>
+    public static string Format(FinalSigmas value) => Format(FinalSigmasNames, value);
 
     /// <summary>diffusers' scheduler class name for <paramref name="value"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">For a value outside the enum.</exception>

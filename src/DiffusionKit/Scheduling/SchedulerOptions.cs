@@ -52,9 +52,12 @@ public sealed class SchedulerOptions
     /// <summary>DPM-Solver++'s order (<c>solver_order</c>): 1 (equivalent to DDIM) or 2 (2M). Default 2.</summary>
     public int SolverOrder { get; init; } = 2;
 
-    /// <summary>DPM-Solver++: use first order for the last steps when there are fewer than 15 (<c>lower_order_final</c>). Default true.
-    /// The very last step, which lands on sigma = 0, is always first order (diffusers' <c>final_sigmas_type = "zero"</c>).</summary>
+    /// <summary>DPM-Solver++: use first order for the last step when there are fewer than 15 steps (<c>lower_order_final</c>). Default true.
+    /// With <see cref="FinalSigmas.Zero"/> the last step is first order anyway.</summary>
     public bool LowerOrderFinal { get; init; } = true;
+
+    /// <summary>DPM-Solver++: where the last step lands (<c>final_sigmas_type</c>). Default <see cref="FinalSigmas.Zero"/> (diffusers' default).</summary>
+    public FinalSigmas FinalSigmas { get; init; } = FinalSigmas.Zero;
 
     /// <summary>DDIM in diffusers' convention: the step past timestep 0 lands on ab = 1 (true) or on alphas_cumprod[0] (<c>set_alpha_to_one</c>). Default true.</summary>
     public bool SetAlphaToOne { get; init; } = true;
@@ -78,6 +81,7 @@ public sealed class SchedulerOptions
         CheckEnum(TimestepSpacing, nameof(TimestepSpacing));
         CheckEnum(VarianceType, nameof(VarianceType));
         CheckEnum(Convention, nameof(Convention));
+        CheckEnum(FinalSigmas, nameof(FinalSigmas));
         Check(TrainTimesteps >= 1, nameof(TrainTimesteps), TrainTimesteps, "at least 1 (the course uses 500, diffusers 1000)");
         Check(BetaStart > 0 && BetaStart < 1, nameof(BetaStart), BetaStart, "in (0, 1) (the course uses 1e-4)");
         Check(BetaEnd >= BetaStart && BetaEnd < 1, nameof(BetaEnd), BetaEnd, $"in [BetaStart = {F(BetaStart)}, 1) (the course uses 0.02)");
