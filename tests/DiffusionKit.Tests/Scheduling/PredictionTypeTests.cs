@@ -58,16 +58,8 @@ public sealed class PredictionTypeTests
             var ts = full(new long[] { 3 }, t, dtype: ScalarType.Int64);
             var xt = scheduler.AddNoise(x0, noise, ts);
             var target = scheduler.GetTrainingTarget(x0, noise, ts);
-            var sample = xt * scheduler.InitNoiseSigma / Math.Sqrt(1.0 / (1 - new NoiseSchedule().AlphaBars[t]));
-            if (algorithm != SchedulerAlgorithm.EulerAncestral)
-            {
-                sample = xt;
-            }
-            else
-            {
-                // Euler works on x_t / sqrt(ab_t) (sigma space).
-                sample = xt / Math.Sqrt(new NoiseSchedule().AlphaBars[t]);
-            }
+            // Euler works in sigma space, on x_t / sqrt(ab_t); the others on x_t.
+            var sample = algorithm == SchedulerAlgorithm.EulerAncestral ? xt / Math.Sqrt(new NoiseSchedule().AlphaBars[t]) : xt;
 
             using var loop = scheduler.BeginLoop();
             using var result = loop.Step(target, t, sample, g);
