@@ -62,6 +62,7 @@ public interface INoiseScheduler
     /// <param name="sample">The current noisy sample x_t, shape [B, C, H, W].</param>
     /// <param name="generator">Source of the fresh noise a stochastic step adds; null uses the global generator (not reproducible).</param>
     /// <returns>The previous sample and the model's estimate of the clean sample; both owned by the caller.</returns>
+    /// <exception cref="NotSupportedException">From multistep schedulers (DPM-Solver++), which need the history a loop from <see cref="BeginLoop"/> keeps.</exception>
     SchedulerStepResult Step(Tensor modelOutput, int timestep, Tensor sample, Generator? generator = null);
 
     /// <summary>
