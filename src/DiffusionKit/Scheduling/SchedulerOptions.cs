@@ -71,6 +71,35 @@ public sealed class SchedulerOptions
     /// <summary>The number of inference steps the options resolve to (see <see cref="InferenceSteps"/>).</summary>
     public int ResolvedInferenceSteps => InferenceSteps ?? (Algorithm == SchedulerAlgorithm.Ddpm ? TrainTimesteps : Math.Min(25, TrainTimesteps));
 
+    /// <summary>
+    /// A copy with another algorithm (and optionally step count) over the same training schedule and settings: how a
+    /// loaded checkpoint switches sampler without retraining.
+    /// </summary>
+    /// <param name="algorithm">The new algorithm.</param>
+    /// <param name="inferenceSteps">The new step count; null for the algorithm's default (see <see cref="InferenceSteps"/>).</param>
+    /// <returns>New options; this instance is unchanged.</returns>
+    public SchedulerOptions WithAlgorithm(SchedulerAlgorithm algorithm, int? inferenceSteps = null) => new()
+    {
+        Algorithm = algorithm,
+        TrainTimesteps = TrainTimesteps,
+        BetaStart = BetaStart,
+        BetaEnd = BetaEnd,
+        BetaSchedule = BetaSchedule,
+        PredictionType = PredictionType,
+        TimestepSpacing = TimestepSpacing,
+        StepsOffset = StepsOffset,
+        ClipSample = ClipSample,
+        ClipSampleRange = ClipSampleRange,
+        Eta = Eta,
+        VarianceType = VarianceType,
+        SolverOrder = SolverOrder,
+        LowerOrderFinal = LowerOrderFinal,
+        FinalSigmas = FinalSigmas,
+        SetAlphaToOne = SetAlphaToOne,
+        Convention = Convention,
+        InferenceSteps = inferenceSteps,
+    };
+
     /// <summary>Checks every option.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Naming the first bad option (as <c>ParamName</c>) and its allowed values.</exception>
     public void Validate()

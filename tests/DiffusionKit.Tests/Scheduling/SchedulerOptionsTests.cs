@@ -42,6 +42,31 @@ public sealed class SchedulerOptionsTests
         schedule!.AlphaBars.Should().Equal(new NoiseSchedule().AlphaBars);
     }
 
+    [Fact]
+    public void WithAlgorithm_swaps_the_sampler_and_keeps_every_schedule_setting()
+    {
+        var trained = new SchedulerOptions
+        {
+            Algorithm = SchedulerAlgorithm.Ddpm,
+            Convention = ScheduleConvention.Diffusers,
+            TrainTimesteps = 1000,
+            BetaSchedule = BetaSchedule.SquaredCosCapV2,
+            PredictionType = PredictionType.VPrediction,
+            ClipSample = true,
+        };
+
+        var fast = trained.WithAlgorithm(SchedulerAlgorithm.DpmSolverMultistep, 20);
+
+        fast.Should().BeEquivalentTo(trained, o => o.Excluding(x => x.Algorithm).Excluding(x => x.InferenceSteps).Excluding(x => x.ResolvedInferenceSteps));
+        fast.Algorithm.Should().Be(SchedulerAlgorithm.DpmSolverMultistep);
+        fast.InferenceSteps.Should().Be(20);
+        trained.Algorithm.Should().Be(SchedulerAlgorithm.Ddpm);
+        var dpm = (DpmSolverMultistepScheduler)SchedulerFactory.Create(fast);
+        var ddpm = (DdpmScheduler)SchedulerFactory.Create(trained);
+        dpm.Schedule.AlphaBars.Should().Equal(ddpm.Schedule.AlphaBars);
+        dpm.InferenceSteps.Should().Be(20);
+    }
+
     public static TheoryData<SchedulerOptions, string, string> BadOptions => new()
     {
         { new SchedulerOptions { TrainTimesteps = 0 }, "TrainTimesteps", "at least 1" },
