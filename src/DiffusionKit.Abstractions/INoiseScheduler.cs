@@ -66,6 +66,12 @@ public interface INoiseScheduler
     SchedulerStepResult Step(Tensor modelOutput, int timestep, Tensor sample, Generator? generator = null);
 
     /// <summary>
+    /// The smallest training timestep: 1 in the course's convention (the default), 0 in diffusers'. Training draws t
+    /// uniformly from <c>FirstTrainTimestep .. FirstTrainTimestep + T - 1</c>.
+    /// </summary>
+    int FirstTrainTimestep => 1;
+
+    /// <summary>
     /// The standard deviation of the initial noise an inference loop starts from: 1 for DDPM, DDIM and DPM-Solver,
     /// the largest sigma for Euler-type schedulers that work in sigma space. Default 1.
     /// </summary>

@@ -60,6 +60,9 @@ public sealed class DdpmScheduler : INoiseScheduler
     public int TrainTimesteps => Schedule.TrainTimesteps;
 
     /// <inheritdoc />
+    public int FirstTrainTimestep => Schedule.FirstTimestep;
+
+    /// <inheritdoc />
     public int InferenceSteps => _timesteps.Length;
 
     /// <inheritdoc />

@@ -44,6 +44,9 @@ public sealed class EulerAncestralScheduler : INoiseScheduler
     public int TrainTimesteps => Schedule.TrainTimesteps;
 
     /// <inheritdoc />
+    public int FirstTrainTimestep => Schedule.FirstTimestep;
+
+    /// <inheritdoc />
     public int InferenceSteps => _timesteps.Length;
 
     /// <inheritdoc />

@@ -32,6 +32,18 @@ public sealed class PredictionTypeTrainingTests
         First(PredictionType.VPrediction).Should().NotBe(First(PredictionType.Epsilon));
     }
 
+    [Fact]
+    public void Training_in_diffusers_convention_draws_timesteps_0_to_T_minus_1()
+    {
+        // 40 steps × 16 draws over 50 timesteps: drawing t = T (outside 0..T-1) would make AddNoise throw.
+        var scheduler = SchedulerFactory.Create(new SchedulerOptions { Convention = ScheduleConvention.Diffusers, TrainTimesteps = 50 });
+        scheduler.FirstTrainTimestep.Should().Be(0);
+        ((INoiseScheduler)new DdpmScheduler()).FirstTrainTimestep.Should().Be(1);
+        var act = () => new DiffusionTrainer(new DiffusionTrainerOptions { Steps = 40, BatchSize = 16, Seed = 2 })
+            .Train(new ZeroDenoiser(), scheduler, new SquaresDataset(16), Encoder);
+        act.Should().NotThrow();
+    }
+
     /// <summary>Predicts <c>w·sample</c> with a single weight w = 0.</summary>
     private sealed class ZeroDenoiser : nn.Module<Tensor, Tensor, Tensor?, Tensor>, IDenoiser
     {
