@@ -8,9 +8,16 @@ namespace DiffusionKit;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Timesteps follow the course's convention: training timesteps are the integers <c>1..TrainTimesteps</c>
-/// (T), and <c>ab_0 = 1</c> is the clean image. <see cref="Timesteps"/> lists, in descending order, the timesteps an
-/// inference loop visits; each is passed to <see cref="Step"/> in turn.
+/// By default timesteps follow the course's convention: training timesteps are the integers <c>1..TrainTimesteps</c>
+/// (T), and <c>ab_0 = 1</c> is the clean image. A scheduler built with diffusers' convention uses <c>0..T-1</c> instead.
+/// <see cref="Timesteps"/> lists, in descending order, the timesteps an inference loop visits; each is passed to
+/// <see cref="Step"/> (or to the <see cref="ISchedulerLoop.Step"/> of a loop from <see cref="BeginLoop"/>) in turn.
+/// </para>
+/// <para>
+/// A sampling loop should: scale the initial Gaussian noise by <see cref="InitNoiseSigma"/>; call <see cref="BeginLoop"/>
+/// once; at each timestep t feed the denoiser <see cref="ScaleModelInput"/>(x, t) with time
+/// <see cref="GetModelTimestep"/>(t) / T, and step the loop with the model output. The defaults of these members are the
+/// identity, so single-step schedulers (DDPM, DDIM) need not implement them.
 /// </para>
 /// <para>
 /// Thread-safety: <see cref="AddNoise"/> and <see cref="Step"/> are pure functions of their arguments and the
@@ -30,7 +37,7 @@ public interface INoiseScheduler
     /// <summary>Number of steps the inference loop takes, as last set by <see cref="SetTimesteps"/>; T by default.</summary>
     int InferenceSteps { get; }
 
-    /// <summary>The timesteps an inference loop visits, in descending order, each in <c>1..T</c>.</summary>
+    /// <summary>The timesteps an inference loop visits, in descending order (each in <c>1..T</c> in the course's convention, <c>0..T-1</c> in diffusers').</summary>
     IReadOnlyList<int> Timesteps { get; }
 
     /// <summary>Chooses how many denoising steps an inference loop takes.</summary>
@@ -43,17 +50,68 @@ public interface INoiseScheduler
     /// </summary>
     /// <param name="originalSamples">Clean images x0, shape [B, C, H, W], float, usually in [-1, 1].</param>
     /// <param name="noise">Gaussian noise with the same shape as <paramref name="originalSamples"/>.</param>
-    /// <param name="timesteps">Int64 tensor of shape [B] with values in <c>1..T</c>.</param>
+    /// <param name="timesteps">Int64 tensor of shape [B] with values in the scheduler's training range (<c>1..T</c> by default).</param>
     /// <returns>The noisy samples x_t, same shape and dtype as <paramref name="originalSamples"/>.</returns>
     Tensor AddNoise(Tensor originalSamples, Tensor noise, Tensor timesteps);
 
     /// <summary>
     /// One reverse step: from x_t and the model's noise prediction to x_{t_prev}.
     /// </summary>
-    /// <param name="modelOutput">Predicted noise eps, same shape as <paramref name="sample"/>.</param>
+    /// <param name="modelOutput">The model's prediction (noise eps by default; x0 or v for schedulers configured so), same shape as <paramref name="sample"/>.</param>
     /// <param name="timestep">The current timestep, one of <see cref="Timesteps"/>.</param>
     /// <param name="sample">The current noisy sample x_t, shape [B, C, H, W].</param>
     /// <param name="generator">Source of the fresh noise a stochastic step adds; null uses the global generator (not reproducible).</param>
     /// <returns>The previous sample and the model's estimate of the clean sample; both owned by the caller.</returns>
+    /// <exception cref="NotSupportedException">From multistep schedulers (DPM-Solver++), which need the history a loop from <see cref="BeginLoop"/> keeps.</exception>
     SchedulerStepResult Step(Tensor modelOutput, int timestep, Tensor sample, Generator? generator = null);
+
+    /// <summary>
+    /// The smallest training timestep: 1 in the course's convention (the default), 0 in diffusers'. Training draws t
+    /// uniformly from <c>FirstTrainTimestep .. FirstTrainTimestep + T - 1</c>.
+    /// </summary>
+    int FirstTrainTimestep => 1;
+
+    /// <summary>
+    /// The standard deviation of the initial noise an inference loop starts from: 1 for DDPM, DDIM and DPM-Solver,
+    /// the largest sigma for Euler-type schedulers that work in sigma space. Default 1.
+    /// </summary>
+    double InitNoiseSigma => 1.0;
+
+    /// <summary>
+    /// Scales the current sample before it is passed to the denoiser (Euler-type schedulers divide by
+    /// <c>sqrt(sigma^2 + 1)</c>). The default returns an alias of <paramref name="sample"/>.
+    /// </summary>
+    /// <param name="sample">The current sample x_t; not modified or disposed.</param>
+    /// <param name="timestep">The current timestep, one of <see cref="Timesteps"/>.</param>
+    /// <returns>A new tensor (or alias) owned by the caller.</returns>
+    Tensor ScaleModelInput(Tensor sample, int timestep) => sample.alias();
+
+    /// <summary>
+    /// The time, in training-timestep units, the denoiser is conditioned on at scheduled timestep
+    /// <paramref name="timestep"/>: the timestep itself by default, fractional where a scheduler interpolates between
+    /// training timesteps (Euler ancestral with linspace spacing). Samplers pass <c>GetModelTimestep(t) / T</c>.
+    /// </summary>
+    /// <param name="timestep">One of <see cref="Timesteps"/>.</param>
+    /// <returns>The model time in training-timestep units.</returns>
+    double GetModelTimestep(int timestep) => timestep;
+
+    /// <summary>
+    /// The regression target for training at <paramref name="timesteps"/>, according to the scheduler's prediction type:
+    /// the noise (epsilon, the default), the clean sample (sample) or <c>v = sqrt(ab_t)·noise - sqrt(1 - ab_t)·x0</c>
+    /// (v_prediction).
+    /// </summary>
+    /// <param name="originalSamples">Clean images x0, shape [B, C, H, W].</param>
+    /// <param name="noise">The noise passed to <see cref="AddNoise"/>, same shape.</param>
+    /// <param name="timesteps">Int64 tensor of shape [B], as for <see cref="AddNoise"/>.</param>
+    /// <returns>A new tensor owned by the caller, same shape as <paramref name="noise"/>.</returns>
+    Tensor GetTrainingTarget(Tensor originalSamples, Tensor noise, Tensor timesteps) => noise.alias();
+
+    /// <summary>
+    /// Starts one inference loop over <see cref="Timesteps"/>. The loop carries what a multistep solver remembers between
+    /// steps (DPM-Solver++ keeps the previous model output), so the scheduler itself stays free of loop state and one
+    /// scheduler can serve several loops, one loop per thread. Dispose the loop when done. The default loop forwards
+    /// each step to <see cref="Step"/>.
+    /// </summary>
+    /// <returns>A new loop owned by the caller.</returns>
+    ISchedulerLoop BeginLoop() => new StatelessSchedulerLoop(this);
 }

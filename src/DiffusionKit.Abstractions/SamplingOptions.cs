@@ -10,7 +10,8 @@ public sealed class SamplingOptions
 
     /// <summary>
     /// Classifier-free guidance weight w in <c>eps = (1 + w)·eps_cond - w·eps_uncond</c>. Default 0 (plain conditional
-    /// sampling, one network pass per step). Must be finite and at least 0.
+    /// sampling, one network pass per step, exactly the unguided result). Must be finite and at least 0.
+    /// diffusers' <c>guidance_scale</c> s is <c>1 + w</c>: s = 1 (no guidance) is w = 0, s = 7.5 is w = 6.5.
     /// </summary>
     public double GuidanceScale { get; init; }
 

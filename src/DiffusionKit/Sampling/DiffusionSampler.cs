@@ -9,7 +9,11 @@ namespace DiffusionKit.Sampling;
 /// <remarks>
 /// <para>Which algorithm runs (DDPM ancestral, DDIM, ...) is the scheduler's choice; this class owns only the loop.</para>
 /// <para>Guidance follows the course's ancestor (TeaPearce): <c>eps = (1 + w)·eps_cond - w·eps_uncond</c>, with the
-/// conditional and unconditional passes run as one batch. w = 0 runs one plain conditional pass per step.</para>
+/// conditional and unconditional passes run as one batch. w = 0 runs one plain conditional pass per step and gives
+/// exactly the unguided images. diffusers' <c>guidance_scale</c> s is <c>1 + w</c> (s = 1 means no guidance).</para>
+/// <para>The loop follows the scheduler's contract: initial noise times <see cref="INoiseScheduler.InitNoiseSigma"/>, one
+/// <see cref="INoiseScheduler.BeginLoop"/> per call (multistep solvers keep their history there), model input
+/// <see cref="INoiseScheduler.ScaleModelInput"/> and model time <see cref="INoiseScheduler.GetModelTimestep"/> / T.</para>
 /// <para>Each step runs in its own dispose scope; only the current sample survives a step. Stateless and thread-safe.</para>
 /// </remarks>
 public sealed class DiffusionSampler : ISampler
@@ -98,9 +102,15 @@ public sealed class DiffusionSampler : ISampler
 
         // 2. Initial noise, drawn on the CPU so the same seed gives the same images on every device.
         var sample = randn(new[] { batch, denoiser.Channels, denoiser.ImageSize, denoiser.ImageSize }, dtype: ScalarType.Float32, device: CPU, generator: generator).to(device);
+        double initNoiseSigma = scheduler.InitNoiseSigma;
+        if (initNoiseSigma != 1.0)
+        {
+            sample = sample * initNoiseSigma;
+        }
 
         // 3. The loop: one dispose scope per step; only the new sample leaves it.
         var timesteps = scheduler.Timesteps;
+        using var loop = scheduler.BeginLoop();
         for (int i = 0; i < timesteps.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -109,8 +119,9 @@ public sealed class DiffusionSampler : ISampler
             Tensor? intermediate = null;
             using (var stepScope = NewDisposeScope())
             {
-                var modelInput = guided ? cat(new[] { sample, sample }, 0) : sample;
-                var time = full(new[] { modelInput.shape[0] }, t / totalTimesteps, dtype: ScalarType.Float32, device: device);
+                var scaled = scheduler.ScaleModelInput(sample, t);
+                var modelInput = guided ? cat(new[] { scaled, scaled }, 0) : scaled;
+                var time = full(new[] { modelInput.shape[0] }, scheduler.GetModelTimestep(t) / totalTimesteps, dtype: ScalarType.Float32, device: device);
                 var eps = denoiser.PredictNoise(modelInput, time, modelContext);
                 if (guided)
                 {
@@ -118,7 +129,7 @@ public sealed class DiffusionSampler : ISampler
                     eps = ((1 + w) * halves[0]) - (w * halves[1]);
                 }
 
-                var result = scheduler.Step(eps, t, sample, generator);
+                var result = loop.Step(eps, t, sample, generator);
                 next = result.PrevSample.MoveToOuterDisposeScope();
                 if (options.CaptureIntermediates && progress is not null)
                 {

@@ -1,15 +1,21 @@
+using System.Globalization;
 using static TorchSharp.torch;
 
 namespace DiffusionKit.Scheduling;
 
 /// <summary>
-/// Deterministic DDIM (Song et al. 2021, eta = 0) over evenly spaced timesteps: the course's fast sampler.
+/// DDIM (Song et al. 2021) with eta: the course's fast sampler (eta = 0) and diffusers' <c>DDIMScheduler.step</c>.
 /// </summary>
 /// <remarks>
-/// <para>With n inference steps the loop visits <c>t_i = T - floor(i·T/n)</c> for i = 0..n-1 (for T = 500, n = 25:
-/// 500, 480, ..., 20) and the step from t goes to the next visited timestep, or to 0 (ab_0 = 1) after the last.</para>
-/// <para>Step: <c>x0 = (x_t - sqrt(1 - ab_t)·eps)/sqrt(ab_t)</c>; <c>x_prev = sqrt(ab_prev)·x0 + sqrt(1 - ab_prev)·eps</c>,
-/// which is the course's <c>sqrt(ab_prev)/sqrt(ab_t)·(x_t - sqrt(1 - ab_t)·eps) + sqrt(1 - ab_prev)·eps</c>.</para>
+/// <para>Timesteps follow <see cref="SchedulerOptions.TimestepSpacing"/>; the default (course, trailing) visits
+/// <c>t_i = T - floor(i·T/n)</c> for i = 0..n-1 (for T = 500, n = 25: 500, 480, ..., 20). In the course's convention the
+/// step from t goes to the next visited timestep, or to 0 (ab_0 = 1) after the last; in diffusers' it goes to
+/// <c>t - T // n</c>, and past timestep 0 to ab = 1 (<see cref="SchedulerOptions.SetAlphaToOne"/>) or alphas_cumprod[0].</para>
+/// <para>Step (formula 12 of the paper): x0 and eps from the model output (x0 clipped if asked);
+/// <c>sigma = eta·sqrt((1 - ab_prev)/(1 - ab_t))·sqrt(1 - ab_t/ab_prev)</c>;
+/// <c>x_prev = sqrt(ab_prev)·x0 + sqrt(1 - ab_prev - sigma^2)·eps + sigma·z</c>. With eta = 0 this is the course's
+/// <c>sqrt(ab_prev)/sqrt(ab_t)·(x_t - sqrt(1 - ab_t)·eps) + sqrt(1 - ab_prev)·eps</c>.</para>
+/// <para>Single-step: holds no loop state. <see cref="SetTimesteps"/> mutates the plan; do not call it during a loop.</para>
 /// </remarks>
 public sealed class DdimScheduler : INoiseScheduler
 {
@@ -20,9 +26,8 @@ public sealed class DdimScheduler : INoiseScheduler
     /// <param name="schedule">The training schedule.</param>
     /// <param name="inferenceSteps">1..T; default 25 (the course).</param>
     public DdimScheduler(NoiseSchedule schedule, int inferenceSteps = 25)
+        : this(schedule ?? throw new ArgumentNullException(nameof(schedule)), SchedulerFactory.OptionsFor(schedule, SchedulerAlgorithm.Ddim, inferenceSteps), inferenceSteps)
     {
-        Schedule = schedule ?? throw new ArgumentNullException(nameof(schedule));
-        SetTimesteps(inferenceSteps);
     }
 
     /// <summary>Creates a DDIM scheduler with the course's schedule (T 500, beta 1e-4..0.02) unless told otherwise.</summary>
@@ -31,11 +36,31 @@ public sealed class DdimScheduler : INoiseScheduler
     {
     }
 
+    /// <summary>Creates a DDIM scheduler from <paramref name="options"/> with <see cref="SchedulerOptions.ResolvedInferenceSteps"/> steps.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">When an option is invalid, naming it.</exception>
+    public DdimScheduler(SchedulerOptions options)
+        : this(new NoiseSchedule(SchedulerFactory.Validated(options)), options, options.InferenceSteps ?? Math.Min(25, options.TrainTimesteps))
+    {
+    }
+
+    private DdimScheduler(NoiseSchedule schedule, SchedulerOptions options, int inferenceSteps)
+    {
+        Schedule = schedule;
+        Options = options;
+        SetTimesteps(inferenceSteps);
+    }
+
     /// <summary>The variance schedule.</summary>
     public NoiseSchedule Schedule { get; }
 
+    /// <summary>The options this scheduler follows.</summary>
+    public SchedulerOptions Options { get; }
+
     /// <inheritdoc />
     public int TrainTimesteps => Schedule.TrainTimesteps;
+
+    /// <inheritdoc />
+    public int FirstTrainTimestep => Schedule.FirstTimestep;
 
     /// <inheritdoc />
     public int InferenceSteps => _timesteps.Length;
@@ -46,49 +71,59 @@ public sealed class DdimScheduler : INoiseScheduler
     /// <inheritdoc />
     public void SetTimesteps(int inferenceSteps)
     {
-        if (inferenceSteps < 1 || inferenceSteps > TrainTimesteps)
-        {
-            throw new ArgumentOutOfRangeException(nameof(inferenceSteps), inferenceSteps,
-                $"inferenceSteps must lie in 1..{TrainTimesteps} (the number of training timesteps).");
-        }
-
-        int total = TrainTimesteps;
-        var timesteps = Enumerable.Range(0, inferenceSteps).Select(i => total - (int)((long)i * total / inferenceSteps)).ToArray();
+        var timesteps = TimestepPlans.Plan(Schedule, Options, inferenceSteps, TimestepPlans.Family.Ddim);
         var previous = new Dictionary<int, int>(inferenceSteps);
+        int ratio = TrainTimesteps / inferenceSteps;
         for (int i = 0; i < timesteps.Length; i++)
         {
-            previous[timesteps[i]] = i + 1 < timesteps.Length ? timesteps[i + 1] : 0;
+            previous[timesteps[i]] = Schedule.Convention == ScheduleConvention.Course
+                ? (i + 1 < timesteps.Length ? timesteps[i + 1] : 0)
+                : timesteps[i] - ratio;
         }
 
         _timesteps = timesteps;
         _previous = previous;
     }
 
-    /// <summary>The timestep the step from <paramref name="timestep"/> lands on (0 after the last step).</summary>
+    /// <summary>The timestep the step from <paramref name="timestep"/> lands on: 0 after the last step in the course's
+    /// convention; <c>t - T // n</c> in diffusers' (negative past timestep 0).</summary>
     /// <exception cref="ArgumentOutOfRangeException">When <paramref name="timestep"/> is not one of <see cref="Timesteps"/>.</exception>
     public int PreviousTimestep(int timestep) => _previous.TryGetValue(timestep, out int prev)
         ? prev
-        : throw new ArgumentOutOfRangeException(nameof(timestep), timestep, $"timestep must be one of the {InferenceSteps} scheduled timesteps ({_timesteps[0]}, {(_timesteps.Length > 1 ? _timesteps[1].ToString(System.Globalization.CultureInfo.InvariantCulture) + ", " : string.Empty)}...); call SetTimesteps to change them.");
+        : throw new ArgumentOutOfRangeException(nameof(timestep), timestep, $"timestep must be one of the {InferenceSteps} scheduled timesteps ({_timesteps[0]}, {(_timesteps.Length > 1 ? _timesteps[1].ToString(CultureInfo.InvariantCulture) + ", " : string.Empty)}...); call SetTimesteps to change them.");
 
     /// <inheritdoc />
     public Tensor AddNoise(Tensor originalSamples, Tensor noise, Tensor timesteps) => Schedule.AddNoise(originalSamples, noise, timesteps);
 
     /// <inheritdoc />
-    /// <remarks>Deterministic: <paramref name="generator"/> is not used.</remarks>
+    public Tensor GetTrainingTarget(Tensor originalSamples, Tensor noise, Tensor timesteps) => Schedule.TrainingTarget(Options.PredictionType, originalSamples, noise, timesteps);
+
+    /// <inheritdoc />
+    /// <remarks>Deterministic when <see cref="SchedulerOptions.Eta"/> is 0 (<paramref name="generator"/> is then not used).</remarks>
     public SchedulerStepResult Step(Tensor modelOutput, int timestep, Tensor sample, Generator? generator = null)
     {
         NoiseSchedule.ValidateStep(modelOutput, sample);
         int prevTimestep = PreviousTimestep(timestep);
         double ab = Schedule.AlphaBars[timestep];
-        double abPrev = Schedule.AlphaBars[prevTimestep];
+        double abPrev = Schedule.AlphaBarOrFinal(prevTimestep, Options.SetAlphaToOne ? 1.0 : Schedule.AlphaBars[0]);
 
         using var scope = NewDisposeScope();
 
-        // 1. Predicted clean sample x0 = (x_t - sqrt(1 - ab_t)·eps) / sqrt(ab_t).
-        var predictedOriginal = (sample - (Math.Sqrt(1 - ab) * modelOutput)) / Math.Sqrt(ab);
+        // 1. Predicted clean sample x0 and noise eps from the model output (x0 = (x_t - sqrt(1 - ab_t)·eps)/sqrt(ab_t) for eps).
+        var (predicted, eps) = NoiseSchedule.Predict(Options.PredictionType, modelOutput, sample, ab);
+        var predictedOriginal = NoiseSchedule.Clip(predicted, Options.ClipSample, Options.ClipSampleRange);
 
-        // 2. Point back along the predicted noise: x_prev = sqrt(ab_prev)·x0 + sqrt(1 - ab_prev)·eps (eta = 0).
-        var prev = (Math.Sqrt(abPrev) * predictedOriginal) + (Math.Sqrt(1 - abPrev) * modelOutput);
+        // 2. sigma_t = eta·sqrt((1 - ab_prev)/(1 - ab_t)·(1 - ab_t/ab_prev)).
+        double variance = (1 - abPrev) / (1 - ab) * (1 - (ab / abPrev));
+        double sigma = Options.Eta * Math.Sqrt(variance);
+
+        // 3. Point back along the predicted noise: x_prev = sqrt(ab_prev)·x0 + sqrt(1 - ab_prev - sigma^2)·eps (+ sigma·z).
+        var prev = (Math.Sqrt(abPrev) * predictedOriginal) + (Math.Sqrt(1 - abPrev - (sigma * sigma)) * eps);
+        if (Options.Eta > 0)
+        {
+            prev = prev + (sigma * NoiseSchedule.NoiseLike(sample, generator));
+        }
+
         return new SchedulerStepResult(prev.MoveToOuterDisposeScope(), predictedOriginal.MoveToOuterDisposeScope());
     }
 }

@@ -5,8 +5,9 @@ using static TorchSharp.torch;
 namespace DiffusionKit.Training;
 
 /// <summary>
-/// Trains a denoiser to predict the noise added by the forward process (Ho et al. 2020): pick t ~ U{1..T}, noise an
-/// image <c>x_t = sqrt(ab_t)·x0 + sqrt(1 - ab_t)·eps</c>, predict eps from (x_t, t/T, context), minimise the MSE.
+/// Trains a denoiser to predict the noise added by the forward process (Ho et al. 2020): pick t ~ U{1..T} (the
+/// scheduler's training range), noise an image <c>x_t = sqrt(ab_t)·x0 + sqrt(1 - ab_t)·eps</c>, predict eps (or the
+/// scheduler's <see cref="INoiseScheduler.GetTrainingTarget"/>: x0 or v) from (x_t, t/T, context), minimise the MSE.
 /// </summary>
 /// <remarks>
 /// Adam with a linearly decaying learning rate, context dropout for classifier-free guidance, optional EMA weights.
@@ -118,7 +119,7 @@ public sealed class DiffusionTrainer
                     var index = order!.narrow(0, (long)inEpoch * batch, batch);
                     var x0 = data.Images.index_select(0, index).to(device);
                     var context = data.Contexts.index_select(0, index);
-                    var t = randint(1, scheduler.TrainTimesteps + 1, new long[] { batch }, ScalarType.Int64, generator: generator);
+                    var t = randint(scheduler.FirstTrainTimestep, scheduler.FirstTrainTimestep + scheduler.TrainTimesteps, new long[] { batch }, ScalarType.Int64, generator: generator);
                     var noise = randn(x0.shape, dtype: ScalarType.Float32, generator: generator).to(device);
                     if (_options.ContextDropout > 0)
                     {
@@ -128,7 +129,7 @@ public sealed class DiffusionTrainer
 
                     var noisy = scheduler.AddNoise(x0, noise, t.to(device));
                     var predicted = model.call(noisy, (t.to(ScalarType.Float32) / totalTimesteps).to(device), context.to(device));
-                    var mse = nn.functional.mse_loss(predicted, noise);
+                    var mse = nn.functional.mse_loss(predicted, scheduler.GetTrainingTarget(x0, noise, t.to(device)));
 
                     optimizer.zero_grad();
                     mse.backward();
