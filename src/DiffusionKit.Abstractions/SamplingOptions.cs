@@ -21,6 +21,15 @@ public sealed class SamplingOptions
     /// <summary>An explicit random source; when set it is used instead of <see cref="Seed"/> and advanced by the loop.</summary>
     public Generator? Generator { get; init; }
 
+    /// <summary>
+    /// The unconditional context for the guided half of classifier-free guidance, [1, ContextSize] (broadcast over the
+    /// batch) or [batch, ContextSize]. Default null: the sampler uses zeros, which is the bag-of-words encoder's
+    /// unconditional context. Pass <see cref="TextEncoderExtensions.EncodeUnconditional"/> of the checkpoint's encoder
+    /// so guidance uses what that encoder was trained with (for example the learned encoder's null embedding).
+    /// Not disposed by the sampler.
+    /// </summary>
+    public Tensor? UnconditionalContext { get; init; }
+
     /// <summary>When true, <see cref="SamplingProgress.Intermediate"/> carries x_t after each step (for animations). Default false.</summary>
     public bool CaptureIntermediates { get; init; }
 }

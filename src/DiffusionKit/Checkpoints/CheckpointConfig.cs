@@ -80,18 +80,47 @@ public sealed class CheckpointConfig
     }
 
     /// <summary>The prompt encoder and its settings.</summary>
+    /// <remarks>
+    /// <list type="bullet">
+    /// <item><c>bag-of-words</c>: <see cref="Vocabulary"/> in context-vector order and <see cref="StopWords"/>.</item>
+    /// <item><c>learned</c>: <see cref="Vocabulary"/> (the known words; ids 0 and 1 are &lt;pad&gt; and &lt;unk&gt;, word i
+    /// has id i + 2), <see cref="Dimension"/> (token embedding width); the context size is <c>model.n_cfeat</c>; the
+    /// weights are in <c>text_encoder.safetensors</c> beside <c>model.safetensors</c>.</item>
+    /// <item><c>minilm</c>: <see cref="ModelName"/> <c>all-MiniLM-L6-v2</c> and <see cref="Dimension"/> 384; no weights
+    /// are stored (the model ships in the DiffusionKit.TextEncoders.MiniLM package).</item>
+    /// </list>
+    /// </remarks>
     public sealed class TextEncoderConfig
     {
-        /// <summary>Encoder type; <c>bag-of-words</c> today.</summary>
-        [JsonPropertyName("type")]
-        public string Type { get; set; } = "bag-of-words";
+        /// <summary>The <see cref="Type"/> of the bag-of-words encoder.</summary>
+        public const string BagOfWordsType = "bag-of-words";
 
-        /// <summary>The vocabulary, in context-vector order.</summary>
+        /// <summary>The <see cref="Type"/> of the learned encoder.</summary>
+        public const string LearnedType = "learned";
+
+        /// <summary>The <see cref="Type"/> of the pretrained all-MiniLM-L6-v2 sentence encoder.</summary>
+        public const string MiniLmType = "minilm";
+
+        /// <summary>Encoder type: <c>bag-of-words</c> (the default), <c>learned</c> or <c>minilm</c>.</summary>
+        [JsonPropertyName("type")]
+        public string Type { get; set; } = BagOfWordsType;
+
+        /// <summary>The vocabulary: context-vector order for bag-of-words, id order (from id 2) for learned; empty for minilm.</summary>
         [JsonPropertyName("vocabulary")]
         public List<string> Vocabulary { get; set; } = new();
 
-        /// <summary>Words the encoder ignores.</summary>
+        /// <summary>Words the bag-of-words encoder ignores; empty for the other types.</summary>
         [JsonPropertyName("stop_words")]
         public List<string> StopWords { get; set; } = new();
+
+        /// <summary>Embedding width: the learned encoder's token embedding width, the pretrained encoder's output size (384); absent for bag-of-words.</summary>
+        [JsonPropertyName("dim")]
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public int? Dimension { get; set; }
+
+        /// <summary>The pretrained model's name (<c>all-MiniLM-L6-v2</c> for minilm); absent for the other types.</summary>
+        [JsonPropertyName("model")]
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public string? ModelName { get; set; }
     }
 }

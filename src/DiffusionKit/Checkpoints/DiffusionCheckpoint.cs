@@ -7,8 +7,9 @@ using DiffusionKit.Text;
 namespace DiffusionKit.Checkpoints;
 
 /// <summary>
-/// Saves and loads a checkpoint folder: <c>config.json</c> (<see cref="CheckpointConfig"/>) and
-/// <c>model.safetensors</c> (the U-Net's <c>state_dict</c> under PyTorch-compatible names).
+/// Saves and loads a checkpoint folder: <c>config.json</c> (<see cref="CheckpointConfig"/>),
+/// <c>model.safetensors</c> (the U-Net's <c>state_dict</c> under PyTorch-compatible names) and, for the learned prompt
+/// encoder only, <c>text_encoder.safetensors</c> (its weights, so <c>model.safetensors</c> stays the U-Net alone).
 /// </summary>
 /// <remarks>Each file is written atomically (temporary file, then rename), so a crash never leaves a half-written file.</remarks>
 public static class DiffusionCheckpoint
@@ -19,14 +20,48 @@ public static class DiffusionCheckpoint
     /// <summary>The weights file name.</summary>
     public const string WeightsFileName = "model.safetensors";
 
+    /// <summary>The learned prompt encoder's weights file name (present only when <c>text_encoder.type</c> is <c>learned</c>).</summary>
+    public const string TextEncoderWeightsFileName = "text_encoder.safetensors";
+
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
     /// <summary>Describes <paramref name="model"/>, <paramref name="schedule"/> and <paramref name="encoder"/> as a config.</summary>
-    public static CheckpointConfig Describe(ContextUnet model, NoiseSchedule schedule, BagOfWordsEncoder encoder, IReadOnlyDictionary<string, string>? training = null)
+    /// <param name="model">The network.</param>
+    /// <param name="schedule">The training schedule.</param>
+    /// <param name="encoder">A <see cref="BagOfWordsEncoder"/>, a <see cref="LearnedTextEncoder"/> or an <see cref="ICheckpointTextEncoder"/> (such as the MiniLM encoder).</param>
+    /// <param name="training">Informational training settings.</param>
+    /// <returns>A new config.</returns>
+    /// <exception cref="ArgumentException">When the encoder is of a kind checkpoints cannot describe, or its ContextSize differs from the model's.</exception>
+    public static CheckpointConfig Describe(ContextUnet model, NoiseSchedule schedule, ITextEncoder encoder, IReadOnlyDictionary<string, string>? training = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(schedule);
         ArgumentNullException.ThrowIfNull(encoder);
+        if (encoder.ContextSize != model.ContextSize)
+        {
+            throw new ArgumentException($"The encoder produces {encoder.ContextSize}-dimensional contexts but the model expects {model.ContextSize}.", nameof(encoder));
+        }
+
+        var encoderConfig = encoder switch
+        {
+            BagOfWordsEncoder bow => new CheckpointConfig.TextEncoderConfig
+            {
+                Type = CheckpointConfig.TextEncoderConfig.BagOfWordsType,
+                Vocabulary = bow.Vocabulary.ToList(),
+                StopWords = bow.StopWords.Order(StringComparer.Ordinal).ToList(),
+            },
+            LearnedTextEncoder learned => new CheckpointConfig.TextEncoderConfig
+            {
+                Type = CheckpointConfig.TextEncoderConfig.LearnedType,
+                Vocabulary = learned.Vocabulary.ToList(),
+                Dimension = learned.Dimension,
+            },
+            ICheckpointTextEncoder custom => custom.DescribeForCheckpoint(),
+            _ => throw new ArgumentException(
+                $"{encoder.GetType().Name} cannot be saved in a checkpoint: use BagOfWordsEncoder, LearnedTextEncoder or an encoder implementing ICheckpointTextEncoder (such as MiniLmTextEncoder).",
+                nameof(encoder)),
+        };
+
         return new CheckpointConfig
         {
             Model = new CheckpointConfig.ModelConfig
@@ -37,7 +72,7 @@ public static class DiffusionCheckpoint
                 ImageSize = model.Options.ImageSize,
             },
             Scheduler = new CheckpointConfig.ScheduleConfig { TrainTimesteps = schedule.TrainTimesteps, BetaStart = schedule.BetaStart, BetaEnd = schedule.BetaEnd },
-            TextEncoder = new CheckpointConfig.TextEncoderConfig { Vocabulary = encoder.Vocabulary.ToList(), StopWords = encoder.StopWords.Order(StringComparer.Ordinal).ToList() },
+            TextEncoder = encoderConfig,
             Training = training?.ToDictionary(p => p.Key, p => p.Value) ?? new Dictionary<string, string>(),
         };
     }
@@ -46,7 +81,12 @@ public static class DiffusionCheckpoint
     /// <param name="folder">Destination folder.</param>
     /// <param name="model">The network whose weights are saved.</param>
     /// <param name="config">The configuration; must describe <paramref name="model"/>.</param>
-    public static void Save(string folder, ContextUnet model, CheckpointConfig config)
+    /// <param name="encoder">
+    /// The prompt encoder; required when <c>config.TextEncoder.Type</c> is <c>learned</c> (its weights go to
+    /// <see cref="TextEncoderWeightsFileName"/>), ignored otherwise (frozen encoders are described by the config alone).
+    /// </param>
+    /// <exception cref="ArgumentException">When the config does not describe the model, or a learned config comes without its <see cref="LearnedTextEncoder"/>.</exception>
+    public static void Save(string folder, ContextUnet model, CheckpointConfig config, ITextEncoder? encoder = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         ArgumentNullException.ThrowIfNull(model);
@@ -57,8 +97,23 @@ public static class DiffusionCheckpoint
             throw new ArgumentException("config.Model does not describe the model being saved; build it with DiffusionCheckpoint.Describe.", nameof(config));
         }
 
+        LearnedTextEncoder? learned = null;
+        if (config.TextEncoder?.Type == CheckpointConfig.TextEncoderConfig.LearnedType)
+        {
+            learned = encoder as LearnedTextEncoder
+                ?? throw new ArgumentException("config.TextEncoder is 'learned': pass the trained LearnedTextEncoder so its weights are saved with the model.", nameof(encoder));
+            if (!learned.Vocabulary.SequenceEqual(config.TextEncoder.Vocabulary ?? new List<string>(), StringComparer.Ordinal) || learned.Dimension != config.TextEncoder.Dimension)
+            {
+                throw new ArgumentException("config.TextEncoder does not describe the learned encoder being saved; build it with DiffusionCheckpoint.Describe.", nameof(config));
+            }
+        }
+
         Directory.CreateDirectory(folder);
-        SafeTensorsFile.Write(Path.Combine(folder, WeightsFileName), ModuleWeights.Save(model), new Dictionary<string, string> { ["format"] = "pt" });
+        WriteWeights(Path.Combine(folder, WeightsFileName), model);
+        if (learned is not null)
+        {
+            WriteWeights(Path.Combine(folder, TextEncoderWeightsFileName), learned);
+        }
         string configPath = Path.Combine(folder, ConfigFileName);
         string temp = configPath + "." + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + ".tmp";
         File.WriteAllText(temp, JsonSerializer.Serialize(config, JsonOptions));
@@ -102,9 +157,9 @@ public static class DiffusionCheckpoint
             throw new InvalidDataException($"'{path}': field 'model.type' is '{config.Model?.Type}'; the only known model type is 'ContextUnet'.");
         }
 
-        if (config.TextEncoder?.Type != "bag-of-words")
+        if (string.IsNullOrWhiteSpace(config.TextEncoder?.Type))
         {
-            throw new InvalidDataException($"'{path}': field 'text_encoder.type' is '{config.TextEncoder?.Type}'; known types: bag-of-words.");
+            throw new InvalidDataException($"'{path}': field 'text_encoder.type' is missing; known types: {KnownEncoderTypes}.");
         }
 
         if (config.Scheduler is null)
@@ -116,30 +171,31 @@ public static class DiffusionCheckpoint
     }
 
     /// <summary>Loads a checkpoint folder: the model (in eval mode, on the CPU), its schedule and its encoder.</summary>
+    /// <param name="folder">The checkpoint folder.</param>
+    /// <param name="encoderFactory">
+    /// Creates encoders of types the core does not know (for example <c>MiniLmTextEncoder.FromCheckpointConfig</c> from
+    /// DiffusionKit.TextEncoders.MiniLM for <c>minilm</c>); returns null for a type it does not handle. Built-in types
+    /// (<c>bag-of-words</c>, <c>learned</c>) never reach it. Null: only built-in types load.
+    /// </param>
+    /// <returns>The loaded checkpoint; dispose it to free the model and the encoder.</returns>
     /// <exception cref="FileNotFoundException">When a file is missing.</exception>
     /// <exception cref="InvalidDataException">When a file is corrupt or does not match the config; the message says which.</exception>
-    public static LoadedCheckpoint Load(string folder)
+    /// <exception cref="NotSupportedException">When the encoder type needs a factory that was not given (the message says which package to add).</exception>
+    public static LoadedCheckpoint Load(string folder, Func<CheckpointConfig.TextEncoderConfig, ITextEncoder?>? encoderFactory = null)
     {
         var config = ReadConfig(folder);
         string configPath = Path.Combine(folder, ConfigFileName);
         ContextUnetOptions options;
         NoiseSchedule schedule;
-        BagOfWordsEncoder encoder;
         try
         {
             options = new ContextUnetOptions { InChannels = config.Model.InChannels, Features = config.Model.Features, ContextSize = config.Model.ContextSize, ImageSize = config.Model.ImageSize };
             options.Validate();
             schedule = new NoiseSchedule(config.Scheduler.TrainTimesteps, config.Scheduler.BetaStart, config.Scheduler.BetaEnd);
-            encoder = new BagOfWordsEncoder(config.TextEncoder.Vocabulary ?? new List<string>(), config.TextEncoder.StopWords);
         }
         catch (ArgumentException ex)
         {
             throw new InvalidDataException($"'{configPath}' holds an invalid setting: {ex.Message}", ex);
-        }
-
-        if (encoder.ContextSize != options.ContextSize)
-        {
-            throw new InvalidDataException($"'{configPath}': the vocabulary has {encoder.ContextSize} words but model.n_cfeat is {options.ContextSize}.");
         }
 
         string weightsPath = Path.Combine(folder, WeightsFileName);
@@ -148,33 +204,134 @@ public static class DiffusionCheckpoint
             throw new FileNotFoundException($"Checkpoint '{folder}' has no {WeightsFileName}.", weightsPath);
         }
 
-        var model = new ContextUnet(options, seed: 0);
+        var encoder = LoadEncoder(folder, config, encoderFactory);
+        ContextUnet? model = null;
         try
         {
-            var weights = SafeTensorsFile.Read(weightsPath);
-            try
+            if (encoder.ContextSize != options.ContextSize)
             {
-                ModuleWeights.Load(model, weights);
+                throw new InvalidDataException($"'{configPath}': the {config.TextEncoder.Type} encoder produces {encoder.ContextSize}-dimensional contexts but model.n_cfeat is {options.ContextSize}.");
             }
-            catch (ArgumentException ex)
-            {
-                throw new InvalidDataException($"'{weightsPath}' does not fit the model described by {ConfigFileName}: {ex.Message}", ex);
-            }
-            finally
-            {
-                foreach (var tensor in weights.Values)
-                {
-                    tensor.Dispose();
-                }
-            }
+
+            model = new ContextUnet(options, seed: 0);
+            LoadWeights(weightsPath, model, $"the model described by {ConfigFileName}");
+            model.eval();
+            return new LoadedCheckpoint(config, model, schedule, encoder);
         }
         catch
         {
-            model.Dispose();
+            model?.Dispose();
+            (encoder as IDisposable)?.Dispose();
             throw;
         }
+    }
 
-        model.eval();
-        return new LoadedCheckpoint(config, model, schedule, encoder);
+    private static string KnownEncoderTypes =>
+        $"{CheckpointConfig.TextEncoderConfig.BagOfWordsType}, {CheckpointConfig.TextEncoderConfig.LearnedType}, {CheckpointConfig.TextEncoderConfig.MiniLmType} (with DiffusionKit.TextEncoders.MiniLM)";
+
+    private static ITextEncoder LoadEncoder(string folder, CheckpointConfig config, Func<CheckpointConfig.TextEncoderConfig, ITextEncoder?>? encoderFactory)
+    {
+        string configPath = Path.Combine(folder, ConfigFileName);
+        var settings = config.TextEncoder;
+        switch (settings.Type)
+        {
+            case CheckpointConfig.TextEncoderConfig.BagOfWordsType:
+                try
+                {
+                    return new BagOfWordsEncoder(settings.Vocabulary ?? new List<string>(), settings.StopWords);
+                }
+                catch (ArgumentException ex)
+                {
+                    throw new InvalidDataException($"'{configPath}' holds an invalid bag-of-words encoder: {ex.Message}", ex);
+                }
+
+            case CheckpointConfig.TextEncoderConfig.LearnedType:
+                if (settings.Dimension is not int dimension)
+                {
+                    throw new InvalidDataException($"'{configPath}': field 'text_encoder.dim' is missing; the learned encoder needs its embedding width.");
+                }
+
+                string encoderWeightsPath = Path.Combine(folder, TextEncoderWeightsFileName);
+                if (!File.Exists(encoderWeightsPath))
+                {
+                    throw new FileNotFoundException($"Checkpoint '{folder}' uses the learned encoder but has no {TextEncoderWeightsFileName}.", encoderWeightsPath);
+                }
+
+                LearnedTextEncoder learned;
+                try
+                {
+                    learned = new LearnedTextEncoder(settings.Vocabulary ?? new List<string>(), dimension, config.Model.ContextSize);
+                }
+                catch (ArgumentException ex)
+                {
+                    throw new InvalidDataException($"'{configPath}' holds an invalid learned encoder: {ex.Message}", ex);
+                }
+
+                try
+                {
+                    LoadWeights(encoderWeightsPath, learned, $"the learned encoder described by {ConfigFileName}");
+                }
+                catch
+                {
+                    learned.Dispose();
+                    throw;
+                }
+
+                learned.eval();
+                return learned;
+
+            default:
+                var custom = encoderFactory?.Invoke(settings);
+                if (custom is not null)
+                {
+                    return custom;
+                }
+
+                if (settings.Type == CheckpointConfig.TextEncoderConfig.MiniLmType)
+                {
+                    throw new NotSupportedException(
+                        $"Checkpoint '{folder}' uses the minilm encoder: add the DiffusionKit.TextEncoders.MiniLM package and pass "
+                        + "MiniLmTextEncoder.FromCheckpointConfig as the encoderFactory of DiffusionCheckpoint.Load.");
+                }
+
+                throw new NotSupportedException(
+                    $"Checkpoint '{folder}' uses the text encoder type '{settings.Type}', which {(encoderFactory is null ? "needs an encoderFactory passed to DiffusionCheckpoint.Load" : "the given encoderFactory does not create")}; known types: {KnownEncoderTypes}.");
+        }
+    }
+
+    private static void LoadWeights(string path, TorchSharp.torch.nn.Module module, string describe)
+    {
+        var weights = SafeTensorsFile.Read(path);
+        try
+        {
+            ModuleWeights.Load(module, weights);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidDataException($"'{path}' does not fit {describe}: {ex.Message}", ex);
+        }
+        finally
+        {
+            foreach (var tensor in weights.Values)
+            {
+                tensor.Dispose();
+            }
+        }
+    }
+
+    private static void WriteWeights(string path, TorchSharp.torch.nn.Module module)
+    {
+        var weights = ModuleWeights.Save(module);
+        try
+        {
+            SafeTensorsFile.Write(path, weights, new Dictionary<string, string> { ["format"] = "pt" });
+        }
+        finally
+        {
+            foreach (var tensor in weights.Values)
+            {
+                tensor.Dispose();
+            }
+        }
     }
 }

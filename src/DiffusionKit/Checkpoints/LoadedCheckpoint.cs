@@ -1,16 +1,23 @@
 using DiffusionKit.Models;
 using DiffusionKit.Scheduling;
-using DiffusionKit.Text;
 
 namespace DiffusionKit.Checkpoints;
 
-/// <summary>What <see cref="DiffusionCheckpoint.Load"/> rebuilt from a checkpoint folder. Dispose it to free the model's weights.</summary>
+/// <summary>What <see cref="DiffusionCheckpoint.Load"/> rebuilt from a checkpoint folder. Dispose it to free the model's and the encoder's resources.</summary>
 /// <param name="Config">The parsed <c>config.json</c>.</param>
 /// <param name="Model">The network, in eval mode on the CPU.</param>
 /// <param name="Schedule">The training noise schedule.</param>
-/// <param name="Encoder">The prompt encoder.</param>
-public sealed record LoadedCheckpoint(CheckpointConfig Config, ContextUnet Model, NoiseSchedule Schedule, BagOfWordsEncoder Encoder) : IDisposable
+/// <param name="Encoder">
+/// The prompt encoder <c>text_encoder.type</c> names: a <see cref="Text.BagOfWordsEncoder"/>, a
+/// <see cref="Text.LearnedTextEncoder"/> (in eval mode, on the CPU) or what the load's encoder factory created.
+/// <c>Encoder.EncodeUnconditional()</c> gives the context classifier-free guidance should use.
+/// </param>
+public sealed record LoadedCheckpoint(CheckpointConfig Config, ContextUnet Model, NoiseSchedule Schedule, ITextEncoder Encoder) : IDisposable
 {
-    /// <summary>Disposes the model.</summary>
-    public void Dispose() => Model.Dispose();
+    /// <summary>Disposes the model, and the encoder when it is disposable.</summary>
+    public void Dispose()
+    {
+        Model.Dispose();
+        (Encoder as IDisposable)?.Dispose();
+    }
 }

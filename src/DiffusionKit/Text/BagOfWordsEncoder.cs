@@ -224,31 +224,6 @@ public sealed class BagOfWordsEncoder : ITextEncoder
                 + $"(ignored stop words: {string.Join(", ", StopWords.Order(StringComparer.Ordinal))}); rephrase the prompt with these words.",
                 paramName);
 
-    /// <summary>Lowercases and splits text into tokens of letters, digits and inner hyphens.</summary>
-    internal static List<string> Tokenize(string text)
-    {
-        var tokens = new List<string>();
-        string lower = text.ToLowerInvariant();
-        int start = -1;
-        for (int i = 0; i <= lower.Length; i++)
-        {
-            bool part = i < lower.Length && (char.IsLetterOrDigit(lower[i]) || lower[i] == '-');
-            if (part && start < 0)
-            {
-                start = i;
-            }
-            else if (!part && start >= 0)
-            {
-                string token = lower[start..i].Trim('-');
-                if (token.Length > 0)
-                {
-                    tokens.Add(token);
-                }
-
-                start = -1;
-            }
-        }
-
-        return tokens;
-    }
+    /// <summary>Lowercases and splits text into tokens of letters, digits and inner hyphens (<see cref="WordTokenizer"/>).</summary>
+    internal static List<string> Tokenize(string text) => WordTokenizer.Tokenize(text);
 }

@@ -36,7 +36,12 @@ public sealed class DiffusionTrainer
     /// <param name="model">The network; left in eval mode afterwards.</param>
     /// <param name="scheduler">Supplies T and the forward process.</param>
     /// <param name="dataset">Training pairs; image size and channels must match the model.</param>
-    /// <param name="encoder">Encodes captions; its ContextSize must match the model.</param>
+    /// <param name="encoder">
+    /// Encodes captions; its ContextSize must match the model. A frozen encoder encodes each distinct caption once; an
+    /// <see cref="ITrainableTextEncoder"/> (such as <see cref="Text.LearnedTextEncoder"/>) encodes every batch and is
+    /// trained with the model (its parameters join the optimiser and, when on, the EMA). Context dropout substitutes the
+    /// encoder's empty-prompt context.
+    /// </param>
     /// <param name="progress">Receives a report after every step; may be null.</param>
     /// <param name="cancellationToken">Checked before every step; on cancellation the model keeps the weights of the last finished step.</param>
     /// <returns>The run's summary.</returns>
@@ -72,10 +77,19 @@ public sealed class DiffusionTrainer
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        using var data = TrainingData.Load(dataset, encoder);
+
+        // Prompt encoder: a trainable encoder encodes each batch inside the step, so gradients reach its weights (which
+        // join the optimiser and the EMA); a frozen one is encoded once up front. Dropped contexts become the encoder's
+        // unconditional context (its empty prompt), not zeros.
+        var trainableEncoder = encoder as ITrainableTextEncoder;
+        using var data = TrainingData.Load(dataset, encoder, encodeContexts: trainableEncoder is null);
+        using var frozenUnconditional = trainableEncoder is null && _options.ContextDropout > 0 ? encoder.EncodeUnconditional() : null;
+        var trained = trainableEncoder is null ? model.parameters() : model.parameters().Concat(trainableEncoder.TrainableParameters());
+        var averaged = trainableEncoder is null ? model.state_dict().Values : model.state_dict().Values.Concat(trainableEncoder.TrainableParameters());
+
         using var generator = new Generator((ulong)_options.Seed);
-        using var optimizer = optim.Adam(model.parameters(), lr: _options.LearningRate);
-        using var ema = _options.EmaDecay > 0 ? new ExponentialMovingAverage(model, _options.EmaDecay) : null;
+        using var optimizer = optim.Adam(trained, lr: _options.LearningRate);
+        using var ema = _options.EmaDecay > 0 ? new ExponentialMovingAverage(averaged, _options.EmaDecay) : null;
 
         int batch = (int)Math.Min(_options.BatchSize, data.Count);
         int batchesPerEpoch = (int)(data.Count / batch);
@@ -118,13 +132,16 @@ public sealed class DiffusionTrainer
                 {
                     var index = order!.narrow(0, (long)inEpoch * batch, batch);
                     var x0 = data.Images.index_select(0, index).to(device);
-                    var context = data.Contexts.index_select(0, index);
+                    var context = trainableEncoder is null
+                        ? data.Contexts!.index_select(0, index)
+                        : trainableEncoder.EncodeForTraining(index.data<long>().Select(i => data.Captions[i]).ToArray());
                     var t = randint(scheduler.FirstTrainTimestep, scheduler.FirstTrainTimestep + scheduler.TrainTimesteps, new long[] { batch }, ScalarType.Int64, generator: generator);
                     var noise = randn(x0.shape, dtype: ScalarType.Float32, generator: generator).to(device);
                     if (_options.ContextDropout > 0)
                     {
                         var keep = rand(new long[] { batch, 1 }, generator: generator).ge(_options.ContextDropout).to(ScalarType.Float32);
-                        context = context * keep;
+                        var unconditional = frozenUnconditional ?? trainableEncoder!.EncodeForTraining(new[] { string.Empty });
+                        context = (context * keep) + (unconditional * (1 - keep));
                     }
 
                     var noisy = scheduler.AddNoise(x0, noise, t.to(device));

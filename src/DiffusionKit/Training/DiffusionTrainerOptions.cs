@@ -22,8 +22,9 @@ public sealed class DiffusionTrainerOptions
     /// linear learning-rate decay follows the elapsed fraction of this budget.</summary>
     public TimeSpan? MaxDuration { get; init; }
 
-    /// <summary>Probability of replacing a sample's context by the unconditional (zero) context, so the model also learns
-    /// the unconditional case needed by classifier-free guidance. Default 0.1.</summary>
+    /// <summary>Probability of replacing a sample's context by the encoder's unconditional context (its encoding of the
+    /// empty prompt: zeros for bag-of-words, the learned null embedding for the learned encoder), so the model also
+    /// learns the unconditional case needed by classifier-free guidance. Default 0.1 (the course's); 0 turns it off.</summary>
     public double ContextDropout { get; init; } = 0.1;
 
     /// <summary>Seed for batch order, timesteps, noise and context dropout. Default 0.</summary>

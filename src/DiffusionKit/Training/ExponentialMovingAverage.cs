@@ -14,10 +14,16 @@ internal sealed class ExponentialMovingAverage : IDisposable
     private long _updates;
 
     public ExponentialMovingAverage(nn.Module module, double decay)
+        : this(module.state_dict().Values, decay)
+    {
+    }
+
+    /// <summary>Averages the given live tensors (for example a model's state_dict plus a jointly trained encoder's parameters).</summary>
+    public ExponentialMovingAverage(IEnumerable<Tensor> tensors, double decay)
     {
         _decay = decay;
         using var noGrad = no_grad();
-        foreach (var (_, tensor) in module.state_dict())
+        foreach (var tensor in tensors)
         {
             _pairs.Add((tensor, tensor.detach().clone().DetachFromDisposeScope()));
         }
