@@ -48,6 +48,10 @@ if (rest.Contains("--help") || rest.Contains("-h"))
 try
 {
     TorchSharpNativeCompatibility.EnsureLoadable();
+
+    // TorchSharp 0.107 reports get_num_threads() = cores but runs its OpenMP pool on fewer until set explicitly
+    // (measured: a 3x3 conv runs 2.2x faster after set_num_threads(2) on a 2-core machine). --threads overrides this.
+    TorchSharp.torch.set_num_threads(Environment.ProcessorCount);
     return command.run(CliArguments.Parse(rest));
 }
 catch (CliUsageException ex)
