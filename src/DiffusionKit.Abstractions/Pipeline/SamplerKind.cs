@@ -8,4 +8,10 @@ public enum SamplerKind
 
     /// <summary>Deterministic DDIM (Song et al. 2021, eta = 0) over evenly spaced timesteps: few steps, no fresh noise.</summary>
     Ddim = 1,
+
+    /// <summary>DPM-Solver++ 2M (Lu et al. 2022), multistep with lower-order final steps: about 20 steps for guided sampling.</summary>
+    DpmSolverMultistep = 2,
+
+    /// <summary>Euler ancestral (Karras et al. 2022 / k-diffusion): stochastic, few steps.</summary>
+    EulerAncestral = 3,
 }

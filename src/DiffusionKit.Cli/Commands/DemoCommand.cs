@@ -11,7 +11,7 @@ internal static class DemoCommand
 {
     public const string Usage = """
         diffusionkit demo [--out demo-output] [--time 8m] [--features 32] [--batch 100] [--lr 2e-3] [--ema 0.995]
-                          [--per-prompt 4] [--sampler ddim|ddpm] [--steps 25] [--guidance 2] [--seed 0] [--threads N]
+                          [--per-prompt 4] [--sampler ddim|ddpm|dpm-solver|euler-a] [--steps N] [--guidance 2] [--seed 0] [--threads N]
           Trains (default budget 8 minutes), writes <out>/checkpoint and <out>/samples, prints adherence.
         """;
 
@@ -27,14 +27,14 @@ internal static class DemoCommand
             ["ema"] = "0.995",
         });
         var trainSettings = TrainCommand.Parse(train.Arguments);
-        var sampler = args.Enum("sampler", SampleCommand.SamplerName.Ddim);
+        var sampler = SamplerNames.Parse(args.String("sampler"), Scheduling.SchedulerAlgorithm.Ddim);
         var sampleSettings = new SampleCommand.Settings(
             Path.Combine(output, "checkpoint"),
             Path.Combine(output, "samples"),
             Data.ShapesCatalog.AllPrompts,
             args.Int("per-prompt", 4, 1, 1000),
             sampler,
-            args.Int("steps", sampler == SampleCommand.SamplerName.Ddim ? 25 : 500, 1),
+            args.OptionalInt("steps", 1),
             args.Double("guidance", 2, 0, 100),
             args.Long("seed", 0),
             Animation: true);

@@ -4,6 +4,7 @@ using DiffusionKit.Checkpoints;
 using DiffusionKit.Data;
 using DiffusionKit.Imaging;
 using DiffusionKit.Sampling;
+using DiffusionKit.TextEncoders.MiniLM;
 using DiffusionKit.Scheduling;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -15,17 +16,13 @@ internal static class SampleCommand
 {
     public const string Usage = """
         diffusionkit sample --checkpoint <folder> --out <folder> (--prompt "a large red circle" ... | --all-shapes)
-                            [--per-prompt 4] [--sampler ddim|ddpm] [--steps 25] [--guidance 2] [--seed 0] [--animation] [--threads N]
+                            [--per-prompt 4] [--sampler ddim|ddpm|dpm-solver|euler-a] [--steps N] [--guidance 2] [--seed 0]
+                            [--animation] [--threads N]
+          --steps defaults to 25 for ddim, 20 for dpm-solver and euler-a, T (500) for ddpm.
           Images of prompt p use seed + p; manifest.jsonl lines are {"file", "prompt", "seed"}.
         """;
 
-    internal enum SamplerName
-    {
-        Ddim,
-        Ddpm,
-    }
-
-    internal sealed record Settings(string Checkpoint, string Output, IReadOnlyList<string> Prompts, int PerPrompt, SamplerName Sampler, int Steps, double Guidance, long Seed, bool Animation);
+    internal sealed record Settings(string Checkpoint, string Output, IReadOnlyList<string> Prompts, int PerPrompt, SchedulerAlgorithm Sampler, int? Steps, double Guidance, long Seed, bool Animation);
 
     public static int Run(CliArguments args)
     {
@@ -42,14 +39,14 @@ internal static class SampleCommand
             throw new CliUsageException("Give at least one --prompt, or --all-shapes for the 48 shapes prompts.");
         }
 
-        var sampler = args.Enum("sampler", SamplerName.Ddim);
+        var sampler = SamplerNames.Parse(args.String("sampler"), SchedulerAlgorithm.Ddim);
         var settings = new Settings(
             checkpoint,
             output,
             prompts,
             args.Int("per-prompt", 4, 1, 10_000),
             sampler,
-            args.Int("steps", sampler == SamplerName.Ddim ? 25 : 500, 1),
+            args.OptionalInt("steps", 1),
             args.Double("guidance", 2, 0, 100),
             args.Long("seed", 0),
             args.Flag("animation"));
@@ -68,14 +65,9 @@ internal static class SampleCommand
     internal static string Generate(Settings settings, CancellationToken cancellationToken)
     {
         var inv = CultureInfo.InvariantCulture;
-        using var loaded = DiffusionCheckpoint.Load(settings.Checkpoint);
-        var schedule = loaded.Schedule;
-        INoiseScheduler scheduler = settings.Sampler switch
-        {
-            SamplerName.Ddpm => new DdpmScheduler(schedule),
-            _ => new DdimScheduler(schedule, settings.Steps),
-        };
-        scheduler.SetTimesteps(settings.Steps);
+        using var loaded = DiffusionCheckpoint.Load(settings.Checkpoint, MiniLmTextEncoder.FromCheckpointConfig);
+        int steps = settings.Steps ?? SamplerNames.DefaultSteps(settings.Sampler, loaded.Schedule.TrainTimesteps);
+        using var unconditional = loaded.Encoder.EncodeUnconditional();
 
         Directory.CreateDirectory(settings.Output);
         var images = new List<RgbImage>();
@@ -103,7 +95,8 @@ internal static class SampleCommand
                     }
                 }
             });
-            var batch = DiffusionSampler.Instance.Sample(loaded.Model, scheduler, context, new SamplingOptions { Seed = seed, GuidanceScale = settings.Guidance, CaptureIntermediates = capture }, progress, cancellationToken);
+            var scheduler = loaded.CreateScheduler(settings.Sampler, steps);
+            var batch = DiffusionSampler.Instance.Sample(loaded.Model, scheduler, context, new SamplingOptions { Seed = seed, GuidanceScale = settings.Guidance, CaptureIntermediates = capture, UnconditionalContext = unconditional }, progress, cancellationToken);
             var rgb = ToImages(batch);
             for (int i = 0; i < rgb.Length; i++)
             {

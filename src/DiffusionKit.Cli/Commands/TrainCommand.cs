@@ -4,6 +4,7 @@ using DiffusionKit.Data;
 using DiffusionKit.Models;
 using DiffusionKit.Scheduling;
 using DiffusionKit.Text;
+using DiffusionKit.TextEncoders.MiniLM;
 using DiffusionKit.Training;
 using TorchSharp;
 
@@ -16,7 +17,8 @@ internal static class TrainCommand
         diffusionkit train --out <checkpoint-folder> [--data shapes|npy] [--images sprites.npy --labels labels.npy]
                            [--steps N | --epochs N] [--time 10m] [--batch 100] [--lr 1e-3] [--lr-schedule linear|constant]
                            [--features 64] [--image-size 16] [--count 24000] [--hold-out "blue triangle,yellow cross"]
-                           [--dropout 0.1] [--ema 0] [--seed 0] [--threads N]
+                           [--dropout 0.1] [--ema 0] [--seed 0] [--threads N] [--encoder bow|learned|minilm] [--encoder-dim 32]
+                           [--prediction epsilon|v_prediction|sample] [--beta-schedule linear|scaled_linear|squaredcos_cap_v2]
           Ctrl+C stops training, saves the checkpoint and exits with code 130.
         """;
 
@@ -24,7 +26,8 @@ internal static class TrainCommand
     internal sealed record Settings(
         string Output,
         IImageCaptionDataset Data,
-        BagOfWordsEncoder Encoder,
+        ITextEncoder Encoder,
+        SchedulerOptions Scheduler,
         ContextUnetOptions Model,
         DiffusionTrainerOptions Trainer,
         string DataName);
@@ -49,7 +52,7 @@ internal static class TrainCommand
         }
 
         IImageCaptionDataset dataset;
-        BagOfWordsEncoder encoder;
+        ITextEncoder encoder;
         long seed = args.Long("seed", 0);
         switch (data)
         {
@@ -72,6 +75,32 @@ internal static class TrainCommand
                 break;
             default:
                 throw new CliUsageException($"--data must be 'shapes' or 'npy', not '{data}'.");
+        }
+
+        string encoderName = args.String("encoder") ?? "bow";
+        int encoderDim = args.Int("encoder-dim", 32, 1, 4096);
+        encoder = encoderName switch
+        {
+            "bow" => encoder,
+            "learned" => LearnedTextEncoder.FromCaptions(Enumerable.Range(0, dataset.Count).Select(dataset.GetCaption).Distinct(StringComparer.Ordinal), encoderDim, seed: seed),
+            "minilm" => new MiniLmTextEncoder(),
+            _ => throw new CliUsageException($"--encoder must be one of bow, learned, minilm, not '{encoderName}'."),
+        };
+
+        SchedulerOptions scheduler;
+        try
+        {
+            scheduler = new SchedulerOptions
+            {
+                Algorithm = SchedulerAlgorithm.Ddpm,
+                PredictionType = SchedulerNames.ParsePredictionType(args.String("prediction") ?? "epsilon"),
+                BetaSchedule = SchedulerNames.ParseBetaSchedule(args.String("beta-schedule") ?? "linear"),
+            };
+            scheduler.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CliUsageException(ex.Message);
         }
 
         var model = new ContextUnetOptions
@@ -98,14 +127,13 @@ internal static class TrainCommand
             throw new CliUsageException("Give a training budget: --steps, --epochs or --time.");
         }
 
-        return new Settings(output, dataset, encoder, model, trainer, data);
+        return new Settings(output, dataset, encoder, scheduler, model, trainer, data);
     }
 
     /// <summary>Trains and saves; returns false when interrupted (the checkpoint is saved either way).</summary>
     internal static bool Train(Settings settings, CancellationToken cancellationToken)
     {
         var inv = CultureInfo.InvariantCulture;
-        var schedule = new NoiseSchedule();
         using var model = new ContextUnet(settings.Model, settings.Trainer.Seed);
         var trainer = new DiffusionTrainer(settings.Trainer);
         Console.WriteLine(string.Create(inv, $"Training ContextUnet (n_feat {settings.Model.Features}, {settings.Model.ImageSize}x{settings.Model.ImageSize}, {model.parameters().Sum(p => p.numel())} parameters) on {settings.DataName} ({settings.Data.Count} images), batch {settings.Trainer.BatchSize}, {torch.get_num_threads()} threads"));
@@ -125,7 +153,7 @@ internal static class TrainCommand
         TrainingResult? result = null;
         try
         {
-            result = trainer.Train(model, new DdpmScheduler(schedule), settings.Data, settings.Encoder, progress, cancellationToken);
+            result = trainer.Train(model, SchedulerFactory.Create(settings.Scheduler), settings.Data, settings.Encoder, progress, cancellationToken);
             bar.Complete(string.Create(inv, $"step {result.Steps} loss {result.AverageLoss:F4} {result.ImagesPerSecond:F0} img/s in {result.Elapsed.TotalMinutes:F1} min"));
         }
         catch (OperationCanceledException)
@@ -148,7 +176,8 @@ internal static class TrainCommand
             ["final_loss"] = (result?.AverageLoss ?? double.NaN).ToString(inv),
             ["completed"] = completed ? "true" : "false",
         };
-        DiffusionCheckpoint.Save(settings.Output, model, DiffusionCheckpoint.Describe(model, schedule, settings.Encoder, info));
+        DiffusionCheckpoint.Save(settings.Output, model, DiffusionCheckpoint.Describe(model, settings.Scheduler, settings.Encoder, info), settings.Encoder);
+        (settings.Encoder as IDisposable)?.Dispose();
         Console.WriteLine($"Checkpoint written to {Path.GetFullPath(settings.Output)}");
         return completed;
     }

@@ -63,7 +63,10 @@ public sealed class CheckpointConfig
         public int ImageSize { get; set; } = 16;
     }
 
-    /// <summary>The course's linear schedule.</summary>
+    /// <summary>
+    /// The training noise schedule and the settings every sampler shares, under diffusers' names. Fields added after
+    /// version 1's first release default to the course's values, so older files load unchanged.
+    /// </summary>
     public sealed class ScheduleConfig
     {
         /// <summary>T.</summary>
@@ -77,6 +80,34 @@ public sealed class CheckpointConfig
         /// <summary>beta2.</summary>
         [JsonPropertyName("beta_end")]
         public double BetaEnd { get; set; } = 0.02;
+
+        /// <summary><c>linear</c>, <c>scaled_linear</c> or <c>squaredcos_cap_v2</c>.</summary>
+        [JsonPropertyName("beta_schedule")]
+        public string BetaSchedule { get; set; } = "linear";
+
+        /// <summary>What the network predicts: <c>epsilon</c>, <c>v_prediction</c> or <c>sample</c>.</summary>
+        [JsonPropertyName("prediction_type")]
+        public string PredictionType { get; set; } = "epsilon";
+
+        /// <summary><c>linspace</c>, <c>leading</c> or <c>trailing</c>.</summary>
+        [JsonPropertyName("timestep_spacing")]
+        public string TimestepSpacing { get; set; } = "trailing";
+
+        /// <summary>Offset added to inference timesteps (diffusers' <c>steps_offset</c>).</summary>
+        [JsonPropertyName("steps_offset")]
+        public int StepsOffset { get; set; }
+
+        /// <summary>Whether predicted clean samples are clipped to ±<see cref="ClipSampleRange"/>.</summary>
+        [JsonPropertyName("clip_sample")]
+        public bool ClipSample { get; set; }
+
+        /// <summary>The clipping range.</summary>
+        [JsonPropertyName("clip_sample_range")]
+        public double ClipSampleRange { get; set; } = 1.0;
+
+        /// <summary>Timestep indexing: <c>course</c> (1..T, ab_0 = 1) or <c>diffusers</c> (0..T-1).</summary>
+        [JsonPropertyName("convention")]
+        public string Convention { get; set; } = "course";
     }
 
     /// <summary>The prompt encoder and its settings.</summary>

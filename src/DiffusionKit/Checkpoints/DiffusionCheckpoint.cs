@@ -34,8 +34,21 @@ public static class DiffusionCheckpoint
     /// <exception cref="ArgumentException">When the encoder is of a kind checkpoints cannot describe, or its ContextSize differs from the model's.</exception>
     public static CheckpointConfig Describe(ContextUnet model, NoiseSchedule schedule, ITextEncoder encoder, IReadOnlyDictionary<string, string>? training = null)
     {
-        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(schedule);
+        return Describe(model, SchedulerFactory.OptionsFor(schedule, SchedulerAlgorithm.Ddim, null), encoder, training);
+    }
+
+    /// <summary>Describes <paramref name="model"/>, the training scheduler settings (schedule, prediction type, spacing) and <paramref name="encoder"/> as a config.</summary>
+    /// <param name="model">The network.</param>
+    /// <param name="scheduler">The scheduler options the model was trained with; the algorithm is not stored (any sampler can be used later).</param>
+    /// <param name="encoder">A <see cref="BagOfWordsEncoder"/>, a <see cref="LearnedTextEncoder"/> or an <see cref="ICheckpointTextEncoder"/>.</param>
+    /// <param name="training">Informational training settings.</param>
+    /// <returns>A new config.</returns>
+    /// <exception cref="ArgumentException">When the encoder is of a kind checkpoints cannot describe, or its ContextSize differs from the model's.</exception>
+    public static CheckpointConfig Describe(ContextUnet model, SchedulerOptions scheduler, ITextEncoder encoder, IReadOnlyDictionary<string, string>? training = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(scheduler);
         ArgumentNullException.ThrowIfNull(encoder);
         if (encoder.ContextSize != model.ContextSize)
         {
@@ -71,7 +84,7 @@ public static class DiffusionCheckpoint
                 ContextSize = model.Options.ContextSize,
                 ImageSize = model.Options.ImageSize,
             },
-            Scheduler = new CheckpointConfig.ScheduleConfig { TrainTimesteps = schedule.TrainTimesteps, BetaStart = schedule.BetaStart, BetaEnd = schedule.BetaEnd },
+            Scheduler = ScheduleConfigMapping.FromSchedulerOptions(scheduler),
             TextEncoder = encoderConfig,
             Training = training?.ToDictionary(p => p.Key, p => p.Value) ?? new Dictionary<string, string>(),
         };
@@ -191,7 +204,11 @@ public static class DiffusionCheckpoint
         {
             options = new ContextUnetOptions { InChannels = config.Model.InChannels, Features = config.Model.Features, ContextSize = config.Model.ContextSize, ImageSize = config.Model.ImageSize };
             options.Validate();
-            schedule = new NoiseSchedule(config.Scheduler.TrainTimesteps, config.Scheduler.BetaStart, config.Scheduler.BetaEnd);
+            schedule = new NoiseSchedule(config.Scheduler.ToSchedulerOptions());
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new InvalidDataException($"'{configPath}': {ex.Message}", ex);
         }
         catch (ArgumentException ex)
         {

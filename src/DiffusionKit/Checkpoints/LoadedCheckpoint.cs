@@ -14,6 +14,17 @@ namespace DiffusionKit.Checkpoints;
 /// </param>
 public sealed record LoadedCheckpoint(CheckpointConfig Config, ContextUnet Model, NoiseSchedule Schedule, ITextEncoder Encoder) : IDisposable
 {
+    /// <summary>
+    /// A scheduler over the checkpoint's training schedule (prediction type, spacing, ...) for any algorithm: this is how a
+    /// trained model switches sampler without retraining.
+    /// </summary>
+    /// <param name="algorithm">DDPM, DDIM, DPM-Solver++ 2M or Euler ancestral.</param>
+    /// <param name="inferenceSteps">Steps; null for the algorithm's default (T for DDPM, 25 otherwise).</param>
+    /// <returns>A new scheduler.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">When the steps do not fit the algorithm (e.g. 0, more than T, or DDPM with fewer than T).</exception>
+    public INoiseScheduler CreateScheduler(SchedulerAlgorithm algorithm, int? inferenceSteps = null)
+        => SchedulerFactory.Create(Config.Scheduler.ToSchedulerOptions(algorithm, inferenceSteps));
+
     /// <summary>Disposes the model, and the encoder when it is disposable.</summary>
     public void Dispose()
     {

@@ -40,7 +40,7 @@ public sealed class DiffusionKitOptions
     /// <summary>beta2 of a new model's schedule; null (default) means 0.02. In [beta1, 1).</summary>
     public double? BetaEnd { get; set; }
 
-    /// <summary>Default sampler, <c>"ddim"</c> (default) or <c>"ddpm"</c>, case-insensitive (see <see cref="SamplerKind"/>).</summary>
+    /// <summary>Default sampler, a <see cref="SamplerKind"/> name, case-insensitive: <c>"ddim"</c> (default), <c>"ddpm"</c>, <c>"dpmsolvermultistep"</c> or <c>"eulerancestral"</c>.</summary>
     public string Sampler { get; set; } = "ddim";
 
     /// <summary>Default denoising steps; null (default) means 25 for DDIM (at most T) and T for DDPM, which allows only T. At least 1.</summary>

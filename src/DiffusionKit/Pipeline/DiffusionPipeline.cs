@@ -31,6 +31,7 @@ public sealed class DiffusionPipeline : IDiffusionPipeline, IDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly bool _ownsModel;
     private readonly ILogger _logger;
+    private readonly SchedulerOptions _training;
     private int _disposed;
 
     internal DiffusionPipeline(PipelineComponents components)
@@ -38,6 +39,7 @@ public sealed class DiffusionPipeline : IDiffusionPipeline, IDisposable
         Model = components.Model;
         _ownsModel = components.OwnsModel;
         Schedule = components.Schedule;
+        _training = components.Training;
         Encoder = components.Encoder;
         Defaults = components.Defaults;
         _logger = components.LoggerFactory.CreateLogger<DiffusionPipeline>();
@@ -183,7 +185,7 @@ public sealed class DiffusionPipeline : IDiffusionPipeline, IDisposable
 
             // 2. One sampler call per prompt: its context repeated ImagesPerPrompt times, a fresh scheduler, a seeded generator.
             var context = contexts.narrow(0, p, 1).expand(plan.ImagesPerPrompt, -1).contiguous();
-            var scheduler = SchedulerSelection.Create(plan.Sampler, plan.Steps, Schedule);
+            var scheduler = SchedulerSelection.Create(plan.Sampler, plan.Steps, _training);
             var progress = onUpdate is null
                 ? null
                 : new ActionProgress<SamplingProgress>(s =>
@@ -198,7 +200,7 @@ public sealed class DiffusionPipeline : IDiffusionPipeline, IDisposable
                 Model,
                 scheduler,
                 context,
-                new SamplingOptions { GuidanceScale = plan.GuidanceScale, Seed = seed },
+                new SamplingOptions { GuidanceScale = plan.GuidanceScale, Seed = seed, UnconditionalContext = Encoder.EncodeUnconditional() },
                 progress,
                 cancellationToken);
 

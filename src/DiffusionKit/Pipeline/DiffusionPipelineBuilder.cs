@@ -244,6 +244,7 @@ public sealed class DiffusionPipelineBuilder
 
         // 2. Model, schedule and encoder settings, checked before anything is loaded.
         NoiseSchedule schedule;
+        SchedulerOptions training;
         ContextUnetOptions? modelOptions = null;
         if (_checkpointFolder is not null)
         {
@@ -253,13 +254,15 @@ public sealed class DiffusionPipelineBuilder
             }
 
             var config = DiffusionCheckpoint.ReadConfig(_checkpointFolder);
-            schedule = new NoiseSchedule(config.Scheduler.TrainTimesteps, config.Scheduler.BetaStart, config.Scheduler.BetaEnd);
+            training = config.Scheduler.ToSchedulerOptions();
+            schedule = new NoiseSchedule(training);
         }
         else
         {
             var encoder = _encoder ?? throw new InvalidOperationException($"No text encoder: call {nameof(UseTextEncoder)} (or UseVocabulary), or load everything with {nameof(FromCheckpoint)}.");
             var (t, b1, b2) = _schedule ?? (500, 1e-4, 0.02);
             schedule = new NoiseSchedule(t, b1, b2);
+            training = SchedulerFactory.OptionsFor(schedule, SchedulerAlgorithm.Ddim, null);
             var options = _modelInstance?.Options ?? _modelOptions ?? new ContextUnetOptions { ContextSize = encoder.ContextSize };
             options.Validate();
             if (options.InChannels is not (1 or 3))
@@ -314,7 +317,7 @@ public sealed class DiffusionPipelineBuilder
             throw;
         }
 
-        return new PipelineComponents(model, owns, schedule, textEncoder, new PipelineDefaults(_sampler, steps, _guidance, _seed), _loggerFactory);
+        return new PipelineComponents(model, owns, schedule, training, textEncoder, new PipelineDefaults(_sampler, steps, _guidance, _seed), _loggerFactory);
     }
 
     private void ThrowIfBuilt(string method)

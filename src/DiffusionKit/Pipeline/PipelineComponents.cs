@@ -8,6 +8,7 @@ namespace DiffusionKit.Pipeline;
 /// <param name="Model">The network, in eval mode on its device.</param>
 /// <param name="OwnsModel">Whether the receiver disposes <paramref name="Model"/>.</param>
 /// <param name="Schedule">The training noise schedule.</param>
+/// <param name="Training">The training scheduler settings (schedule, prediction type, spacing) every sampler starts from.</param>
 /// <param name="Encoder">The prompt encoder; its ContextSize matches the model.</param>
 /// <param name="Defaults">Generation defaults.</param>
 /// <param name="LoggerFactory">Where logs go.</param>
@@ -15,6 +16,7 @@ internal sealed record PipelineComponents(
     ContextUnet Model,
     bool OwnsModel,
     NoiseSchedule Schedule,
+    SchedulerOptions Training,
     ITextEncoder Encoder,
     PipelineDefaults Defaults,
     ILoggerFactory LoggerFactory);

@@ -15,6 +15,17 @@ internal static class SchedulerSelection
         _ => Math.Min(25, schedule.TrainTimesteps),
     };
 
+    /// <summary>The scheduler algorithm behind a <see cref="SamplerKind"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">When the kind is not a defined value.</exception>
+    internal static SchedulerAlgorithm Algorithm(SamplerKind kind, string paramName = nameof(SamplerKind)) => kind switch
+    {
+        SamplerKind.Ddpm => SchedulerAlgorithm.Ddpm,
+        SamplerKind.Ddim => SchedulerAlgorithm.Ddim,
+        SamplerKind.DpmSolverMultistep => SchedulerAlgorithm.DpmSolverMultistep,
+        SamplerKind.EulerAncestral => SchedulerAlgorithm.EulerAncestral,
+        _ => throw new ArgumentOutOfRangeException(paramName, kind, $"The sampler must be one of {string.Join(", ", Enum.GetNames<SamplerKind>())}."),
+    };
+
     /// <summary>Checks that <paramref name="kind"/> can take <paramref name="steps"/> steps over <paramref name="schedule"/>.</summary>
     /// <param name="kind">The sampler.</param>
     /// <param name="steps">The requested steps.</param>
@@ -24,27 +35,23 @@ internal static class SchedulerSelection
     internal static void Validate(SamplerKind kind, int steps, NoiseSchedule schedule, string paramName)
     {
         int total = schedule.TrainTimesteps;
-        switch (kind)
+        var algorithm = Algorithm(kind);
+        if (algorithm == SchedulerAlgorithm.Ddpm && steps != total)
         {
-            case SamplerKind.Ddpm when steps != total:
-                throw new ArgumentOutOfRangeException(paramName, steps, $"{paramName} must be {total} for the Ddpm sampler, which walks every training timestep; use SamplerKind.Ddim for fewer steps.");
-            case SamplerKind.Ddim when steps < 1 || steps > total:
-                throw new ArgumentOutOfRangeException(paramName, steps, $"{paramName} must lie in 1..{total} (the training timesteps) for the Ddim sampler.");
-            case SamplerKind.Ddpm or SamplerKind.Ddim:
-                return;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(SamplerKind), kind, $"The sampler must be one of {string.Join(", ", Enum.GetNames<SamplerKind>())}.");
+            throw new ArgumentOutOfRangeException(paramName, steps, $"{paramName} must be {total} for the Ddpm sampler, which walks every training timestep; use Ddim or DpmSolverMultistep for fewer steps.");
+        }
+
+        if (steps < 1 || steps > total)
+        {
+            throw new ArgumentOutOfRangeException(paramName, steps, $"{paramName} must lie in 1..{total} (the training timesteps) for the {kind} sampler.");
         }
     }
 
-    /// <summary>Creates a fresh scheduler for one sampling loop (schedulers hold their inference plan, so loops never share one).</summary>
-    internal static INoiseScheduler Create(SamplerKind kind, int steps, NoiseSchedule schedule)
+    /// <summary>Creates a fresh scheduler for one sampling loop over the training scheduler settings (schedule, prediction type, spacing).</summary>
+    internal static INoiseScheduler Create(SamplerKind kind, int steps, SchedulerOptions training)
     {
-        Validate(kind, steps, schedule, nameof(steps));
-        return kind switch
-        {
-            SamplerKind.Ddpm => new DdpmScheduler(schedule),
-            _ => new DdimScheduler(schedule, steps),
-        };
+        var options = training.WithAlgorithm(Algorithm(kind), steps);
+        Validate(kind, steps, new NoiseSchedule(options), nameof(steps));
+        return SchedulerFactory.Create(options);
     }
 }

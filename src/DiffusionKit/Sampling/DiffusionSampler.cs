@@ -63,6 +63,12 @@ public sealed class DiffusionSampler : ISampler
             batch = context.shape[0];
         }
 
+        if (options.UnconditionalContext is { } uc
+            && (uc.dim() != 2 || uc.shape[1] != denoiser.ContextSize || (uc.shape[0] != 1 && uc.shape[0] != batch)))
+        {
+            throw new ArgumentException($"SamplingOptions.UnconditionalContext must have shape [1, {denoiser.ContextSize}] or [{batch}, {denoiser.ContextSize}] but has [{string.Join(", ", uc.shape)}]; use encoder.EncodeUnconditional().", nameof(options));
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
         var ownGenerator = options.Generator is null ? new Generator((ulong)options.Seed) : null;
         var generator = options.Generator ?? ownGenerator!;
@@ -97,7 +103,11 @@ public sealed class DiffusionSampler : ISampler
         Tensor? modelContext = context?.to(ScalarType.Float32, device);
         if (guided)
         {
-            modelContext = cat(new[] { modelContext!, zeros_like(modelContext!) }, 0);
+            // The unconditional half is the encoder's empty-prompt context (zeros unless the encoder learned one).
+            var unconditional = options.UnconditionalContext is { } u
+                ? u.to(ScalarType.Float32, device).expand(modelContext!.shape)
+                : zeros_like(modelContext!);
+            modelContext = cat(new[] { modelContext!, unconditional }, 0);
         }
 
         // 2. Initial noise, drawn on the CPU so the same seed gives the same images on every device.

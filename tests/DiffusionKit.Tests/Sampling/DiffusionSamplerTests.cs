@@ -157,3 +157,37 @@ public sealed class DiffusionSamplerTests
         DisposeScopeManager.Statistics.ThreadTotalLiveCount.Should().Be(before, "nothing survives the call but the returned images");
     }
 }
+
+/// <summary>Classifier-free guidance uses the encoder's unconditional context when one is given.</summary>
+public sealed class UnconditionalContextTests
+{
+    [Fact]
+    public void Guidance_uses_the_given_unconditional_context_and_zeros_by_default()
+    {
+        using var scope = NewDisposeScope();
+        var model = new ClosedFormDenoiser();
+        var scheduler = new DdimScheduler(inferenceSteps: 1);
+        var context = arange(4, dtype: ScalarType.Float32).view(1, 4) / 10;
+        var unconditional = full(new long[] { 1, 4 }, 0.5f);
+
+        var byDefault = DiffusionSampler.Instance.Sample(model, scheduler, context, new SamplingOptions { Seed = 9, GuidanceScale = 3 });
+        var explicitZeros = DiffusionSampler.Instance.Sample(model, scheduler, context, new SamplingOptions { Seed = 9, GuidanceScale = 3, UnconditionalContext = zeros(1, 4) });
+        var learned = DiffusionSampler.Instance.Sample(model, scheduler, context, new SamplingOptions { Seed = 9, GuidanceScale = 3, UnconditionalContext = unconditional });
+
+        byDefault.eq(explicitZeros).all().item<bool>().Should().BeTrue();
+        using var g = new Generator(9);
+        var x = randn(new long[] { 1, 3, 8, 8 }, generator: g);
+        var time = full(new long[] { 1 }, 1.0f);
+        var eps = (4 * model.PredictNoise(x, time, context)) - (3 * model.PredictNoise(x, time, unconditional));
+        using var step = scheduler.Step(eps, 500, x);
+        (learned - ((step.PrevSample + 1) / 2).clamp(0, 1)).abs().max().item<float>().Should().BeLessThan(1e-5f);
+    }
+
+    [Fact]
+    public void A_misshaped_unconditional_context_is_rejected()
+    {
+        using var scope = NewDisposeScope();
+        var act = () => DiffusionSampler.Instance.Sample(new ClosedFormDenoiser(), new DdimScheduler(inferenceSteps: 1), zeros(2, 4), new SamplingOptions { GuidanceScale = 1, UnconditionalContext = zeros(1, 5) });
+        act.Should().Throw<ArgumentException>().WithMessage("*UnconditionalContext*[1, 4]*");
+    }
+}
