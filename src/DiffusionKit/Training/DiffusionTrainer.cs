@@ -13,6 +13,16 @@ namespace DiffusionKit.Training;
 /// Adam with a linearly decaying learning rate, context dropout for classifier-free guidance, optional EMA weights.
 /// Every step runs in its own dispose scope, so memory stays flat. Seeded: the same options, model initialisation and
 /// data give the same weights on the CPU. Not thread-safe; one run at a time per model.
+/// <para>
+/// With <see cref="DiffusionTrainerOptions.Precision"/> = <see cref="Precision.BFloat16"/> the run is mixed precision
+/// by hand: float32 master copies of the model's parameters take the Adam steps, the learning-rate schedule and the
+/// EMA; the model is cast to bfloat16 for the forward and backward passes (x_t, time and context cast to bfloat16);
+/// the loss is computed in float32 from the bfloat16 prediction; gradients are copied to the masters and, after the
+/// step, the masters are rounded back into the bfloat16 model. When the run ends (also on cancellation or an
+/// exception) the model is cast back to float32, buffers included, and holds the master (or EMA) weights. Casting may
+/// replace the model's <c>Parameter</c> objects, so look parameters up again after training. A trainable text encoder
+/// stays in float32; its output is cast to bfloat16 (its gradients flow back through the cast).
+/// </para>
 /// </remarks>
 public sealed class DiffusionTrainer
 {
@@ -33,7 +43,7 @@ public sealed class DiffusionTrainer
 
     /// <summary>Trains <paramref name="model"/> in place.</summary>
     /// <typeparam name="TModel">A TorchSharp module that is also an <see cref="IDenoiser"/>; its forward takes (x_t, t/T, context).</typeparam>
-    /// <param name="model">The network; left in eval mode afterwards.</param>
+    /// <param name="model">The network; left in eval mode (and, with bfloat16 training, in float32) afterwards.</param>
     /// <param name="scheduler">Supplies T and the forward process.</param>
     /// <param name="dataset">Training pairs; image size and channels must match the model.</param>
     /// <param name="encoder">
@@ -45,7 +55,7 @@ public sealed class DiffusionTrainer
     /// <param name="progress">Receives a report after every step; may be null.</param>
     /// <param name="cancellationToken">Checked before every step; on cancellation the model keeps the weights of the last finished step.</param>
     /// <returns>The run's summary.</returns>
-    /// <exception cref="ArgumentException">When the data set or encoder does not fit the model.</exception>
+    /// <exception cref="ArgumentException">When the data set or encoder does not fit the model, or bfloat16 training is asked for a model that is not float32.</exception>
     /// <exception cref="OperationCanceledException">When cancelled.</exception>
     /// <exception cref="InvalidOperationException">When the loss becomes NaN or infinite (lower the learning rate).</exception>
     public TrainingResult Train<TModel>(
@@ -84,12 +94,17 @@ public sealed class DiffusionTrainer
         var trainableEncoder = encoder as ITrainableTextEncoder;
         using var data = TrainingData.Load(dataset, encoder, encodeContexts: trainableEncoder is null);
         using var frozenUnconditional = trainableEncoder is null && _options.ContextDropout > 0 ? encoder.EncodeUnconditional() : null;
-        var trained = trainableEncoder is null ? model.parameters() : model.parameters().Concat(trainableEncoder.TrainableParameters());
-        var averaged = trainableEncoder is null ? model.state_dict().Values : model.state_dict().Values.Concat(trainableEncoder.TrainableParameters());
 
+        // Mixed precision: the optimiser and the EMA work on float32 masters; the model itself is cast to bfloat16 inside
+        // the try below, so the finally always casts it back.
+        using var masters = _options.Precision == Precision.BFloat16 ? BFloat16MasterWeights.Create(model) : null;
+        var encoderParameters = trainableEncoder?.TrainableParameters().ToList() ?? new List<TorchSharp.Modules.Parameter>();
+        ExponentialMovingAverage? ema = null;
         using var generator = new Generator((ulong)_options.Seed);
-        using var optimizer = optim.Adam(trained, lr: _options.LearningRate);
-        using var ema = _options.EmaDecay > 0 ? new ExponentialMovingAverage(averaged, _options.EmaDecay) : null;
+        using var optimizer = optim.Adam(
+            (masters?.Masters ?? (IEnumerable<TorchSharp.Modules.Parameter>)model.parameters().ToList()).Concat(encoderParameters).ToList(),
+            lr: _options.LearningRate);
+        var computeType = masters is null ? ScalarType.Float32 : ScalarType.BFloat16;
 
         int batch = (int)Math.Min(_options.BatchSize, data.Count);
         int batchesPerEpoch = (int)(data.Count / batch);
@@ -97,7 +112,6 @@ public sealed class DiffusionTrainer
         var device = model.Device;
         double totalTimesteps = scheduler.TrainTimesteps;
 
-        model.train();
         var clock = Stopwatch.StartNew();
         Tensor? order = null;
         int step = 0;
@@ -106,6 +120,17 @@ public sealed class DiffusionTrainer
         bool stoppedByTime = false;
         try
         {
+            masters?.CastModel();
+            if (_options.EmaDecay > 0)
+            {
+                // Parameters come from the masters (float32); buffers (BatchNorm statistics) from the model as cast now.
+                var averaged = masters is null
+                    ? model.state_dict().Values
+                    : masters.Masters.Concat(model.named_buffers(include_nonpersistent: false).Select(b => b.buffer));
+                ema = new ExponentialMovingAverage(averaged.Concat(encoderParameters).ToList(), _options.EmaDecay);
+            }
+
+            model.train();
             while (plannedSteps is null || step < plannedSteps)
             {
                 if (_options.MaxDuration is { } budget && clock.Elapsed >= budget)
@@ -145,12 +170,20 @@ public sealed class DiffusionTrainer
                     }
 
                     var noisy = scheduler.AddNoise(x0, noise, t.to(device));
-                    var predicted = model.call(noisy, (t.to(ScalarType.Float32) / totalTimesteps).to(device), context.to(device));
-                    var mse = nn.functional.mse_loss(predicted, scheduler.GetTrainingTarget(x0, noise, t.to(device)));
+                    var time = (t.to(ScalarType.Float32) / totalTimesteps).to(device);
+                    var predicted = model.call(noisy.to(computeType), time.to(computeType), context.to(device).to(computeType));
+                    var mse = nn.functional.mse_loss(predicted.to(ScalarType.Float32), scheduler.GetTrainingTarget(x0, noise, t.to(device)));
 
                     optimizer.zero_grad();
+                    if (masters is not null)
+                    {
+                        model.zero_grad();
+                    }
+
                     mse.backward();
+                    masters?.CopyGradientsToMasters();
                     optimizer.step();
+                    masters?.CopyMastersToModel();
                     loss = mse.item<float>();
                 }
 
@@ -169,6 +202,8 @@ public sealed class DiffusionTrainer
         {
             order?.Dispose();
             ema?.CopyToLive();
+            ema?.Dispose();
+            masters?.RestoreModel();
             model.eval();
         }
 

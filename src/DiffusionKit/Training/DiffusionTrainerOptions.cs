@@ -34,6 +34,13 @@ public sealed class DiffusionTrainerOptions
     /// the EMA weights are copied into the model at the end of training.</summary>
     public double EmaDecay { get; init; }
 
+    /// <summary>
+    /// Arithmetic of the forward and backward passes. Default <see cref="Training.Precision.Float32"/>;
+    /// <see cref="Training.Precision.BFloat16"/> trains in mixed precision (bfloat16 compute, float32 master weights,
+    /// optimiser and EMA) and returns the model in float32. A trainable text encoder stays in float32 either way.
+    /// </summary>
+    public Precision Precision { get; init; } = Precision.Float32;
+
     /// <summary>Checks every setting and throws naming the first bad one.</summary>
     /// <exception cref="ArgumentOutOfRangeException">When a value is outside its range.</exception>
     /// <exception cref="ArgumentException">When the budget is missing or ambiguous.</exception>
@@ -87,6 +94,11 @@ public sealed class DiffusionTrainerOptions
         if (!(EmaDecay >= 0 && EmaDecay < 1))
         {
             throw new ArgumentOutOfRangeException(nameof(EmaDecay), EmaDecay, "EmaDecay must lie in [0, 1); 0 turns EMA off, 0.999 is typical.");
+        }
+
+        if (!Enum.IsDefined(Precision))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Precision), Precision, $"Precision must be one of {string.Join(", ", Enum.GetNames<Precision>())}.");
         }
     }
 }

@@ -7,6 +7,7 @@ namespace DiffusionKit.Training;
 /// An exponential moving average of a module's parameters and buffers: <c>shadow = d·shadow + (1 - d)·param</c>, with the
 /// usual warm-up <c>d = min(decay, (1 + n) / (10 + n))</c> after n updates so early weights do not dominate.
 /// </summary>
+/// <remarks>Shadows of float32, float16 and bfloat16 tensors are kept in float32 (float64 ones in float64).</remarks>
 internal sealed class ExponentialMovingAverage : IDisposable
 {
     private readonly double _decay;
@@ -25,7 +26,11 @@ internal sealed class ExponentialMovingAverage : IDisposable
         using var noGrad = no_grad();
         foreach (var tensor in tensors)
         {
-            _pairs.Add((tensor, tensor.detach().clone().DetachFromDisposeScope()));
+            // Floating-point shadows are float32 even for bfloat16 live tensors, so a decay such as 0.999 is not rounded away.
+            var shadow = tensor.is_floating_point() && tensor.dtype != ScalarType.Float64
+                ? tensor.detach().to(ScalarType.Float32, copy: true)
+                : tensor.detach().clone();
+            _pairs.Add((tensor, shadow.DetachFromDisposeScope()));
         }
     }
 
