@@ -1,4 +1,3 @@
-using System.Globalization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -152,65 +151,9 @@ public sealed class ContextUnet : nn.Module<Tensor, Tensor, Tensor?, Tensor>, ID
     /// </exception>
     public Tensor PredictNoise(Tensor sample, Tensor time, Tensor? context)
     {
-        ArgumentNullException.ThrowIfNull(sample);
-        ArgumentNullException.ThrowIfNull(time);
-
-        var device = Device;
-        var expected = $"[B, {Channels}, {ImageSize}, {ImageSize}]";
-        if (sample.dim() != 4 || sample.shape[1] != Channels || sample.shape[2] != ImageSize || sample.shape[3] != ImageSize)
-        {
-            var hint = sample.dim() == 4 && sample.shape[2] == sample.shape[3] && sample.shape[1] == Channels
-                ? $"resize images to ImageSize or build the model with ImageSize = {sample.shape[2]}."
-                : sample.dim() == 4 && sample.shape[1] != Channels
-                    ? $"pass images in channels-first layout with {Channels} channels or build the model with InChannels = {sample.shape[1]}."
-                    : $"pass a batch of images laid out as {expected} (add a batch dimension with unsqueeze(0) for one image).";
-            throw new ArgumentException($"sample must have shape {expected} but has {FormatShape(sample.shape)}; {hint}", nameof(sample));
-        }
-
-        var batch = sample.shape[0];
-        CheckTensor(sample, nameof(sample), device);
-
-        if (time.dim() != 1 || time.shape[0] != batch)
-        {
-            throw new ArgumentException($"time must have shape [{batch}] (one t / T per sample) but has {FormatShape(time.shape)}; pass a 1-D tensor with one normalised time per image.", nameof(time));
-        }
-
-        CheckTensor(time, nameof(time), device);
-
-        if (context is not null)
-        {
-            if (context.dim() != 2 || context.shape[0] != batch || context.shape[1] != ContextSize)
-            {
-                throw new ArgumentException($"context must have shape [{batch}, {ContextSize}] (batch size of sample by ContextSize) but has {FormatShape(context.shape)}; pass one context vector of length {ContextSize} per image, or null for the unconditional case.", nameof(context));
-            }
-
-            CheckTensor(context, nameof(context), device);
-        }
-
+        DenoiserInputs.Check(this, sample, time, context);
         return forward(sample, time, context);
     }
-
-    private static void CheckTensor(Tensor tensor, string name, Device device)
-    {
-        if (tensor.dtype != ScalarType.Float32)
-        {
-            throw new ArgumentException($"{name} must be float32 but is {tensor.dtype}; convert it with .to_type(ScalarType.Float32).", name);
-        }
-
-        if (tensor.device.type != device.type || tensor.device.index != device.index)
-        {
-            throw new ArgumentException($"{name} is on {tensor.device} but the model is on {device}; move it with .to(model.Device).", name);
-        }
-
-        using var finite = torch.isfinite(tensor).all();
-        if (!finite.item<bool>())
-        {
-            throw new ArgumentException($"{name} contains NaN or infinity; check the data pipeline and the sampler for overflow (a diverged training run also produces this).", name);
-        }
-    }
-
-    private static string FormatShape(long[] shape) =>
-        "[" + string.Join(", ", shape.Select(d => d.ToString(CultureInfo.InvariantCulture))) + "]";
 
     private static Generator CreateGenerator(long seed) => new((ulong)seed);
 }
