@@ -16,11 +16,12 @@ namespace DiffusionKit.Models;
 /// </para>
 /// <para>
 /// Accuracy trade-off: bfloat16 keeps float32's range but only 8 significant bits (about 2–3 decimal digits, a relative
-/// rounding error of up to 2^-9 ≈ 0.2% per weight and per activation). A predicted noise differs from the float32
-/// network's by roughly 1e-2 at worst and 1e-3 on average for the course's network, which is small against the sampler's
-/// own noise, but the differences compound over many sampling steps: images are close to, not bit-identical with, the
-/// float32 ones for the same seed, and numerical comparisons against a float32 reference need a tolerance. On CPUs with
-/// AVX512-BF16 or AMX (and on recent GPUs) the convolutions run several times faster; elsewhere bfloat16 can be slower.
+/// rounding error of up to 2^-9 ≈ 0.2% per weight and per activation). For the course's network (64 features, random
+/// weights, a batch of 32) the predicted noise differed from the float32 network's by at most 9e-3 and by 1.6e-3 on
+/// average, against a mean |eps| of 0.28. That is small per step, but the differences compound over many sampling steps:
+/// images are close to, not bit-identical with, the float32 ones for the same seed, and comparisons against a float32
+/// reference need a tolerance. The gain depends on the hardware: on a 2-core CPU with AVX512-BF16 the forward pass of
+/// that network ran about 1.8 times faster; on CPUs without native bfloat16 support it can be slower than float32.
 /// </para>
 /// <para>
 /// Inputs are checked like <see cref="ContextUnet.PredictNoise"/> (float32, shapes, device, finite), cast to bfloat16,
