@@ -23,7 +23,7 @@ public sealed record LoadedCheckpoint(CheckpointConfig Config, ContextUnet Model
     /// <returns>A new scheduler.</returns>
     /// <exception cref="ArgumentOutOfRangeException">When the steps do not fit the algorithm (e.g. 0, more than T, or DDPM with fewer than T).</exception>
     public INoiseScheduler CreateScheduler(SchedulerAlgorithm algorithm, int? inferenceSteps = null)
-        => SchedulerFactory.Create(Config.Scheduler.ToSchedulerOptions(algorithm, inferenceSteps));
+        => SchedulerFactory.Create(Config.Scheduler.ToSchedulerOptions(algorithm).WithAlgorithm(algorithm, inferenceSteps));
 
     /// <summary>Disposes the model, and the encoder when it is disposable.</summary>
     public void Dispose()
