@@ -6,7 +6,7 @@ internal sealed class CliArgumentsView
     public CliArgumentsView(CliArguments original, IReadOnlyDictionary<string, string> defaults)
     {
         var tokens = new List<string>();
-        foreach (string name in new[] { "time", "steps", "epochs", "batch", "lr", "lr-schedule", "features", "count", "dropout", "ema", "seed", "threads", "encoder", "encoder-dim", "prediction", "beta-schedule", "hold-out" })
+        foreach (string name in new[] { "time", "steps", "epochs", "batch", "lr", "lr-schedule", "features", "count", "dropout", "ema", "seed", "threads", "encoder", "encoder-dim", "prediction", "beta-schedule", "hold-out", "precision" })
         {
             string? value = original.String(name) ?? (defaults.TryGetValue(name, out var d) ? d : null);
             if (value is not null)

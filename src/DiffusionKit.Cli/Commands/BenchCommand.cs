@@ -19,7 +19,8 @@ internal static class BenchCommand
 {
     public const string Usage = """
         diffusionkit bench [--train-steps 40] [--warmup-steps 5] [--batch 100] [--sample-images 32] [--sample-steps 500]
-                           [--features 64] [--threads N] [--skip-train] [--skip-sample]
+                           [--features 64] [--threads N] [--skip-train] [--skip-sample] [--precision fp32|bf16] [--plain-baseline]
+          --plain-baseline also times a hand-written TorchSharp training loop on the same network, for comparison.
           Measures the course configuration (ContextUnet n_feat 64, 16x16, 5 context features).
         """;
 
@@ -33,6 +34,8 @@ internal static class BenchCommand
         int features = args.Int("features", 64, 8);
         int? threads = args.OptionalInt("threads", 1, 256);
         bool skipTrain = args.Flag("skip-train");
+        bool plain = args.Flag("plain-baseline");
+        var precision = PrecisionNames.Parse(args.String("precision"));
         bool skipSample = args.Flag("skip-sample");
         args.EnsureAllUsed();
         if (threads is { } t)
@@ -54,14 +57,21 @@ internal static class BenchCommand
             var stamps = new List<(int Step, long Ticks, double Rss)>();
             var clock = Stopwatch.StartNew();
             var progress = new InlineProgress<TrainingProgress>(p => stamps.Add((p.Step, clock.ElapsedTicks, ProcessMemory.ResidentMiB())));
-            new DiffusionTrainer(new DiffusionTrainerOptions { Steps = warmup + trainSteps, BatchSize = batch, Seed = 1 })
+            new DiffusionTrainer(new DiffusionTrainerOptions { Steps = warmup + trainSteps, BatchSize = batch, Seed = 1, Precision = precision })
                 .Train(model, new DdpmScheduler(schedule), data, encoder, progress);
             var start = stamps[warmup - 1];
             var end = stamps[^1];
             double seconds = (end.Ticks - start.Ticks) / (double)Stopwatch.Frequency;
             double imagesPerSecond = trainSteps * batch / seconds;
-            Console.WriteLine(string.Create(inv, $"train: {imagesPerSecond:F1} images/s over {trainSteps} steps of batch {batch} (after {warmup} warm-up steps)"));
-            Console.WriteLine(string.Create(inv, $"train: RSS after warm-up {start.Rss:F0} MiB, at the end {end.Rss:F0} MiB (growth {end.Rss - start.Rss:F0} MiB over {trainSteps} steps)"));
+            Console.WriteLine(string.Create(inv, $"train: {precision} {imagesPerSecond:F1} images/s over {trainSteps} steps of batch {batch} (after {warmup} warm-up steps)"));
+            var middle = stamps[warmup - 1 + (trainSteps / 2)];
+            Console.WriteLine(string.Create(inv, $"train: RSS after warm-up {start.Rss:F0} MiB, half-way {middle.Rss:F0} MiB, at the end {end.Rss:F0} MiB"));
+        }
+
+        if (plain)
+        {
+            double baseline = PlainTrainingLoop.Run(options, batch, warmup, trainSteps);
+            Console.WriteLine(string.Create(inv, $"train: plain hand-written fp32 loop {baseline:F1} images/s over {trainSteps} steps of batch {batch}"));
         }
 
         if (!skipSample)
@@ -80,10 +90,12 @@ internal static class BenchCommand
             });
             INoiseScheduler scheduler = sampleSteps == schedule.TrainTimesteps ? new DdpmScheduler(schedule) : new DdimScheduler(schedule, sampleSteps);
             var clock = Stopwatch.StartNew();
-            var images = DiffusionSampler.Instance.Sample(model, scheduler, context, new SamplingOptions { Seed = 1 }, progress);
+            using var bf16 = precision == Precision.BFloat16 ? new BFloat16Denoiser(model) : null;
+            IDenoiser denoiser = bf16 is null ? model : bf16;
+            var images = DiffusionSampler.Instance.Sample(denoiser, scheduler, context, new SamplingOptions { Seed = 1 }, progress);
             clock.Stop();
             string name = scheduler is DdpmScheduler ? "DDPM" : "DDIM";
-            Console.WriteLine(string.Create(inv, $"sample: {name} {sampleImages} images x {sampleSteps} steps in {clock.Elapsed.TotalSeconds:F2} s ({images.shape[0]} images)"));
+            Console.WriteLine(string.Create(inv, $"sample: {name} {precision} {sampleImages} images x {sampleSteps} steps in {clock.Elapsed.TotalSeconds:F2} s ({images.shape[0]} images)"));
             if (rss.Count >= 2)
             {
                 Console.WriteLine(string.Create(inv, $"sample: RSS at step 50 {rss[0]:F0} MiB, at the end {rss[^1]:F0} MiB"));

@@ -37,7 +37,8 @@ internal static class DemoCommand
             args.OptionalInt("steps", 1),
             args.Double("guidance", 2, 0, 100),
             args.Long("seed", 0),
-            Animation: true);
+            Animation: true,
+            PrecisionNames.Parse(args.String("precision")));
         args.EnsureAllUsed();
 
         var clock = Stopwatch.StartNew();

@@ -3,7 +3,9 @@ using System.Text.Json;
 using DiffusionKit.Checkpoints;
 using DiffusionKit.Data;
 using DiffusionKit.Imaging;
+using DiffusionKit.Models;
 using DiffusionKit.Sampling;
+using DiffusionKit.Training;
 using DiffusionKit.TextEncoders.MiniLM;
 using DiffusionKit.Scheduling;
 using TorchSharp;
@@ -17,12 +19,12 @@ internal static class SampleCommand
     public const string Usage = """
         diffusionkit sample --checkpoint <folder> --out <folder> (--prompt "a large red circle" ... | --all-shapes)
                             [--per-prompt 4] [--sampler ddim|ddpm|dpm-solver|euler-a] [--steps N] [--guidance 2] [--seed 0]
-                            [--animation] [--threads N]
+                            [--animation] [--threads N] [--precision fp32|bf16]
           --steps defaults to 25 for ddim, 20 for dpm-solver and euler-a, T (500) for ddpm.
           Images of prompt p use seed + p; manifest.jsonl lines are {"file", "prompt", "seed"}.
         """;
 
-    internal sealed record Settings(string Checkpoint, string Output, IReadOnlyList<string> Prompts, int PerPrompt, SchedulerAlgorithm Sampler, int? Steps, double Guidance, long Seed, bool Animation);
+    internal sealed record Settings(string Checkpoint, string Output, IReadOnlyList<string> Prompts, int PerPrompt, SchedulerAlgorithm Sampler, int? Steps, double Guidance, long Seed, bool Animation, Precision Precision = Precision.Float32);
 
     public static int Run(CliArguments args)
     {
@@ -49,7 +51,8 @@ internal static class SampleCommand
             args.OptionalInt("steps", 1),
             args.Double("guidance", 2, 0, 100),
             args.Long("seed", 0),
-            args.Flag("animation"));
+            args.Flag("animation"),
+            PrecisionNames.Parse(args.String("precision")));
         if (args.OptionalInt("threads", 1, 256) is { } t)
         {
             torch.set_num_threads(t);
@@ -68,6 +71,8 @@ internal static class SampleCommand
         using var loaded = DiffusionCheckpoint.Load(settings.Checkpoint, MiniLmTextEncoder.FromCheckpointConfig);
         int steps = settings.Steps ?? SamplerNames.DefaultSteps(settings.Sampler, loaded.Schedule.TrainTimesteps);
         using var unconditional = loaded.Encoder.EncodeUnconditional();
+        using var bf16 = settings.Precision == Precision.BFloat16 ? new BFloat16Denoiser(loaded.Model) : null;
+        IDenoiser denoiser = bf16 is null ? loaded.Model : bf16;
 
         Directory.CreateDirectory(settings.Output);
         var images = new List<RgbImage>();
@@ -96,7 +101,7 @@ internal static class SampleCommand
                 }
             });
             var scheduler = loaded.CreateScheduler(settings.Sampler, steps);
-            var batch = DiffusionSampler.Instance.Sample(loaded.Model, scheduler, context, new SamplingOptions { Seed = seed, GuidanceScale = settings.Guidance, CaptureIntermediates = capture, UnconditionalContext = unconditional }, progress, cancellationToken);
+            var batch = DiffusionSampler.Instance.Sample(denoiser, scheduler, context, new SamplingOptions { Seed = seed, GuidanceScale = settings.Guidance, CaptureIntermediates = capture, UnconditionalContext = unconditional }, progress, cancellationToken);
             var rgb = ToImages(batch);
             for (int i = 0; i < rgb.Length; i++)
             {
