@@ -11,6 +11,7 @@ const string Usage = """
       sample   generate images from a checkpoint
       eval     score a manifest.jsonl against the shapes rules
       bench    measure training and sampling speed and memory
+      bench-samplers  prompt adherence and time of each sampler and step count on a checkpoint
 
     Run 'diffusionkit <command> --help' for a command's options.
     """;
@@ -29,6 +30,7 @@ var rest = args.Skip(1).ToArray();
     "sample" => (SampleCommand.Usage, SampleCommand.Run),
     "eval" => (EvalCommand.Usage, EvalCommand.Run),
     "bench" => (BenchCommand.Usage, BenchCommand.Run),
+    "bench-samplers" => (SamplerBenchCommand.Usage, SamplerBenchCommand.Run),
     _ => (string.Empty, _ => -1),
 };
 

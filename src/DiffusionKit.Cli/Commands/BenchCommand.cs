@@ -96,6 +96,12 @@ internal static class BenchCommand
             clock.Stop();
             string name = scheduler is DdpmScheduler ? "DDPM" : "DDIM";
             Console.WriteLine(string.Create(inv, $"sample: {name} {precision} {sampleImages} images x {sampleSteps} steps in {clock.Elapsed.TotalSeconds:F2} s ({images.shape[0]} images)"));
+            if (plain)
+            {
+                var baseline = PlainSamplingLoop.Run(model, context, sampleImages);
+                Console.WriteLine(string.Create(inv, $"sample: plain hand-written fp32 DDPM loop {sampleImages} images x 500 steps in {baseline.TotalSeconds:F2} s"));
+            }
+
             if (rss.Count >= 2)
             {
                 Console.WriteLine(string.Create(inv, $"sample: RSS at step 50 {rss[0]:F0} MiB, at the end {rss[^1]:F0} MiB"));
