@@ -1,0 +1,72 @@
+using System.Text.Json;
+using DiffusionKit.Cli;
+using DiffusionKit.Cli.Commands;
+using DiffusionKit.Tests.Checkpoints;
+using FluentAssertions;
+using Xunit;
+
+namespace DiffusionKit.Tests.Cli;
+
+/// <summary>train → sample → eval as a user runs them, at a tiny size.</summary>
+public sealed class CliEndToEndTests
+{
+    [Fact]
+    public void Train_sample_and_eval_write_a_checkpoint_pngs_a_grid_and_a_manifest()
+    {
+        using var dir = new TempDirectory();
+        string checkpoint = dir.File("ckpt");
+        string samples = dir.File("samples");
+
+        TrainCommand.Run(CliArguments.Parse(["--out", checkpoint, "--steps", "3", "--batch", "8", "--features", "8", "--count", "64", "--threads", "2"]))
+            .Should().Be(0);
+        File.Exists(Path.Combine(checkpoint, "config.json")).Should().BeTrue();
+        File.Exists(Path.Combine(checkpoint, "model.safetensors")).Should().BeTrue();
+
+        SampleCommand.Run(CliArguments.Parse(["--checkpoint", checkpoint, "--out", samples, "--prompt", "a large red circle", "--prompt", "a small blue square",
+            "--per-prompt", "2", "--sampler", "dpm-solver", "--steps", "3", "--seed", "5", "--animation"])).Should().Be(0);
+
+        var lines = File.ReadAllLines(Path.Combine(samples, "manifest.jsonl"));
+        lines.Should().HaveCount(4);
+        var entries = lines.Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        entries.Select(e => e.EnumerateObject().Select(p => p.Name).ToArray()).Should().AllSatisfy(names => names.Should().Equal("file", "prompt", "seed"));
+        entries.Select(e => e.GetProperty("prompt").GetString()).Should().Equal("a large red circle", "a large red circle", "a small blue square", "a small blue square");
+        entries.Select(e => e.GetProperty("seed").GetInt64()).Should().Equal(5, 5, 6, 6);
+        entries.Should().AllSatisfy(e => File.Exists(Path.Combine(samples, e.GetProperty("file").GetString()!)).Should().BeTrue());
+        File.Exists(Path.Combine(samples, "grid.png")).Should().BeTrue();
+        File.Exists(Path.Combine(samples, "denoising.gif")).Should().BeTrue();
+
+        var report = EvalCommand.Score(Path.Combine(samples, "manifest.jsonl"));
+        report.Count.Should().Be(4);
+        report.AllAccuracy.Should().BeInRange(0, 1);
+    }
+
+    [Fact]
+    public void Sampling_is_reproducible_from_the_manifest_seed()
+    {
+        using var dir = new TempDirectory();
+        string checkpoint = dir.File("ckpt");
+        TrainCommand.Run(CliArguments.Parse(["--out", checkpoint, "--steps", "2", "--batch", "8", "--features", "8", "--count", "32"])).Should().Be(0);
+
+        foreach (string run in new[] { "a", "b" })
+        {
+            SampleCommand.Run(CliArguments.Parse(["--checkpoint", checkpoint, "--out", dir.File(run), "--prompt", "a small green cross", "--steps", "2", "--seed", "11"])).Should().Be(0);
+        }
+
+        var first = Directory.GetFiles(dir.File("a"), "0*.png").Order().Select(File.ReadAllBytes).ToList();
+        var second = Directory.GetFiles(dir.File("b"), "0*.png").Order().Select(File.ReadAllBytes).ToList();
+        first.Should().HaveCount(4);
+        first.Zip(second).Should().AllSatisfy(p => p.First.Should().Equal(p.Second));
+    }
+
+    [Fact]
+    public void An_unknown_encoder_or_word_fails_with_a_clear_message()
+    {
+        using var dir = new TempDirectory();
+        ((Action)(() => TrainCommand.Run(CliArguments.Parse(["--out", dir.File("x"), "--steps", "1", "--encoder", "gpt"])))).Should().Throw<CliUsageException>().WithMessage("*bow, learned, minilm*");
+
+        string checkpoint = dir.File("ckpt");
+        TrainCommand.Run(CliArguments.Parse(["--out", checkpoint, "--steps", "1", "--batch", "8", "--features", "8", "--count", "16"])).Should().Be(0);
+        ((Action)(() => SampleCommand.Run(CliArguments.Parse(["--checkpoint", checkpoint, "--out", dir.File("s"), "--prompt", "a purple circle"]))))
+            .Should().Throw<ArgumentException>().WithMessage("*purple*");
+    }
+}
