@@ -10,8 +10,8 @@ namespace DiffusionKit.Cli.Commands;
 internal static class DemoCommand
 {
     public const string Usage = """
-        diffusionkit demo [--out demo-output] [--time 8m] [--features 32] [--batch 100] [--lr 2e-3] [--ema 0.995]
-                          [--per-prompt 4] [--sampler ddim|ddpm|dpm-solver|euler-a] [--steps N] [--guidance 2] [--seed 0] [--threads N]
+        diffusionkit demo [--out demo-output] [--time 8m] [--features 64] [--batch 50] [--lr 1e-3] [--ema 0.995] [--precision bf16]
+                          [--per-prompt 4] [--sampler ddim|ddpm|dpm-solver|euler-a] [--steps N] [--guidance 4] [--seed 0] [--threads N]
           Trains (default budget 8 minutes), writes <out>/checkpoint and <out>/samples, prints adherence.
         """;
 
@@ -22,8 +22,10 @@ internal static class DemoCommand
         {
             ["out"] = Path.Combine(output, "checkpoint"),
             ["time"] = "8m",
-            ["features"] = "32",
-            ["lr"] = "2e-3",
+            ["features"] = "64",
+            ["batch"] = "50",
+            ["precision"] = "bf16",
+            ["lr"] = "1e-3",
             ["ema"] = "0.995",
         });
         var trainSettings = TrainCommand.Parse(train.Arguments);
@@ -35,10 +37,10 @@ internal static class DemoCommand
             args.Int("per-prompt", 4, 1, 1000),
             sampler,
             args.OptionalInt("steps", 1),
-            args.Double("guidance", 2, 0, 100),
+            args.Double("guidance", 4, 0, 100),
             args.Long("seed", 0),
             Animation: true,
-            PrecisionNames.Parse(args.String("precision")));
+            PrecisionNames.Parse(args.String("precision") ?? "bf16"));
         args.EnsureAllUsed();
 
         var clock = Stopwatch.StartNew();
