@@ -1,3 +1,4 @@
+using DiffusionKit.Pipeline;
 using System.Diagnostics;
 using System.Globalization;
 using DiffusionKit.Data;
@@ -56,7 +57,7 @@ internal static class BenchCommand
             var data = new RelabelledDataset(shapes, i => SpriteNpyDataset.ClassNames[i % 5]);
             var stamps = new List<(int Step, long Ticks, double Rss)>();
             var clock = Stopwatch.StartNew();
-            var progress = new InlineProgress<TrainingProgress>(p => stamps.Add((p.Step, clock.ElapsedTicks, ProcessMemory.ResidentMiB())));
+            var progress = new ActionProgress<TrainingProgress>(p => stamps.Add((p.Step, clock.ElapsedTicks, ProcessMemory.ResidentMiB())));
             new DiffusionTrainer(new DiffusionTrainerOptions { Steps = warmup + trainSteps, BatchSize = batch, Seed = 1, Precision = precision })
                 .Train(model, new DdpmScheduler(schedule), data, encoder, progress);
             var start = stamps[warmup - 1];
@@ -81,7 +82,7 @@ internal static class BenchCommand
             var prompts = Enumerable.Range(0, sampleImages).Select(i => SpriteNpyDataset.ClassNames[i % 5]).ToList();
             var context = encoder.Encode(prompts);
             var rss = new List<double>();
-            var progress = new InlineProgress<SamplingProgress>(p =>
+            var progress = new ActionProgress<SamplingProgress>(p =>
             {
                 if (p.Step % 50 == 0)
                 {

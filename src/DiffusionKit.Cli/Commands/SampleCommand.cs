@@ -1,3 +1,4 @@
+using DiffusionKit.Pipeline;
 using System.Globalization;
 using System.Text.Json;
 using DiffusionKit.Checkpoints;
@@ -90,19 +91,19 @@ internal static class SampleCommand
             using var scope = NewDisposeScope();
             var context = loaded.Encoder.Encode(Enumerable.Repeat(prompt, settings.PerPrompt).ToList());
             bool capture = settings.Animation && p == 0;
-            var progress = new InlineProgress<SamplingProgress>(s =>
+            var progress = new ActionProgress<SamplingProgress>(s =>
             {
                 if (s.Intermediate is { } frame)
                 {
                     using (frame)
                     {
-                        frames.Add(ToImages(frame)[0].Upscale(Math.Max(1, 128 / size)));
+                        frames.Add(ImageTensors.ToRgbImages(frame)[0].Upscale(Math.Max(1, 128 / size)));
                     }
                 }
             });
             var scheduler = loaded.CreateScheduler(settings.Sampler, steps);
             var batch = DiffusionSampler.Instance.Sample(denoiser, scheduler, context, new SamplingOptions { Seed = seed, GuidanceScale = settings.Guidance, CaptureIntermediates = capture, UnconditionalContext = unconditional }, progress, cancellationToken);
-            var rgb = ToImages(batch);
+            var rgb = ImageTensors.ToRgbImages(batch);
             for (int i = 0; i < rgb.Length; i++)
             {
                 string file = string.Create(inv, $"{images.Count:D4}-{Slug(prompt)}.png");
@@ -130,15 +131,6 @@ internal static class SampleCommand
 
         Console.WriteLine($"Wrote {images.Count} PNGs, grid.png and manifest.jsonl to {Path.GetFullPath(settings.Output)}");
         return manifestPath;
-    }
-
-    internal static RgbImage[] ToImages(Tensor batch)
-    {
-        using var cpu = batch.cpu().contiguous();
-        int n = (int)cpu.shape[0], c = (int)cpu.shape[1], h = (int)cpu.shape[2], w = (int)cpu.shape[3];
-        float[] data = cpu.data<float>().ToArray();
-        int per = c * h * w;
-        return Enumerable.Range(0, n).Select(i => RgbImage.FromChannelsFirst(data.AsSpan(i * per, per), c, h, w)).ToArray();
     }
 
     private static string Slug(string prompt)

@@ -1,3 +1,4 @@
+using DiffusionKit.Pipeline;
 using System.Globalization;
 using DiffusionKit.Checkpoints;
 using DiffusionKit.Data;
@@ -139,7 +140,7 @@ internal static class TrainCommand
         var trainer = new DiffusionTrainer(settings.Trainer);
         Console.WriteLine(string.Create(inv, $"Training ContextUnet (n_feat {settings.Model.Features}, {settings.Model.ImageSize}x{settings.Model.ImageSize}, {model.parameters().Sum(p => p.numel())} parameters) on {settings.DataName} ({settings.Data.Count} images), batch {settings.Trainer.BatchSize}, {torch.get_num_threads()} threads"));
         var bar = new ConsoleProgressBar("train");
-        var progress = new InlineProgress<TrainingProgress>(p =>
+        var progress = new ActionProgress<TrainingProgress>(p =>
         {
             double fraction = p.TotalSteps > 0 ? p.Step / (double)p.TotalSteps : 0;
             if (settings.Trainer.MaxDuration is { } budget)

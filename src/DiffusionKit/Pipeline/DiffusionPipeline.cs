@@ -152,7 +152,7 @@ public sealed class DiffusionPipeline : IDiffusionPipeline, IDisposable
         request.Validate();
         var sampler = request.Sampler ?? Defaults.Sampler;
         int steps = request.Steps ?? (sampler == Defaults.Sampler ? Defaults.Steps : SchedulerSelection.DefaultSteps(sampler, Schedule));
-        SchedulerSelection.Validate(sampler, steps, Schedule, nameof(GenerationRequest.Steps));
+        SchedulerSelection.Validate(sampler, steps, Schedule.TrainTimesteps, nameof(GenerationRequest.Steps));
         return new GenerationPlan(request.Prompts.ToArray(), request.ImagesPerPrompt, sampler, steps, request.GuidanceScale ?? Defaults.GuidanceScale, request.Seed ?? Defaults.Seed);
     }
 
@@ -215,23 +215,10 @@ public sealed class DiffusionPipeline : IDiffusionPipeline, IDisposable
         return new GenerationResult(images, clock.Elapsed);
     }
 
-    private List<GeneratedImage> ToImages(Tensor batch, string prompt, int promptIndex, long seed)
-    {
-        int count = (int)batch.shape[0];
-        int channels = (int)batch.shape[1];
-        int height = (int)batch.shape[2];
-        int width = (int)batch.shape[3];
-        int size = channels * height * width;
-        float[] values = batch.contiguous().data<float>().ToArray();
-        var result = new List<GeneratedImage>(count);
-        for (int i = 0; i < count; i++)
-        {
-            var image = RgbImage.FromChannelsFirst(values.AsSpan(i * size, size), channels, height, width);
-            result.Add(new GeneratedImage(prompt, promptIndex, i, seed, width, height, image.Pixels, PngEncoder.Encode(image)));
-        }
-
-        return result;
-    }
+    private static List<GeneratedImage> ToImages(Tensor batch, string prompt, int promptIndex, long seed)
+        => ImageTensors.ToRgbImages(batch)
+            .Select((image, i) => new GeneratedImage(prompt, promptIndex, i, seed, image.Width, image.Height, image.Pixels, PngEncoder.Encode(image)))
+            .ToList();
 
     /// <summary>A validated request with every default resolved.</summary>
     private sealed record GenerationPlan(IReadOnlyList<string> Prompts, int ImagesPerPrompt, SamplerKind Sampler, int Steps, double GuidanceScale, long Seed);

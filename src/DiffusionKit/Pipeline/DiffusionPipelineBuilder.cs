@@ -279,7 +279,7 @@ public sealed class DiffusionPipelineBuilder
         }
 
         int steps = _steps ?? SchedulerSelection.DefaultSteps(_sampler, schedule);
-        SchedulerSelection.Validate(_sampler, steps, schedule, "steps");
+        SchedulerSelection.Validate(_sampler, steps, schedule.TrainTimesteps, "steps");
 
         // 3. Everything is valid: lock, then create or load the model.
         _built = true;

@@ -9,11 +9,7 @@ namespace DiffusionKit.Pipeline;
 internal static class SchedulerSelection
 {
     /// <summary>The step count used when neither the builder nor the request sets one: T for DDPM, 25 (the course's) for DDIM, at most T.</summary>
-    internal static int DefaultSteps(SamplerKind kind, NoiseSchedule schedule) => kind switch
-    {
-        SamplerKind.Ddpm => schedule.TrainTimesteps,
-        _ => Math.Min(25, schedule.TrainTimesteps),
-    };
+    internal static int DefaultSteps(SamplerKind kind, NoiseSchedule schedule) => SchedulerOptions.DefaultInferenceSteps(Algorithm(kind), schedule.TrainTimesteps);
 
     /// <summary>The scheduler algorithm behind a <see cref="SamplerKind"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">When the kind is not a defined value.</exception>
@@ -26,15 +22,14 @@ internal static class SchedulerSelection
         _ => throw new ArgumentOutOfRangeException(paramName, kind, $"The sampler must be one of {string.Join(", ", Enum.GetNames<SamplerKind>())}."),
     };
 
-    /// <summary>Checks that <paramref name="kind"/> can take <paramref name="steps"/> steps over <paramref name="schedule"/>.</summary>
+    /// <summary>Checks that <paramref name="kind"/> can take <paramref name="steps"/> steps over <paramref name="total"/> training timesteps.</summary>
     /// <param name="kind">The sampler.</param>
     /// <param name="steps">The requested steps.</param>
-    /// <param name="schedule">The training schedule (T).</param>
+    /// <param name="total">T, the number of training timesteps.</param>
     /// <param name="paramName">The option or property to name in the exception.</param>
     /// <exception cref="ArgumentOutOfRangeException">When the kind is unknown or the steps do not fit it, naming <paramref name="paramName"/> and the allowed values.</exception>
-    internal static void Validate(SamplerKind kind, int steps, NoiseSchedule schedule, string paramName)
+    internal static void Validate(SamplerKind kind, int steps, int total, string paramName)
     {
-        int total = schedule.TrainTimesteps;
         var algorithm = Algorithm(kind);
         if (algorithm == SchedulerAlgorithm.Ddpm && steps != total)
         {
@@ -51,7 +46,7 @@ internal static class SchedulerSelection
     internal static INoiseScheduler Create(SamplerKind kind, int steps, SchedulerOptions training)
     {
         var options = training.WithAlgorithm(Algorithm(kind), steps);
-        Validate(kind, steps, new NoiseSchedule(options), nameof(steps));
+        Validate(kind, steps, training.TrainTimesteps, nameof(steps));
         return SchedulerFactory.Create(options);
     }
 }

@@ -39,7 +39,7 @@ public sealed class DdimScheduler : INoiseScheduler
     /// <summary>Creates a DDIM scheduler from <paramref name="options"/> with <see cref="SchedulerOptions.ResolvedInferenceSteps"/> steps.</summary>
     /// <exception cref="ArgumentOutOfRangeException">When an option is invalid, naming it.</exception>
     public DdimScheduler(SchedulerOptions options)
-        : this(new NoiseSchedule(SchedulerFactory.Validated(options)), options, options.InferenceSteps ?? Math.Min(25, options.TrainTimesteps))
+        : this(new NoiseSchedule(SchedulerFactory.Validated(options)), options, options.InferenceSteps ?? SchedulerOptions.DefaultInferenceSteps(SchedulerAlgorithm.Ddim, options.TrainTimesteps))
     {
     }
 

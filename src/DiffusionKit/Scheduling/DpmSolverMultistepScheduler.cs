@@ -31,7 +31,7 @@ public sealed class DpmSolverMultistepScheduler : INoiseScheduler
     {
         Schedule = new NoiseSchedule(SchedulerFactory.Validated(options));
         Options = options;
-        SetTimesteps(options.InferenceSteps ?? Math.Min(25, options.TrainTimesteps));
+        SetTimesteps(options.InferenceSteps ?? SchedulerOptions.DefaultInferenceSteps(SchedulerAlgorithm.DpmSolverMultistep, options.TrainTimesteps));
     }
 
     /// <summary>The variance schedule.</summary>

@@ -69,7 +69,14 @@ public sealed class SchedulerOptions
     public int? InferenceSteps { get; init; }
 
     /// <summary>The number of inference steps the options resolve to (see <see cref="InferenceSteps"/>).</summary>
-    public int ResolvedInferenceSteps => InferenceSteps ?? (Algorithm == SchedulerAlgorithm.Ddpm ? TrainTimesteps : Math.Min(25, TrainTimesteps));
+    public int ResolvedInferenceSteps => InferenceSteps ?? DefaultInferenceSteps(Algorithm, TrainTimesteps);
+
+    /// <summary>The step count used when none is given: T for DDPM, 25 (the course's DDIM) or T if smaller for the others.</summary>
+    /// <param name="algorithm">The sampling algorithm.</param>
+    /// <param name="trainTimesteps">T.</param>
+    /// <returns>The default number of inference steps.</returns>
+    public static int DefaultInferenceSteps(SchedulerAlgorithm algorithm, int trainTimesteps)
+        => algorithm == SchedulerAlgorithm.Ddpm ? trainTimesteps : Math.Min(25, trainTimesteps);
 
     /// <summary>
     /// A copy with another algorithm (and optionally step count) over the same training schedule and settings: how a

@@ -206,7 +206,7 @@ public sealed class DiffusionPipelineTests
         var before = trainer.Model.parameters().First().clone();
         var reports = new List<TrainingProgress>();
 
-        var result = trainer.Train(new SquaresDataset(16), new SynchronousProgress<TrainingProgress>(reports.Add));
+        var result = trainer.Train(new SquaresDataset(16), new ActionProgress<TrainingProgress>(reports.Add));
         trainer.SaveCheckpoint(folder.Path);
         using var served = trainer.CreatePipeline();
         using var reloaded = new DiffusionPipelineBuilder().FromCheckpoint(folder.Path).UseSampler(SamplerKind.Ddim, 2).Build();

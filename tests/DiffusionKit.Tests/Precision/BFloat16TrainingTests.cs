@@ -1,3 +1,4 @@
+using DiffusionKit.Pipeline;
 using DiffusionKit.Models;
 using DiffusionKit.Tests.Models;
 using DiffusionKit.Scheduling;
@@ -31,7 +32,7 @@ public sealed class BFloat16TrainingTests
         var losses = new List<double>();
         var trainer = new DiffusionTrainer(new DiffusionTrainerOptions { Steps = 30, BatchSize = 16, LearningRate = 3e-3, Seed = 1, Precision = TrainingPrecision.BFloat16 });
 
-        var result = trainer.Train(model, new DdpmScheduler(), new SquaresDataset(64), Encoder, new SynchronousProgress<TrainingProgress>(p => losses.Add(p.Loss)));
+        var result = trainer.Train(model, new DdpmScheduler(), new SquaresDataset(64), Encoder, new ActionProgress<TrainingProgress>(p => losses.Add(p.Loss)));
 
         result.Steps.Should().Be(30);
         losses.Take(5).Average().Should().BeGreaterThan(0.5, "an untrained network predicts the noise badly");
@@ -149,7 +150,7 @@ public sealed class BFloat16TrainingTests
     public void Live_tensors_do_not_grow_across_steps()
     {
         var counts = new List<long>();
-        var progress = new SynchronousProgress<TrainingProgress>(_ => counts.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount));
+        var progress = new ActionProgress<TrainingProgress>(_ => counts.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount));
         using var model = Tiny(4);
         new DiffusionTrainer(new DiffusionTrainerOptions { Steps = 30, BatchSize = 8, EmaDecay = 0.99, Precision = TrainingPrecision.BFloat16 })
             .Train(model, new DdpmScheduler(), new SquaresDataset(16), Encoder, progress);
@@ -162,7 +163,7 @@ public sealed class BFloat16TrainingTests
     {
         using var cts = new CancellationTokenSource();
         using var model = Tiny(5);
-        var progress = new SynchronousProgress<TrainingProgress>(p =>
+        var progress = new ActionProgress<TrainingProgress>(p =>
         {
             if (p.Step == 3)
             {

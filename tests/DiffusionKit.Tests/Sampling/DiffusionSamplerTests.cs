@@ -1,3 +1,4 @@
+using DiffusionKit.Pipeline;
 using DiffusionKit.Sampling;
 using DiffusionKit.Scheduling;
 using DiffusionKit.Tests.TestDoubles;
@@ -92,7 +93,7 @@ public sealed class DiffusionSamplerTests
     {
         using var scope = NewDisposeScope();
         var reports = new List<SamplingProgress>();
-        var progress = new SynchronousProgress<SamplingProgress>(reports.Add);
+        var progress = new ActionProgress<SamplingProgress>(reports.Add);
         DiffusionSampler.Instance.Sample(new ClosedFormDenoiser(), new DdimScheduler(inferenceSteps: 5), Context(1), new SamplingOptions { CaptureIntermediates = true }, progress);
 
         reports.Select(r => r.Step).Should().Equal(1, 2, 3, 4, 5);
@@ -110,7 +111,7 @@ public sealed class DiffusionSamplerTests
         using var scope = NewDisposeScope();
         using var cts = new CancellationTokenSource();
         var model = new ClosedFormDenoiser();
-        var progress = new SynchronousProgress<SamplingProgress>(p =>
+        var progress = new ActionProgress<SamplingProgress>(p =>
         {
             if (p.Step == 3)
             {
@@ -148,7 +149,7 @@ public sealed class DiffusionSamplerTests
 
         long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         var counts = new List<long>();
-        var progress = new SynchronousProgress<SamplingProgress>(_ => counts.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount));
+        var progress = new ActionProgress<SamplingProgress>(_ => counts.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount));
         using (var images = DiffusionSampler.Instance.Sample(model, scheduler, null, new SamplingOptions { Count = 2 }, progress))
         {
         }

@@ -1,3 +1,4 @@
+using DiffusionKit.Pipeline;
 using DiffusionKit.Sampling;
 using DiffusionKit.Scheduling;
 using DiffusionKit.Tests.TestDoubles;
@@ -113,7 +114,7 @@ public sealed class SolverSamplingTests
 
         long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         var counts = new List<long>();
-        var progress = new SynchronousProgress<SamplingProgress>(_ => counts.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount));
+        var progress = new ActionProgress<SamplingProgress>(_ => counts.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount));
         using (DiffusionSampler.Instance.Sample(model, scheduler, null, new SamplingOptions { Count = 2 }, progress))
         {
         }

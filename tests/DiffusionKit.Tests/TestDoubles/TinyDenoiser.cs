@@ -11,6 +11,26 @@ internal sealed class TinyDenoiser : nn.Module<Tensor, Tensor, Tensor?, Tensor>,
     private readonly Conv2d conv2;
     private readonly Linear embed;
 
+    /// <summary>Creates the network with weights drawn from <c>new Generator(seed)</c> (never the shared global RNG), U(-1/sqrt(fan_in), 1/sqrt(fan_in)).</summary>
+    public static TinyDenoiser Seeded(long seed)
+    {
+        var model = new TinyDenoiser();
+        using var generator = new Generator((ulong)seed);
+        using var noGrad = no_grad();
+        foreach (var module in new nn.Module[] { model.conv1, model.conv2, model.embed })
+        {
+            var parameters = module.parameters().ToList();
+            var weight = parameters[0];
+            double bound = 1 / Math.Sqrt(weight.numel() / weight.shape[0]);
+            foreach (var p in parameters)
+            {
+                p.copy_((rand(p.shape, generator: generator) * 2 - 1) * bound);
+            }
+        }
+
+        return model;
+    }
+
     public TinyDenoiser(int channels = 3, int imageSize = 8, int contextSize = 4, int hidden = 16)
         : base(nameof(TinyDenoiser))
     {

@@ -1,3 +1,4 @@
+using DiffusionKit.Pipeline;
 using DiffusionKit.Scheduling;
 using DiffusionKit.Tests.TestDoubles;
 using DiffusionKit.Training;
@@ -12,14 +13,7 @@ public sealed class DiffusionTrainerTests
 {
     private static readonly WordEncoder Encoder = new("red", "blue", "green", "big");
 
-    private static TinyDenoiser Model(int seed)
-    {
-        lock (typeof(TinyDenoiser))
-        {
-            random.manual_seed(seed);
-            return new TinyDenoiser();
-        }
-    }
+    private static TinyDenoiser Model(int seed) => TinyDenoiser.Seeded(seed);
 
     [Fact]
     public void Loss_falls_and_progress_reports_each_step_with_linear_decay()
@@ -28,7 +22,7 @@ public sealed class DiffusionTrainerTests
         var reports = new List<TrainingProgress>();
         var trainer = new DiffusionTrainer(new DiffusionTrainerOptions { Steps = 120, BatchSize = 32, LearningRate = 3e-3, Seed = 1 });
 
-        var result = trainer.Train(model, new DdpmScheduler(), new SquaresDataset(64), Encoder, new SynchronousProgress<TrainingProgress>(reports.Add));
+        var result = trainer.Train(model, new DdpmScheduler(), new SquaresDataset(64), Encoder, new ActionProgress<TrainingProgress>(reports.Add));
 
         result.Steps.Should().Be(120);
         reports.Select(r => r.Step).Should().Equal(Enumerable.Range(1, 120));
@@ -82,7 +76,7 @@ public sealed class DiffusionTrainerTests
     {
         using var cts = new CancellationTokenSource();
         var model = Model(3);
-        var progress = new SynchronousProgress<TrainingProgress>(p =>
+        var progress = new ActionProgress<TrainingProgress>(p =>
         {
             if (p.Step == 5)
             {
@@ -113,7 +107,7 @@ public sealed class DiffusionTrainerTests
     public void Live_tensors_do_not_grow_across_steps()
     {
         var counts = new List<long>();
-        var progress = new SynchronousProgress<TrainingProgress>(_ => counts.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount));
+        var progress = new ActionProgress<TrainingProgress>(_ => counts.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount));
         new DiffusionTrainer(new DiffusionTrainerOptions { Steps = 40, BatchSize = 8, EmaDecay = 0.99 }).Train(Model(4), new DdpmScheduler(), new SquaresDataset(16), Encoder, progress);
 
         counts.Skip(5).Max().Should().BeLessThanOrEqualTo(counts[4], "each step must dispose everything it created");

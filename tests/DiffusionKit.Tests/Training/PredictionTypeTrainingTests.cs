@@ -1,3 +1,4 @@
+using DiffusionKit.Pipeline;
 using DiffusionKit.Scheduling;
 using DiffusionKit.Tests.TestDoubles;
 using DiffusionKit.Training;
@@ -23,7 +24,7 @@ public sealed class PredictionTypeTrainingTests
             var reports = new List<TrainingProgress>();
             var scheduler = SchedulerFactory.Create(new SchedulerOptions { PredictionType = prediction });
             new DiffusionTrainer(new DiffusionTrainerOptions { Steps = 1, BatchSize = 16, Seed = 3 })
-                .Train(new ZeroDenoiser(), scheduler, new SquaresDataset(16), Encoder, new SynchronousProgress<TrainingProgress>(reports.Add));
+                .Train(new ZeroDenoiser(), scheduler, new SquaresDataset(16), Encoder, new ActionProgress<TrainingProgress>(reports.Add));
             return reports[0].Loss;
         }
 

@@ -1,3 +1,4 @@
+using DiffusionKit.Pipeline;
 using DiffusionKit.Data;
 using DiffusionKit.Models;
 using DiffusionKit.Sampling;
@@ -23,7 +24,7 @@ public sealed class ShapesTrainingSmokeTests
         var losses = new List<double>();
         var trainer = new DiffusionTrainer(new DiffusionTrainerOptions { Steps = 200, BatchSize = 32, LearningRate = 2e-3, Seed = 3 });
 
-        var result = trainer.Train(model, new DdpmScheduler(), data, encoder, new SynchronousProgress<TrainingProgress>(p => losses.Add(p.Loss)));
+        var result = trainer.Train(model, new DdpmScheduler(), data, encoder, new ActionProgress<TrainingProgress>(p => losses.Add(p.Loss)));
 
         result.Steps.Should().Be(200);
         double first = losses.Take(10).Average();

@@ -1,3 +1,4 @@
+using DiffusionKit.Pipeline;
 using DiffusionKit.Models;
 using DiffusionKit.Scheduling;
 using DiffusionKit.Tests.TestDoubles;
@@ -93,7 +94,7 @@ public sealed class TextEncoderTrainingTests
         using var model = new TinyDenoiser();
         var before = encoder.state_dict()["token_embedding.weight"].detach().clone();
         var counts = new List<long>();
-        var progress = new SynchronousProgress<TrainingProgress>(_ => counts.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount));
+        var progress = new ActionProgress<TrainingProgress>(_ => counts.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount));
 
         new DiffusionTrainer(new DiffusionTrainerOptions { Steps = 30, BatchSize = 8, EmaDecay = 0.99, LearningRate = 1e-2 })
             .Train(model, new DdpmScheduler(), new SquaresDataset(16), encoder, progress);
