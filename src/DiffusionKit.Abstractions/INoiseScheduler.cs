@@ -107,6 +107,18 @@ public interface INoiseScheduler
     Tensor GetTrainingTarget(Tensor originalSamples, Tensor noise, Tensor timesteps) => noise.alias();
 
     /// <summary>
+    /// Per-sample weights of the Min-SNR-γ loss (Hang et al. 2023) for the scheduler's prediction type, so that the
+    /// weight on each sample's x0 error is <c>min(SNR(t), γ)</c> with <c>SNR(t) = ab_t/(1 - ab_t)</c>. Used by trainers
+    /// when Min-SNR weighting is on. The default throws: a scheduler must know its noise schedule to implement it.
+    /// </summary>
+    /// <param name="timesteps">Int64 tensor of shape [B], as for <see cref="AddNoise"/>.</param>
+    /// <param name="gamma">The SNR cap γ, finite and &gt; 0 (5 in the paper).</param>
+    /// <returns>A float32 tensor of shape [B] owned by the caller.</returns>
+    /// <exception cref="NotSupportedException">When the scheduler does not implement Min-SNR weighting.</exception>
+    Tensor GetMinSnrLossWeights(Tensor timesteps, double gamma) =>
+        throw new NotSupportedException($"{GetType().Name} does not implement Min-SNR loss weighting; train without SnrGamma or implement GetMinSnrLossWeights.");
+
+    /// <summary>
     /// Starts one inference loop over <see cref="Timesteps"/>. The loop carries what a multistep solver remembers between
     /// steps (DPM-Solver++ keeps the previous model output), so the scheduler itself stays free of loop state and one
     /// scheduler can serve several loops, one loop per thread. Dispose the loop when done. The default loop forwards

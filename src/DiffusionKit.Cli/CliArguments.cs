@@ -118,6 +118,9 @@ internal sealed class CliArguments
             : throw new CliUsageException($"--{name} must be an integer, not '{text}'.");
     }
 
+    public double? OptionalDouble(string name, double min = double.MinValue, double max = double.MaxValue)
+        => String(name) is null ? null : Double(name, 0, min, max);
+
     public double Double(string name, double fallback, double min = double.MinValue, double max = double.MaxValue)
     {
         string? text = String(name);

@@ -6,7 +6,7 @@ internal sealed class CliArgumentsView
     public CliArgumentsView(CliArguments original, IReadOnlyDictionary<string, string> defaults)
     {
         var tokens = new List<string>();
-        foreach (string name in new[] { "time", "steps", "epochs", "batch", "lr", "lr-schedule", "features", "count", "dropout", "ema", "seed", "threads", "encoder", "encoder-dim", "prediction", "beta-schedule", "hold-out", "precision" })
+        foreach (string name in ForwardedOptions.Union(defaults.Keys).Where(n => n != "out"))
         {
             string? value = original.String(name) ?? (defaults.TryGetValue(name, out var d) ? d : null);
             if (value is not null)
@@ -22,4 +22,11 @@ internal sealed class CliArgumentsView
     }
 
     public CliArguments Arguments { get; }
+
+    /// <summary>The train options a command may pass through (every default given is passed through as well).</summary>
+    private static readonly string[] ForwardedOptions =
+    [
+        "time", "steps", "epochs", "batch", "lr", "lr-schedule", "warmup", "features", "count", "dropout", "ema", "seed", "threads",
+        "encoder", "encoder-dim", "prediction", "beta-schedule", "snr-gamma", "hold-out", "precision",
+    ];
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using DiffusionKit.Data;
 using DiffusionKit.Evaluation;
 using DiffusionKit.Imaging;
 
@@ -9,21 +10,54 @@ namespace DiffusionKit.Cli.Commands;
 internal static class EvalCommand
 {
     public const string Usage = """
-        diffusionkit eval --manifest <folder/manifest.jsonl> [--per-prompt]
-          Prints colour, shape, size and all-three accuracy (fractions of images).
+        diffusionkit eval --manifest <folder/manifest.jsonl> [--per-prompt] [--hold-out "blue triangle,yellow cross"]
+          Prints colour, shape, size and all-three accuracy (fractions of images). Images are judged against the line's
+          "caption" when present (reworded prompts), else its "prompt". --hold-out also reports the held-out
+          combinations and the seen ones separately.
         """;
 
     public static int Run(CliArguments args)
     {
         string manifest = args.Required("manifest", "the manifest.jsonl written by 'diffusionkit sample'");
         bool perPrompt = args.Flag("per-prompt");
+        var heldOut = TrainCommand.ParseHeldOut(args.String("hold-out"));
         args.EnsureAllUsed();
-        var report = Score(manifest);
-        Print(report, perPrompt);
+        var (samples, size) = Load(manifest);
+        Print(ShapesJudge.Score(samples, size), perPrompt);
+        PrintHeldOutSplit(samples, size, heldOut);
         return 0;
     }
 
+    /// <summary>With held-out combinations given, prints the adherence of the held-out and of the seen images separately.</summary>
+    internal static void PrintHeldOutSplit(IReadOnlyList<(string Caption, byte[] Rgb)> samples, int size, IReadOnlyCollection<(ShapeColor, ShapeKind)> heldOut)
+    {
+        if (heldOut.Count == 0)
+        {
+            return;
+        }
+
+        bool IsHeldOut(string caption) => ShapesCatalog.TryParse(caption, out var spec) && heldOut.Contains((spec.Color, spec.Kind));
+        var held = samples.Where(s => IsHeldOut(s.Caption)).ToList();
+        var seen = samples.Where(s => !IsHeldOut(s.Caption)).ToList();
+        if (held.Count == 0 || seen.Count == 0)
+        {
+            throw new CliUsageException($"--hold-out leaves {held.Count} held-out and {seen.Count} seen images in this manifest; both must be present.");
+        }
+
+        Console.Write("held out: ");
+        Print(ShapesJudge.Score(held, size), perPrompt: false);
+        Console.Write("seen:     ");
+        Print(ShapesJudge.Score(seen, size), perPrompt: false);
+    }
+
     internal static AdherenceReport Score(string manifestPath)
+    {
+        var (samples, size) = Load(manifestPath);
+        return ShapesJudge.Score(samples, size);
+    }
+
+    /// <summary>Reads a manifest's (caption, pixels) pairs: the caption is the line's "caption" when present, else its "prompt".</summary>
+    internal static (List<(string Caption, byte[] Rgb)> Samples, int Size) Load(string manifestPath)
     {
         if (!File.Exists(manifestPath))
         {
@@ -31,7 +65,7 @@ internal static class EvalCommand
         }
 
         string folder = Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
-        var samples = new List<(string, byte[])>();
+        var samples = new List<(string Caption, byte[] Rgb)>();
         int size = -1;
         int lineNumber = 0;
         foreach (string line in File.ReadLines(manifestPath))
@@ -64,10 +98,15 @@ internal static class EvalCommand
             }
 
             size = image.Width;
-            samples.Add((entry.Prompt, image.Pixels));
+            samples.Add((entry.Caption ?? entry.Prompt, image.Pixels));
         }
 
-        return ShapesJudge.Score(samples, size);
+        if (samples.Count == 0)
+        {
+            throw new InvalidDataException($"{manifestPath} lists no images.");
+        }
+
+        return (samples, size);
     }
 
     internal static void Print(AdherenceReport report, bool perPrompt)

@@ -20,12 +20,14 @@ internal static class SampleCommand
     public const string Usage = """
         diffusionkit sample --checkpoint <folder> --out <folder> (--prompt "a large red circle" ... | --all-shapes)
                             [--per-prompt 4] [--sampler ddim|ddpm|dpm-solver|euler-a] [--steps N] [--guidance 2] [--seed 0]
-                            [--animation] [--threads N] [--precision fp32|bf16]
+                            [--animation] [--threads N] [--precision fp32|bf16] [--reword "large=big,small=tiny"]
           --steps defaults to 25 for ddim, 20 for dpm-solver and euler-a, T (500) for ddpm.
           Images of prompt p use seed + p; manifest.jsonl lines are {"file", "prompt", "seed"}.
+          --reword replaces whole words of every prompt (to test words never seen in training); the manifest then also
+          keeps the original as "caption", which eval judges against.
         """;
 
-    internal sealed record Settings(string Checkpoint, string Output, IReadOnlyList<string> Prompts, int PerPrompt, SchedulerAlgorithm Sampler, int? Steps, double Guidance, long Seed, bool Animation, Precision Precision = Precision.Float32);
+    internal sealed record Settings(string Checkpoint, string Output, IReadOnlyList<string> Prompts, int PerPrompt, SchedulerAlgorithm Sampler, int? Steps, double Guidance, long Seed, bool Animation, Precision Precision = Precision.Float32, IReadOnlyDictionary<string, string>? Rewording = null);
 
     public static int Run(CliArguments args)
     {
@@ -53,7 +55,8 @@ internal static class SampleCommand
             args.Double("guidance", 2, 0, 100),
             args.Long("seed", 0),
             args.Flag("animation"),
-            PrecisionNames.Parse(args.String("precision")));
+            PrecisionNames.Parse(args.String("precision")),
+            ParseRewording(args.String("reword")));
         if (args.OptionalInt("threads", 1, 256) is { } t)
         {
             torch.set_num_threads(t);
@@ -64,6 +67,36 @@ internal static class SampleCommand
         Generate(settings, cancel.Token);
         return 0;
     }
+
+    /// <summary>Parses <c>--reword "from=to,..."</c> (whole words, case-sensitive).</summary>
+    internal static IReadOnlyDictionary<string, string>? ParseRewording(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string pair in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            string[] sides = pair.Split('=', StringSplitOptions.TrimEntries);
+            if (sides.Length != 2 || sides[0].Length == 0 || sides[1].Length == 0 || sides[0].Contains(' ', StringComparison.Ordinal) || sides[1].Contains(' ', StringComparison.Ordinal))
+            {
+                throw new CliUsageException($"--reword entries look like large=big (one word each side, comma-separated), not '{pair}'.");
+            }
+
+            if (!map.TryAdd(sides[0], sides[1]))
+            {
+                throw new CliUsageException($"--reword names '{sides[0]}' twice.");
+            }
+        }
+
+        return map;
+    }
+
+    /// <summary>Replaces whole words of <paramref name="prompt"/> by the rewording map.</summary>
+    internal static string Reword(string prompt, IReadOnlyDictionary<string, string>? map) =>
+        map is null ? prompt : string.Join(' ', prompt.Split(' ').Select(w => map.TryGetValue(w, out var to) ? to : w));
 
     /// <summary>Generates and writes everything; returns the manifest path.</summary>
     internal static string Generate(Settings settings, CancellationToken cancellationToken)
@@ -86,7 +119,8 @@ internal static class SampleCommand
         for (int p = 0; p < settings.Prompts.Count; p++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            string prompt = settings.Prompts[p];
+            string caption = settings.Prompts[p];
+            string prompt = Reword(caption, settings.Rewording);
             long seed = settings.Seed + p;
             using var scope = NewDisposeScope();
             var context = loaded.Encoder.Encode(Enumerable.Repeat(prompt, settings.PerPrompt).ToList());
@@ -108,7 +142,7 @@ internal static class SampleCommand
             {
                 string file = string.Create(inv, $"{images.Count:D4}-{Slug(prompt)}.png");
                 PngEncoder.Save(rgb[i], Path.Combine(settings.Output, file));
-                manifest.Add(JsonSerializer.Serialize(new ManifestLine(file, prompt, seed)));
+                manifest.Add(JsonSerializer.Serialize(new ManifestLine(file, prompt, seed, prompt == caption ? null : caption)));
                 images.Add(rgb[i]);
                 labels.Add(i == 0 ? prompt : null);
             }

@@ -16,10 +16,10 @@ internal static class TrainCommand
 {
     public const string Usage = """
         diffusionkit train --out <checkpoint-folder> [--data shapes|npy] [--images sprites.npy --labels labels.npy]
-                           [--steps N | --epochs N] [--time 10m] [--batch 100] [--lr 1e-3] [--lr-schedule linear|constant]
+                           [--steps N | --epochs N] [--time 10m] [--batch 100] [--lr 1e-3] [--lr-schedule linear|cosine|constant] [--warmup 0]
                            [--features 64] [--image-size 16] [--count 24000] [--hold-out "blue triangle,yellow cross"]
                            [--dropout 0.1] [--ema 0] [--seed 0] [--threads N] [--encoder bow|learned|minilm] [--encoder-dim 32] [--precision fp32|bf16]
-                           [--prediction epsilon|v_prediction|sample] [--beta-schedule linear|scaled_linear|squaredcos_cap_v2]
+                           [--prediction epsilon|v_prediction|sample] [--beta-schedule linear|scaled_linear|squaredcos_cap_v2] [--snr-gamma 5]
           Ctrl+C stops training, saves the checkpoint and exits with code 130.
         """;
 
@@ -119,6 +119,8 @@ internal static class TrainCommand
             BatchSize = args.Int("batch", 100, 1),
             LearningRate = args.Double("lr", 1e-3, 1e-8, 1),
             LearningRateSchedule = args.Enum("lr-schedule", LearningRateSchedule.Linear),
+            WarmupSteps = args.Int("warmup", 0, 0),
+            SnrGamma = args.OptionalDouble("snr-gamma", 1e-6, 1e6),
             ContextDropout = args.Double("dropout", 0.1, 0, 1),
             EmaDecay = args.Double("ema", 0, 0, 0.999999),
             Precision = PrecisionNames.Parse(args.String("precision")),
@@ -172,6 +174,9 @@ internal static class TrainCommand
             ["steps"] = (result?.Steps ?? 0).ToString(inv),
             ["batch_size"] = settings.Trainer.BatchSize.ToString(inv),
             ["learning_rate"] = settings.Trainer.LearningRate.ToString(inv),
+            ["lr_schedule"] = settings.Trainer.LearningRateSchedule.ToString().ToLowerInvariant(),
+            ["warmup_steps"] = settings.Trainer.WarmupSteps.ToString(inv),
+            ["snr_gamma"] = settings.Trainer.SnrGamma?.ToString(inv) ?? "none",
             ["ema_decay"] = settings.Trainer.EmaDecay.ToString(inv),
             ["context_dropout"] = settings.Trainer.ContextDropout.ToString(inv),
             ["seed"] = settings.Trainer.Seed.ToString(inv),
@@ -184,7 +189,7 @@ internal static class TrainCommand
         return completed;
     }
 
-    private static IReadOnlyCollection<(ShapeColor, ShapeKind)> ParseHeldOut(string? text)
+    internal static IReadOnlyCollection<(ShapeColor, ShapeKind)> ParseHeldOut(string? text)
     {
         if (string.IsNullOrWhiteSpace(text))
         {

@@ -72,6 +72,11 @@ public static class DiffusionKitServiceCollectionExtensions
     {
         var options = services.GetRequiredService<IOptions<DiffusionKitOptions>>().Value;
         var builder = new DiffusionPipelineBuilder().UseLoggerFactory(services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance);
+        foreach (var factory in services.GetServices<CheckpointTextEncoderFactory>())
+        {
+            builder.UseCheckpointTextEncoderFactory(factory.Create);
+        }
+
         if (!string.IsNullOrWhiteSpace(options.CheckpointPath))
         {
             builder.FromCheckpoint(options.CheckpointPath);

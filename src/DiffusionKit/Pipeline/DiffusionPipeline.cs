@@ -30,6 +30,7 @@ public sealed class DiffusionPipeline : IDiffusionPipeline, IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly bool _ownsModel;
+    private readonly bool _ownsEncoder;
     private readonly ILogger _logger;
     private readonly SchedulerOptions _training;
     private int _disposed;
@@ -38,6 +39,7 @@ public sealed class DiffusionPipeline : IDiffusionPipeline, IDisposable
     {
         Model = components.Model;
         _ownsModel = components.OwnsModel;
+        _ownsEncoder = components.OwnsEncoder;
         Schedule = components.Schedule;
         _training = components.Training;
         Encoder = components.Encoder;
@@ -101,7 +103,7 @@ public sealed class DiffusionPipeline : IDiffusionPipeline, IDisposable
         }
     }
 
-    /// <summary>Waits for a running call to finish, then frees the model if this pipeline owns it. Idempotent.</summary>
+    /// <summary>Waits for a running call to finish, then frees the model if this pipeline owns it, and the text encoder if it was loaded from a checkpoint. Idempotent.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -115,6 +117,11 @@ public sealed class DiffusionPipeline : IDiffusionPipeline, IDisposable
             if (_ownsModel)
             {
                 Model.Dispose();
+            }
+
+            if (_ownsEncoder)
+            {
+                (Encoder as IDisposable)?.Dispose();
             }
         }
         finally

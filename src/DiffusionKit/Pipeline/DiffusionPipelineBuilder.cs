@@ -32,6 +32,7 @@ public sealed class DiffusionPipelineBuilder
     private ContextUnet? _modelInstance;
     private string? _checkpointFolder;
     private (int TrainTimesteps, double BetaStart, double BetaEnd)? _schedule;
+    private SchedulerOptions? _scheduler;
     private SamplerKind _sampler = SamplerKind.Ddim;
     private int? _steps;
     private double _guidance;
@@ -40,6 +41,7 @@ public sealed class DiffusionPipelineBuilder
     private long _seed;
     private int? _threads;
     private ILoggerFactory _loggerFactory = NullLoggerFactory.Instance;
+    private readonly List<Func<CheckpointConfig.TextEncoderConfig, ITextEncoder?>> _encoderFactories = new();
     private bool _built;
 
     /// <summary>The device the pipeline will run on (the CPU unless <see cref="UseDevice(Device)"/> said otherwise).</summary>
@@ -81,6 +83,25 @@ public sealed class DiffusionPipelineBuilder
         return this;
     }
 
+    /// <summary>
+    /// Adds a factory that <see cref="FromCheckpoint"/> asks for text encoders of types the core does not create itself
+    /// (the core restores <c>bag_of_words</c> and <c>learned</c>). The MiniLM package adds its own with
+    /// <c>AddMiniLmTextEncoder()</c>. Factories are asked in the order added; the first that returns an encoder wins.
+    /// </summary>
+    /// <param name="factory">Returns an encoder for a checkpoint's <c>text_encoder</c> section, or null for types it does not know.</param>
+    /// <returns>This builder.</returns>
+    public DiffusionPipelineBuilder UseCheckpointTextEncoderFactory(Func<CheckpointConfig.TextEncoderConfig, ITextEncoder?> factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        ThrowIfBuilt(nameof(UseCheckpointTextEncoderFactory));
+        if (!_encoderFactories.Contains(factory))
+        {
+            _encoderFactories.Add(factory);
+        }
+
+        return this;
+    }
+
     /// <summary>Sets the course's linear noise schedule. Default T 500, beta 1e-4..0.02.</summary>
     /// <param name="trainTimesteps">T, at least 1.</param>
     /// <param name="betaStart">beta1, in (0, 1).</param>
@@ -89,7 +110,24 @@ public sealed class DiffusionPipelineBuilder
     public DiffusionPipelineBuilder UseSchedule(int trainTimesteps, double betaStart, double betaEnd)
     {
         ThrowIfBuilt(nameof(UseSchedule));
-        _schedule = (trainTimesteps, betaStart, betaEnd);
+        (_schedule, _scheduler) = ((trainTimesteps, betaStart, betaEnd), null);
+        return this;
+    }
+
+    /// <summary>
+    /// Sets the training scheduler settings of a new model: the noise schedule (T, betas, beta schedule, convention),
+    /// the prediction type (epsilon, v_prediction or sample) and the timestep spacing. Trainers from
+    /// <see cref="BuildTrainer"/> train on this prediction type, checkpoints record it, and every sampler of the
+    /// pipeline follows it. Replaces <see cref="UseSchedule"/>; the sampler's algorithm and steps still come from
+    /// <see cref="UseSampler"/>. Validated by <see cref="Build"/>.
+    /// </summary>
+    /// <param name="options">The settings; <see cref="SchedulerOptions.Algorithm"/> and <see cref="SchedulerOptions.InferenceSteps"/> are ignored.</param>
+    /// <returns>This builder.</returns>
+    public DiffusionPipelineBuilder UseScheduler(SchedulerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ThrowIfBuilt(nameof(UseScheduler));
+        (_schedule, _scheduler) = (null, options);
         return this;
     }
 
@@ -248,9 +286,10 @@ public sealed class DiffusionPipelineBuilder
         ContextUnetOptions? modelOptions = null;
         if (_checkpointFolder is not null)
         {
-            if (_schedule is not null || _encoder is not null)
+            if (_schedule is not null || _scheduler is not null || _encoder is not null)
             {
-                throw new InvalidOperationException($"FromCheckpoint supplies the schedule and the text encoder; remove the {(_schedule is not null ? nameof(UseSchedule) : nameof(UseTextEncoder))} call.");
+                string call = _schedule is not null ? nameof(UseSchedule) : _scheduler is not null ? nameof(UseScheduler) : nameof(UseTextEncoder);
+                throw new InvalidOperationException($"FromCheckpoint supplies the schedule and the text encoder; remove the {call} call.");
             }
 
             var config = DiffusionCheckpoint.ReadConfig(_checkpointFolder);
@@ -260,9 +299,16 @@ public sealed class DiffusionPipelineBuilder
         else
         {
             var encoder = _encoder ?? throw new InvalidOperationException($"No text encoder: call {nameof(UseTextEncoder)} (or UseVocabulary), or load everything with {nameof(FromCheckpoint)}.");
-            var (t, b1, b2) = _schedule ?? (500, 1e-4, 0.02);
-            schedule = new NoiseSchedule(t, b1, b2);
-            training = SchedulerFactory.OptionsFor(schedule, SchedulerAlgorithm.Ddim, null);
+            if (_schedule is { } course)
+            {
+                schedule = new NoiseSchedule(course.TrainTimesteps, course.BetaStart, course.BetaEnd);
+                training = SchedulerFactory.OptionsFor(schedule, SchedulerAlgorithm.Ddim, null);
+            }
+            else
+            {
+                training = SchedulerFactory.Validated(_scheduler ?? new SchedulerOptions());
+                schedule = new NoiseSchedule(training);
+            }
             var options = _modelInstance?.Options ?? _modelOptions ?? new ContextUnetOptions { ContextSize = encoder.ContextSize };
             options.Validate();
             if (options.InChannels is not (1 or 3))
@@ -293,7 +339,10 @@ public sealed class DiffusionPipelineBuilder
         bool owns = _modelInstance is null;
         if (_checkpointFolder is not null)
         {
-            var loaded = DiffusionCheckpoint.Load(_checkpointFolder);
+            var factories = _encoderFactories.ToArray();
+            var loaded = DiffusionCheckpoint.Load(
+                _checkpointFolder,
+                factories.Length == 0 ? null : config => factories.Select(f => f(config)).FirstOrDefault(e => e is not null));
             (model, schedule, textEncoder) = (loaded.Model, loaded.Schedule, loaded.Encoder);
         }
         else
@@ -317,7 +366,7 @@ public sealed class DiffusionPipelineBuilder
             throw;
         }
 
-        return new PipelineComponents(model, owns, schedule, training, textEncoder, new PipelineDefaults(_sampler, steps, _guidance, _seed), _loggerFactory);
+        return new PipelineComponents(model, owns, schedule, training, textEncoder, _checkpointFolder is not null, new PipelineDefaults(_sampler, steps, _guidance, _seed), _loggerFactory);
     }
 
     private void ThrowIfBuilt(string method)

@@ -10,6 +10,7 @@ namespace DiffusionKit.Pipeline;
 /// <param name="Schedule">The training noise schedule.</param>
 /// <param name="Training">The training scheduler settings (schedule, prediction type, spacing) every sampler starts from.</param>
 /// <param name="Encoder">The prompt encoder; its ContextSize matches the model.</param>
+/// <param name="OwnsEncoder">Whether the receiver disposes <paramref name="Encoder"/> (when it is disposable): true when it was loaded from a checkpoint.</param>
 /// <param name="Defaults">Generation defaults.</param>
 /// <param name="LoggerFactory">Where logs go.</param>
 internal sealed record PipelineComponents(
@@ -18,5 +19,6 @@ internal sealed record PipelineComponents(
     NoiseSchedule Schedule,
     SchedulerOptions Training,
     ITextEncoder Encoder,
+    bool OwnsEncoder,
     PipelineDefaults Defaults,
     ILoggerFactory LoggerFactory);

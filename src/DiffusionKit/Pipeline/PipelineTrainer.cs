@@ -47,7 +47,7 @@ public sealed class PipelineTrainer : IDisposable
     /// <exception cref="OperationCanceledException">When cancelled.</exception>
     public TrainingResult Train(IImageCaptionDataset dataset, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var result = new DiffusionTrainer(Options).Train(Model, new DdpmScheduler(Schedule), dataset, Encoder, progress, cancellationToken);
+        var result = new DiffusionTrainer(Options).Train(Model, SchedulerFactory.Create(_components.Training), dataset, Encoder, progress, cancellationToken);
         _runs.Add(result);
         PipelineLog.Trained(_logger, result.Steps, result.FinalLoss, result.Elapsed.TotalSeconds);
         return result;
@@ -55,13 +55,13 @@ public sealed class PipelineTrainer : IDisposable
 
     /// <summary>Writes the model, schedule and encoder as a checkpoint folder that <see cref="DiffusionPipelineBuilder.FromCheckpoint"/> loads.</summary>
     /// <param name="folder">Destination; created if missing.</param>
-    /// <exception cref="NotSupportedException">When the encoder is not a <see cref="BagOfWordsEncoder"/> (the only encoder checkpoints describe).</exception>
+    /// <exception cref="NotSupportedException">When the encoder is of a kind checkpoints cannot describe (not a <see cref="BagOfWordsEncoder"/>, <see cref="LearnedTextEncoder"/> or <see cref="ICheckpointTextEncoder"/>).</exception>
     public void SaveCheckpoint(string folder)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
-        if (Encoder is not BagOfWordsEncoder words)
+        if (Encoder is not (BagOfWordsEncoder or LearnedTextEncoder or ICheckpointTextEncoder))
         {
-            throw new NotSupportedException($"Checkpoints store a BagOfWordsEncoder, but this trainer uses {Encoder.GetType().Name}; build it with UseVocabulary or a BagOfWordsEncoder.");
+            throw new NotSupportedException($"Checkpoints describe a BagOfWordsEncoder, a LearnedTextEncoder or an ICheckpointTextEncoder, but this trainer uses {Encoder.GetType().Name}; implement ICheckpointTextEncoder or use one of those.");
         }
 
         var training = new Dictionary<string, string>
@@ -70,14 +70,17 @@ public sealed class PipelineTrainer : IDisposable
             ["steps"] = _runs.Sum(r => r.Steps).ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["batch_size"] = Options.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["learning_rate"] = Options.LearningRate.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            ["lr_schedule"] = Options.LearningRateSchedule.ToString().ToLowerInvariant(),
+            ["warmup_steps"] = Options.WarmupSteps.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["snr_gamma"] = Options.SnrGamma?.ToString("R", System.Globalization.CultureInfo.InvariantCulture) ?? "none",
             ["seed"] = Options.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
-        DiffusionCheckpoint.Save(folder, Model, DiffusionCheckpoint.Describe(Model, Schedule, words, training));
+        DiffusionCheckpoint.Save(folder, Model, DiffusionCheckpoint.Describe(Model, _components.Training, Encoder, training), Encoder);
     }
 
     /// <summary>A pipeline over the current weights, with the builder's generation defaults. It shares (does not own) the model.</summary>
     /// <returns>A new pipeline; dispose it before or with this trainer.</returns>
-    public DiffusionPipeline CreatePipeline() => new(_components with { OwnsModel = false });
+    public DiffusionPipeline CreatePipeline() => new(_components with { OwnsModel = false, OwnsEncoder = false });
 
     /// <summary>Frees the model when this trainer owns it.</summary>
     public void Dispose()

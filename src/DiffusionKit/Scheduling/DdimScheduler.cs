@@ -99,6 +99,9 @@ public sealed class DdimScheduler : INoiseScheduler
     public Tensor GetTrainingTarget(Tensor originalSamples, Tensor noise, Tensor timesteps) => Schedule.TrainingTarget(Options.PredictionType, originalSamples, noise, timesteps);
 
     /// <inheritdoc />
+    public Tensor GetMinSnrLossWeights(Tensor timesteps, double gamma) => Schedule.MinSnrLossWeights(Options.PredictionType, timesteps, gamma);
+
+    /// <inheritdoc />
     /// <remarks>Deterministic when <see cref="SchedulerOptions.Eta"/> is 0 (<paramref name="generator"/> is then not used).</remarks>
     public SchedulerStepResult Step(Tensor modelOutput, int timestep, Tensor sample, Generator? generator = null)
     {

@@ -86,6 +86,9 @@ public sealed class DdpmScheduler : INoiseScheduler
     public Tensor GetTrainingTarget(Tensor originalSamples, Tensor noise, Tensor timesteps) => Schedule.TrainingTarget(Options.PredictionType, originalSamples, noise, timesteps);
 
     /// <inheritdoc />
+    public Tensor GetMinSnrLossWeights(Tensor timesteps, double gamma) => Schedule.MinSnrLossWeights(Options.PredictionType, timesteps, gamma);
+
+    /// <inheritdoc />
     public SchedulerStepResult Step(Tensor modelOutput, int timestep, Tensor sample, Generator? generator = null)
     {
         NoiseSchedule.ValidateStep(modelOutput, sample);

@@ -81,6 +81,9 @@ public sealed class DpmSolverMultistepScheduler : INoiseScheduler
     public Tensor GetTrainingTarget(Tensor originalSamples, Tensor noise, Tensor timesteps) => Schedule.TrainingTarget(Options.PredictionType, originalSamples, noise, timesteps);
 
     /// <inheritdoc />
+    public Tensor GetMinSnrLossWeights(Tensor timesteps, double gamma) => Schedule.MinSnrLossWeights(Options.PredictionType, timesteps, gamma);
+
+    /// <inheritdoc />
     public ISchedulerLoop BeginLoop() => new Loop(this);
 
     /// <summary>Not supported: a multistep solver needs the loop's history; use <see cref="BeginLoop"/>.</summary>

@@ -102,6 +102,9 @@ public sealed class EulerAncestralScheduler : INoiseScheduler
     public Tensor GetTrainingTarget(Tensor originalSamples, Tensor noise, Tensor timesteps) => Schedule.TrainingTarget(Options.PredictionType, originalSamples, noise, timesteps);
 
     /// <inheritdoc />
+    public Tensor GetMinSnrLossWeights(Tensor timesteps, double gamma) => Schedule.MinSnrLossWeights(Options.PredictionType, timesteps, gamma);
+
+    /// <inheritdoc />
     /// <remarks><paramref name="sample"/> is the unscaled sample in sigma space; the model output is for <see cref="ScaleModelInput"/> of it.</remarks>
     public SchedulerStepResult Step(Tensor modelOutput, int timestep, Tensor sample, Generator? generator = null)
     {

@@ -168,6 +168,55 @@ public sealed class NoiseSchedule
     }
 
     /// <summary>
+    /// Per-sample Min-SNR-γ loss weights (Hang et al. 2023) for a model trained on <paramref name="predictionType"/>'s
+    /// target, with <c>SNR(t) = ab_t/(1 - ab_t)</c>: <c>min(SNR, γ)/SNR</c> for epsilon, <c>min(SNR, γ)/(SNR + 1)</c> for
+    /// v_prediction and <c>min(SNR, γ)</c> for sample — in each case the weight on the implied x0 error is min(SNR, γ).
+    /// </summary>
+    /// <param name="predictionType">The target the model is trained on.</param>
+    /// <param name="timesteps">Int64 tensor of shape [B] with values in <see cref="FirstTimestep"/>..<see cref="LastTimestep"/>.</param>
+    /// <param name="gamma">The SNR cap γ, finite and &gt; 0 (5 in the paper).</param>
+    /// <returns>A float32 tensor of shape [B] on the CPU, owned by the caller.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">When γ is not finite and positive, or a timestep is out of range.</exception>
+    /// <exception cref="ArgumentException">When <paramref name="timesteps"/> is not a 1-D int64 tensor.</exception>
+    public Tensor MinSnrLossWeights(PredictionType predictionType, Tensor timesteps, double gamma)
+    {
+        ArgumentNullException.ThrowIfNull(timesteps);
+        if (!(double.IsFinite(gamma) && gamma > 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(gamma), gamma, "The Min-SNR cap gamma must be a finite number > 0 (the paper uses 5).");
+        }
+
+        if (timesteps.dim() != 1 || timesteps.dtype != ScalarType.Int64)
+        {
+            throw new ArgumentException($"timesteps must be a 1-D int64 tensor (one per sample) but is {timesteps.dtype} [{string.Join(", ", timesteps.shape)}].", nameof(timesteps));
+        }
+
+        long[] steps = timesteps.cpu().data<long>().ToArray();
+        var weights = new float[steps.Length];
+        for (int i = 0; i < steps.Length; i++)
+        {
+            long t = steps[i];
+            if (t < FirstTimestep || t > LastTimestep)
+            {
+                throw new ArgumentOutOfRangeException(nameof(timesteps), $"timesteps must lie in {FirstTimestep}..{LastTimestep} but include {t}.");
+            }
+
+            double alphaBar = _alphaBars[t];
+            double snr = alphaBar / (1 - alphaBar);
+            double capped = Math.Min(snr, gamma);
+            weights[i] = (float)(predictionType switch
+            {
+                PredictionType.Epsilon => capped / snr,
+                PredictionType.VPrediction => capped / (snr + 1),
+                PredictionType.Sample => capped,
+                _ => throw new ArgumentOutOfRangeException(nameof(predictionType), predictionType, $"predictionType must be one of {string.Join(", ", Enum.GetNames<PredictionType>())}."),
+            });
+        }
+
+        return tensor(weights);
+    }
+
+    /// <summary>
     /// The model's estimate of x0 and of the noise from its output at a timestep with cumulative product
     /// <paramref name="alphaBar"/> (diffusers' <c>pred_original_sample</c> and <c>pred_epsilon</c>). Tensors join the
     /// caller's dispose scope.

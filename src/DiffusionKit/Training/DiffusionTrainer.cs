@@ -10,7 +10,8 @@ namespace DiffusionKit.Training;
 /// scheduler's <see cref="INoiseScheduler.GetTrainingTarget"/>: x0 or v) from (x_t, t/T, context), minimise the MSE.
 /// </summary>
 /// <remarks>
-/// Adam with a linearly decaying learning rate, context dropout for classifier-free guidance, optional EMA weights.
+/// Adam with a scheduled learning rate (linear decay, cosine or constant, with optional warm-up), optional Min-SNR-γ
+/// loss weighting, context dropout for classifier-free guidance, optional EMA weights.
 /// Every step runs in its own dispose scope, so memory stays flat. Seeded: the same options, model initialisation and
 /// data give the same weights on the CPU. Not thread-safe; one run at a time per model.
 /// <para>
@@ -147,7 +148,7 @@ public sealed class DiffusionTrainer
                     order = randperm(data.Count, generator: generator);
                 }
 
-                double lr = LearningRateAt(step, plannedSteps, clock.Elapsed);
+                double lr = LearningRateAt(_options, step, plannedSteps, clock.Elapsed);
                 foreach (var group in optimizer.ParamGroups)
                 {
                     group.LearningRate = lr;
@@ -172,7 +173,10 @@ public sealed class DiffusionTrainer
                     var noisy = scheduler.AddNoise(x0, noise, t.to(device));
                     var time = (t.to(ScalarType.Float32) / totalTimesteps).to(device);
                     var predicted = model.call(noisy.to(computeType), time.to(computeType), context.to(device).to(computeType));
-                    var mse = nn.functional.mse_loss(predicted.to(ScalarType.Float32), scheduler.GetTrainingTarget(x0, noise, t.to(device)));
+                    var target = scheduler.GetTrainingTarget(x0, noise, t.to(device));
+                    var mse = _options.SnrGamma is { } gamma
+                        ? (predicted.to(ScalarType.Float32) - target).square().mean(new long[] { 1, 2, 3 }).mul(scheduler.GetMinSnrLossWeights(t, gamma).to(device)).mean()
+                        : nn.functional.mse_loss(predicted.to(ScalarType.Float32), target);
 
                     optimizer.zero_grad();
                     if (masters is not null)
@@ -210,24 +214,29 @@ public sealed class DiffusionTrainer
         return new TrainingResult(step, loss, average, clock.Elapsed, step * (double)batch / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), stoppedByTime);
     }
 
-    private double LearningRateAt(int step, int? plannedSteps, TimeSpan elapsed)
+    /// <summary>The learning rate at a step: the schedule's value at the run's fraction (steps or time, whichever is further along), times the warm-up factor.</summary>
+    internal static double LearningRateAt(DiffusionTrainerOptions options, int step, int? plannedSteps, TimeSpan elapsed)
     {
-        if (_options.LearningRateSchedule == LearningRateSchedule.Constant)
-        {
-            return _options.LearningRate;
-        }
-
+        double warmup = options.WarmupSteps > 0 ? Math.Min(1.0, (step + 1) / (double)options.WarmupSteps) : 1.0;
         double fraction = 0;
         if (plannedSteps is { } total)
         {
             fraction = step / (double)total;
         }
 
-        if (_options.MaxDuration is { } budget)
+        if (options.MaxDuration is { } budget)
         {
             fraction = Math.Max(fraction, elapsed / budget);
         }
 
-        return _options.LearningRate * Math.Max(1 - fraction, 0);
+        fraction = Math.Min(fraction, 1);
+        double shape = options.LearningRateSchedule switch
+        {
+            LearningRateSchedule.Constant => 1,
+            LearningRateSchedule.Linear => 1 - fraction,
+            LearningRateSchedule.Cosine => 0.5 * (1 + Math.Cos(Math.PI * fraction)),
+            _ => throw new ArgumentOutOfRangeException(nameof(options), options.LearningRateSchedule, "Unknown learning-rate schedule."),
+        };
+        return options.LearningRate * warmup * shape;
     }
 }

@@ -12,6 +12,21 @@ public sealed class DiffusionTrainerOptions
     /// <summary>Learning-rate schedule. Default <see cref="LearningRateSchedule.Linear"/> (to 0 at the end of the run).</summary>
     public LearningRateSchedule LearningRateSchedule { get; init; } = LearningRateSchedule.Linear;
 
+    /// <summary>
+    /// Steps of linear learning-rate warm-up: step k (0-based) of the first <see cref="WarmupSteps"/> uses
+    /// <c>(k + 1)/WarmupSteps</c> of the scheduled rate. Default 0 (none). Warm-up lets Adam's moment estimates settle
+    /// before the full rate is applied; short runs with a high rate need it (see docs/benchmarks.md).
+    /// </summary>
+    public int WarmupSteps { get; init; }
+
+    /// <summary>
+    /// Min-SNR-γ loss weighting (Hang et al. 2023, "Efficient Diffusion Training via Min-SNR Weighting Strategy"):
+    /// each sample's MSE is weighted so that the effective weight on the x0 error is <c>min(SNR(t), γ)</c>, which stops
+    /// the many low-noise timesteps from dominating training. Null (default) is the plain MSE; 5 is the paper's value.
+    /// The weight depends on the scheduler's prediction type (see <see cref="INoiseScheduler.GetMinSnrLossWeights"/>).
+    /// </summary>
+    public double? SnrGamma { get; init; }
+
     /// <summary>Optimiser steps to take. Set exactly one of <see cref="Steps"/> and <see cref="Epochs"/>, optionally with <see cref="MaxDuration"/>.</summary>
     public int? Steps { get; init; }
 
@@ -59,6 +74,16 @@ public sealed class DiffusionTrainerOptions
         if (!Enum.IsDefined(LearningRateSchedule))
         {
             throw new ArgumentOutOfRangeException(nameof(LearningRateSchedule), LearningRateSchedule, $"LearningRateSchedule must be one of {string.Join(", ", Enum.GetNames<LearningRateSchedule>())}.");
+        }
+
+        if (WarmupSteps < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(WarmupSteps), WarmupSteps, "WarmupSteps must be 0 (no warm-up) or more.");
+        }
+
+        if (SnrGamma is { } gamma && !(double.IsFinite(gamma) && gamma > 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(SnrGamma), SnrGamma, "SnrGamma must be a finite number > 0 (5 is the Min-SNR paper's value), or null to turn the weighting off.");
         }
 
         if (Steps is < 1)

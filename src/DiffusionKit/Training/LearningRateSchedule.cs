@@ -8,4 +8,7 @@ public enum LearningRateSchedule
 
     /// <summary>Keeps the initial rate.</summary>
     Constant,
+
+    /// <summary>Follows half a cosine from the initial rate to 0 over the run (<c>lr·(1 + cos(π·f))/2</c> at fraction f of the run).</summary>
+    Cosine,
 }

@@ -20,6 +20,28 @@ public sealed class CliArgumentsTests
         args.EnsureAllUsed();
     }
 
+    [Fact]
+    public void Demo_training_defaults_all_reach_the_trainer_and_user_options_override_them()
+    {
+        var view = new CliArgumentsView(CliArguments.Parse(["--count", "48", "--lr", "1e-3"]), DemoCommand.TrainDefaults("demo-out"));
+
+        var settings = TrainCommand.Parse(view.Arguments);
+
+        ((Action)view.Arguments.EnsureAllUsed).Should().NotThrow("every default the demo sets must be an option train reads");
+        settings.Trainer.WarmupSteps.Should().Be(200);
+        settings.Trainer.SnrGamma.Should().Be(5);
+        settings.Trainer.LearningRateSchedule.Should().Be(DiffusionKit.Training.LearningRateSchedule.Cosine);
+        settings.Trainer.LearningRate.Should().Be(1e-3, "the user's --lr wins over the demo default");
+        settings.Trainer.BatchSize.Should().Be(50);
+        settings.Trainer.EmaDecay.Should().Be(0.995);
+        settings.Trainer.Precision.Should().Be(DiffusionKit.Training.Precision.BFloat16);
+        settings.Trainer.MaxDuration.Should().Be(TimeSpan.FromMinutes(8));
+        settings.Scheduler.PredictionType.Should().Be(PredictionType.VPrediction);
+        settings.Model.Features.Should().Be(64);
+        settings.Data.Count.Should().Be(48);
+        settings.Output.Should().Be(Path.Combine("demo-out", "checkpoint"));
+    }
+
     [Theory]
     [InlineData("90s", 90)]
     [InlineData("10m", 600)]

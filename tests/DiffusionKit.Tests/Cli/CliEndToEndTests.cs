@@ -69,4 +69,28 @@ public sealed class CliEndToEndTests
         ((Action)(() => SampleCommand.Run(CliArguments.Parse(["--checkpoint", checkpoint, "--out", dir.File("s"), "--prompt", "a purple circle"]))))
             .Should().Throw<ArgumentException>().WithMessage("*purple*");
     }
+
+    [Fact]
+    public void Reworded_prompts_keep_their_caption_for_eval_and_hold_out_splits_the_report()
+    {
+        using var dir = new TempDirectory();
+        string checkpoint = dir.File("ckpt");
+        string samples = dir.File("samples");
+        TrainCommand.Run(CliArguments.Parse(["--out", checkpoint, "--steps", "1", "--batch", "8", "--features", "8", "--count", "16", "--encoder", "learned", "--encoder-dim", "8"]))
+            .Should().Be(0);
+
+        SampleCommand.Run(CliArguments.Parse(["--checkpoint", checkpoint, "--out", samples, "--prompt", "a large red circle", "--prompt", "a small blue triangle",
+            "--per-prompt", "1", "--steps", "2", "--reword", "large=big,small=tiny"])).Should().Be(0);
+
+        string manifest = Path.Combine(samples, "manifest.jsonl");
+        var entries = File.ReadAllLines(manifest).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        entries.Select(e => e.GetProperty("prompt").GetString()).Should().Equal("a big red circle", "a tiny blue triangle");
+        entries.Select(e => e.GetProperty("caption").GetString()).Should().Equal("a large red circle", "a small blue triangle");
+        EvalCommand.Load(manifest).Samples.Select(s => s.Caption).Should().Equal("a large red circle", "a small blue triangle");
+        EvalCommand.Run(CliArguments.Parse(["--manifest", manifest, "--hold-out", "blue triangle"])).Should().Be(0);
+        ((Action)(() => EvalCommand.Run(CliArguments.Parse(["--manifest", manifest, "--hold-out", "green cross"]))))
+            .Should().Throw<CliUsageException>().WithMessage("*0 held-out*");
+        ((Action)(() => SampleCommand.ParseRewording("large=big=huge"))).Should().Throw<CliUsageException>().WithMessage("*large=big*");
+        ((Action)(() => SampleCommand.ParseRewording("large=big,large=huge"))).Should().Throw<CliUsageException>().WithMessage("*twice*");
+    }
 }

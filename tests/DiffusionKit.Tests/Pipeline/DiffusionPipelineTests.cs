@@ -1,6 +1,7 @@
 using DiffusionKit.Checkpoints;
 using DiffusionKit.Imaging;
 using DiffusionKit.Pipeline;
+using DiffusionKit.Scheduling;
 using DiffusionKit.Tests.Checkpoints;
 using DiffusionKit.Tests.TestDoubles;
 using DiffusionKit.Text;
@@ -220,6 +221,57 @@ public sealed class DiffusionPipelineTests
         DiffusionCheckpoint.ReadConfig(folder.Path).Training["steps"].Should().Be("3");
         fromDisk.Images[0].Pixels.ToArray().Should().Equal(fromTrainer.Images[0].Pixels.ToArray());
         fromTrainer.Images[0].Width.Should().Be(8);
+    }
+
+    [Fact]
+    public async Task Trainer_from_the_builder_trains_the_configured_prediction_type_and_records_it()
+    {
+        using var folder = new TempDirectory();
+        var scheduler = new SchedulerOptions { PredictionType = PredictionType.VPrediction };
+        using var trainer = new DiffusionPipelineBuilder().UseVocabulary("red", "blue").UseModel(new DiffusionKit.Models.ContextUnetOptions { Features = 8, ImageSize = 8, ContextSize = 2 })
+            .UseScheduler(scheduler).UseSampler(SamplerKind.Ddim, 2)
+            .BuildTrainer(new DiffusionTrainerOptions { Steps = 2, BatchSize = 8, Seed = 1, SnrGamma = 5, WarmupSteps = 2, LearningRateSchedule = LearningRateSchedule.Cosine });
+
+        trainer.Train(new SquaresDataset(16));
+        trainer.SaveCheckpoint(folder.Path);
+        using var served = trainer.CreatePipeline();
+        using var reloaded = new DiffusionPipelineBuilder().FromCheckpoint(folder.Path).UseSampler(SamplerKind.Ddim, 2).Build();
+        var request = new GenerationRequest { Prompts = ["blue"] };
+
+        var config = DiffusionCheckpoint.ReadConfig(folder.Path);
+        config.Scheduler.PredictionType.Should().Be("v_prediction");
+        config.Training["snr_gamma"].Should().Be("5");
+        config.Training["warmup_steps"].Should().Be("2");
+        config.Training["lr_schedule"].Should().Be("cosine");
+        (await reloaded.GenerateAsync(request)).Images[0].Pixels.ToArray().Should().Equal((await served.GenerateAsync(request)).Images[0].Pixels.ToArray());
+    }
+
+    [Fact]
+    public void Trainer_from_the_builder_saves_a_learned_encoder_and_the_checkpoint_restores_it()
+    {
+        using var folder = new TempDirectory();
+        var encoder = DiffusionKit.Text.LearnedTextEncoder.FromCaptions(new[] { "red square", "blue square" }, dimension: 4, seed: 2);
+        using var trainer = new DiffusionPipelineBuilder().UseTextEncoder(encoder).UseModel(new DiffusionKit.Models.ContextUnetOptions { Features = 8, ImageSize = 8, ContextSize = 4 })
+            .BuildTrainer(new DiffusionTrainerOptions { Steps = 2, BatchSize = 8, Seed = 1 });
+
+        trainer.Train(new SquaresDataset(16));
+        trainer.SaveCheckpoint(folder.Path);
+        using var reloaded = new DiffusionPipelineBuilder().FromCheckpoint(folder.Path).Build();
+
+        reloaded.Encoder.Should().BeOfType<DiffusionKit.Text.LearnedTextEncoder>();
+        using var expected = encoder.Encode(new[] { "red square" });
+        using var actual = reloaded.Encoder.Encode(new[] { "red square" });
+        actual.allclose(expected, rtol: 0, atol: 0).Should().BeTrue("the learned encoder's trained weights travel with the checkpoint");
+    }
+
+    [Fact]
+    public void UseScheduler_settings_are_validated_at_build_and_exclusive_with_a_checkpoint()
+    {
+        var bad = TinyPipelines.Builder().UseScheduler(new SchedulerOptions { TrainTimesteps = 0 });
+        bad.Invoking(b => b.Build()).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("TrainTimesteps");
+
+        var both = new DiffusionPipelineBuilder().FromCheckpoint("somewhere").UseScheduler(new SchedulerOptions());
+        both.Invoking(b => b.Build()).Should().Throw<InvalidOperationException>().WithMessage("*FromCheckpoint*UseScheduler*");
     }
 
     /// <summary>Encodes normally, then cancels <see cref="Source"/> (when set): a deterministic cancellation inside a running call.</summary>

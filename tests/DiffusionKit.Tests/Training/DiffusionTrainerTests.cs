@@ -35,6 +35,27 @@ public sealed class DiffusionTrainerTests
     }
 
     [Fact]
+    public void Cosine_schedule_with_warmup_reports_the_scheduled_rate()
+    {
+        var reports = new List<TrainingProgress>();
+        var trainer = new DiffusionTrainer(new DiffusionTrainerOptions
+        {
+            Steps = 40, BatchSize = 8, LearningRate = 2e-3, LearningRateSchedule = LearningRateSchedule.Cosine, WarmupSteps = 10, Seed = 1,
+        });
+
+        trainer.Train(Model(2), new DdpmScheduler(), new SquaresDataset(16), Encoder, new ActionProgress<TrainingProgress>(reports.Add));
+
+        // Report k is step k - 1 (0-based): warm-up factor min(1, (step + 1)/10) times the cosine at step/40.
+        static double Expected(int step) => 2e-3 * Math.Min(1, (step + 1) / 10.0) * 0.5 * (1 + Math.Cos(Math.PI * step / 40.0));
+        reports[0].LearningRate.Should().BeApproximately(2e-4 * 1.0, 1e-12, "the first warm-up step uses a tenth of the rate");
+        reports[4].LearningRate.Should().BeApproximately(Expected(4), 1e-12);
+        reports[9].LearningRate.Should().BeApproximately(Expected(9), 1e-12);
+        reports[20].LearningRate.Should().BeApproximately(1e-3, 1e-12, "half way through, the cosine is at half the rate");
+        reports[39].LearningRate.Should().BeApproximately(Expected(39), 1e-12);
+        reports[39].LearningRate.Should().BeLessThan(1e-5);
+    }
+
+    [Fact]
     public void Same_seed_gives_identical_weights()
     {
         var a = Model(5);
@@ -128,6 +149,8 @@ public sealed class DiffusionTrainerTests
     [InlineData("Steps")]
     [InlineData("ContextDropout")]
     [InlineData("EmaDecay")]
+    [InlineData("WarmupSteps")]
+    [InlineData("SnrGamma")]
     [InlineData("Budget")]
     [InlineData("Both")]
     public void Bad_options_name_the_option(string which)
@@ -140,6 +163,8 @@ public sealed class DiffusionTrainerTests
             "Steps" => new DiffusionTrainerOptions { Steps = 0 },
             "ContextDropout" => new DiffusionTrainerOptions { Steps = 1, ContextDropout = 1.5 },
             "EmaDecay" => new DiffusionTrainerOptions { Steps = 1, EmaDecay = 1 },
+            "WarmupSteps" => new DiffusionTrainerOptions { Steps = 1, WarmupSteps = -1 },
+            "SnrGamma" => new DiffusionTrainerOptions { Steps = 1, SnrGamma = 0 },
             "Budget" => new DiffusionTrainerOptions(),
             _ => new DiffusionTrainerOptions { Steps = 1, Epochs = 1 },
         };

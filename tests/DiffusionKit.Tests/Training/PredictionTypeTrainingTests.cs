@@ -34,6 +34,29 @@ public sealed class PredictionTypeTrainingTests
     }
 
     [Fact]
+    public void Min_snr_weighting_multiplies_each_samples_loss_by_its_weight()
+    {
+        double First(PredictionType prediction, double? gamma)
+        {
+            var reports = new List<TrainingProgress>();
+            var scheduler = SchedulerFactory.Create(new SchedulerOptions { PredictionType = prediction });
+            new DiffusionTrainer(new DiffusionTrainerOptions { Steps = 1, BatchSize = 16, Seed = 3, SnrGamma = gamma })
+                .Train(new ZeroDenoiser(), scheduler, new SquaresDataset(16), Encoder, new ActionProgress<TrainingProgress>(reports.Add));
+            return reports[0].Loss;
+        }
+
+        // Sample prediction with a zero model: every sample's MSE is exactly 1, and a cap below the smallest SNR of the
+        // course schedule (ab_500 / (1 - ab_500) ≈ 0.0067) makes every weight min(SNR, γ) = γ.
+        First(PredictionType.Sample, 1e-3).Should().BeApproximately(1e-3, 1e-9);
+
+        // Epsilon prediction with a cap above every SNR: min(SNR, γ)/SNR = 1, the plain MSE.
+        First(PredictionType.Epsilon, 1e9).Should().BeApproximately(First(PredictionType.Epsilon, null), 1e-6);
+
+        // The paper's γ = 5 down-weights the low-noise timesteps of epsilon training: a different (smaller) loss.
+        First(PredictionType.Epsilon, 5).Should().BeLessThan(First(PredictionType.Epsilon, null) - 1e-3);
+    }
+
+    [Fact]
     public void Training_in_diffusers_convention_draws_timesteps_0_to_T_minus_1()
     {
         // 40 steps × 16 draws over 50 timesteps: drawing t = T (outside 0..T-1) would make AddNoise throw.
