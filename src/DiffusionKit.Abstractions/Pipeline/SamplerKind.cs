@@ -14,4 +14,7 @@ public enum SamplerKind
 
     /// <summary>Euler ancestral (Karras et al. 2022 / k-diffusion): stochastic, few steps.</summary>
     EulerAncestral = 3,
+
+    /// <summary>SDE-DPM-Solver++ 2M (diffusers' <c>sde-dpmsolver++</c>): DPM-Solver++ 2M with fresh noise at each step; about 20 steps.</summary>
+    DpmSolverMultistepSde = 4,
 }

@@ -11,6 +11,7 @@ internal static class SamplerNames
         ("ddpm", SchedulerAlgorithm.Ddpm),
         ("dpm-solver", SchedulerAlgorithm.DpmSolverMultistep),
         ("euler-a", SchedulerAlgorithm.EulerAncestral),
+        ("dpm-solver-sde", SchedulerAlgorithm.DpmSolverMultistepSde),
     ];
 
     public static string Allowed => string.Join(", ", Names.Select(n => n.Name));

@@ -19,6 +19,7 @@ internal static class SchedulerSelection
         SamplerKind.Ddim => SchedulerAlgorithm.Ddim,
         SamplerKind.DpmSolverMultistep => SchedulerAlgorithm.DpmSolverMultistep,
         SamplerKind.EulerAncestral => SchedulerAlgorithm.EulerAncestral,
+        SamplerKind.DpmSolverMultistepSde => SchedulerAlgorithm.DpmSolverMultistepSde,
         _ => throw new ArgumentOutOfRangeException(paramName, kind, $"The sampler must be one of {string.Join(", ", Enum.GetNames<SamplerKind>())}."),
     };
 

@@ -13,6 +13,10 @@ namespace DiffusionKit.Scheduling;
 /// clean sample; or the first training timestep's sigma with <see cref="FinalSigmas.SigmaMin"/>). With x0 predictions m_i (converted from the model output) and <c>h = lambda_{i+1} - lambda_i</c>:
 /// first order <c>x_{i+1} = s_{i+1}/s_i·x_i - alpha_{i+1}·(exp(-h) - 1)·m_i</c>; second order adds
 /// <c>-0.5·alpha_{i+1}·(exp(-h) - 1)·D1</c> with <c>D1 = (m_i - m_{i-1})·h/h_{i-1}</c>.</para>
+/// <para>SDE variant (<see cref="SchedulerAlgorithm.DpmSolverMultistepSde"/>, diffusers' <c>sde-dpmsolver++</c>):
+/// <c>x_{i+1} = s_{i+1}/s_i·exp(-h)·x_i + alpha_{i+1}·(1 - exp(-2h))·(m_i + 0.5·D1) + s_{i+1}·sqrt(1 - exp(-2h))·z</c>
+/// (D1 only on second-order steps), z fresh standard-normal noise from the loop's generator; the last step to sigma = 0
+/// returns m_i without noise.</para>
 /// <para>The first step is first order, and so is the last when it lands on sigma = 0 or with
 /// <see cref="SchedulerOptions.LowerOrderFinal"/> and fewer than 15 steps; with <see cref="SchedulerOptions.SolverOrder"/> 1
 /// every step is.</para>
@@ -30,12 +34,20 @@ public sealed class DpmSolverMultistepScheduler : INoiseScheduler
     public DpmSolverMultistepScheduler(SchedulerOptions options)
     {
         Schedule = new NoiseSchedule(SchedulerFactory.Validated(options));
+        if (options.Algorithm is not (SchedulerAlgorithm.DpmSolverMultistep or SchedulerAlgorithm.DpmSolverMultistepSde))
+        {
+            throw new ArgumentException($"options.Algorithm is {options.Algorithm}; this scheduler runs DpmSolverMultistep or DpmSolverMultistepSde (use SchedulerFactory.Create for the others).", nameof(options));
+        }
+
         Options = options;
         SetTimesteps(options.InferenceSteps ?? SchedulerOptions.DefaultInferenceSteps(SchedulerAlgorithm.DpmSolverMultistep, options.TrainTimesteps));
     }
 
     /// <summary>The variance schedule.</summary>
     public NoiseSchedule Schedule { get; }
+
+    /// <summary>Whether this is the SDE variant (<see cref="SchedulerAlgorithm.DpmSolverMultistepSde"/>), which adds fresh noise at every step but the last.</summary>
+    public bool IsStochastic => Options.Algorithm == SchedulerAlgorithm.DpmSolverMultistepSde;
 
     /// <summary>The options this scheduler follows.</summary>
     public SchedulerOptions Options { get; }
@@ -145,17 +157,25 @@ public sealed class DpmSolverMultistepScheduler : INoiseScheduler
                 var (alphaT, sT, lambdaT) = AlphaSigmaLambda(sigmaT);
                 var (_, sS0, lambdaS0) = AlphaSigmaLambda(sigmaS0);
                 double h = lambdaT - lambdaS0;
-                double phi = alphaT * (Math.Exp(-h) - 1);
+                bool sde = _owner.IsStochastic;
 
-                // 2b. First order (DDIM in data space): x_t = s_t/s_s0·x - alpha_t·(exp(-h) - 1)·m0.
-                prev = ((sT / sS0) * sample) - (phi * m0);
+                // 2b. First order. ODE (DDIM in data space): x_t = s_t/s_s0·x - alpha_t·(exp(-h) - 1)·m0.
+                //     SDE: x_t = s_t/s_s0·exp(-h)·x + alpha_t·(1 - exp(-2h))·m0 + s_t·sqrt(1 - exp(-2h))·z.
+                double decay = sde ? (sT / sS0) * Math.Exp(-h) : sT / sS0;
+                double phi = sde ? alphaT * (1 - Math.Exp(-2 * h)) : -alphaT * (Math.Exp(-h) - 1);
+                prev = (decay * sample) + (phi * m0);
                 if (secondOrder)
                 {
-                    // 2c. Midpoint 2M: D1 = (m0 - m1)/r0 with r0 = h_{i-1}/h; x_t -= 0.5·alpha_t·(exp(-h) - 1)·D1.
+                    // 2c. Midpoint 2M: D1 = (m0 - m1)/r0 with r0 = h_{i-1}/h; x_t += 0.5·phi·D1.
                     var (_, _, lambdaS1) = AlphaSigmaLambda(_sigmas[i - 1]);
                     double r0 = (lambdaS0 - lambdaS1) / h;
                     var d1 = (1 / r0) * (m0 - _previousOriginal!);
-                    prev = prev - (0.5 * phi * d1);
+                    prev = prev + (0.5 * phi * d1);
+                }
+
+                if (sde)
+                {
+                    prev = prev + (sT * Math.Sqrt(1 - Math.Exp(-2 * h)) * NoiseSchedule.NoiseLike(sample, generator));
                 }
             }
 

@@ -14,4 +14,11 @@ public enum SchedulerAlgorithm
 
     /// <summary>Euler ancestral in sigma space (diffusers' <c>EulerAncestralDiscreteScheduler</c>).</summary>
     EulerAncestral = 3,
+
+    /// <summary>
+    /// SDE-DPM-Solver++ 2M (Lu et al. 2022, the stochastic variant; diffusers' <c>DPMSolverMultistepScheduler</c> with
+    /// <c>algorithm_type = "sde-dpmsolver++"</c>): the same multistep update with fresh noise at every step but the last.
+    /// Few steps like DPM-Solver++, and like DDPM it corrects the model's errors as it goes.
+    /// </summary>
+    DpmSolverMultistepSde = 4,
 }

@@ -18,6 +18,8 @@ namespace DiffusionKit.Scheduling;
 public static class SchedulerConfigJson
 {
     private const string ConventionKey = "diffusionkit_convention";
+    private const string OdeAlgorithmType = "dpmsolver++";
+    private const string SdeAlgorithmType = "sde-dpmsolver++";
 
     /// <summary>Writes <paramref name="options"/> (validated first) as indented JSON with diffusers' keys.</summary>
     /// <exception cref="ArgumentOutOfRangeException">When an option is invalid.</exception>
@@ -45,6 +47,11 @@ public static class SchedulerConfigJson
             ["lower_order_final"] = options.LowerOrderFinal,
             ["final_sigmas_type"] = SchedulerNames.Format(options.FinalSigmas),
         };
+        if (options.Algorithm is SchedulerAlgorithm.DpmSolverMultistep or SchedulerAlgorithm.DpmSolverMultistepSde)
+        {
+            json["algorithm_type"] = options.Algorithm == SchedulerAlgorithm.DpmSolverMultistepSde ? SdeAlgorithmType : OdeAlgorithmType;
+        }
+
         if (options.InferenceSteps is int steps)
         {
             json["num_inference_steps"] = steps;
@@ -76,13 +83,13 @@ public static class SchedulerConfigJson
         Reject(root, "use_karras_sigmas", n => n.GetValueKind() == JsonValueKind.True, "Karras sigmas are not supported; set it to false");
         Reject(root, "rescale_betas_zero_snr", n => n.GetValueKind() == JsonValueKind.True, "zero-SNR rescaling is not supported; set it to false");
         Reject(root, "trained_betas", n => n.GetValueKind() != JsonValueKind.Null, "explicit betas are not supported; use beta_start, beta_end and beta_schedule");
-        Reject(root, "algorithm_type", n => String(n, "algorithm_type") != "dpmsolver++", "only \"dpmsolver++\" is supported");
+        Reject(root, "algorithm_type", n => String(n, "algorithm_type") is not (OdeAlgorithmType or SdeAlgorithmType), $"only \"{OdeAlgorithmType}\" and \"{SdeAlgorithmType}\" are supported");
         Reject(root, "solver_type", n => String(n, "solver_type") != "midpoint", "only \"midpoint\" is supported");
 
         var defaults = new SchedulerOptions();
         var options = new SchedulerOptions
         {
-            Algorithm = Get(root, "_class_name", n => SchedulerNames.ParseAlgorithm(String(n, "_class_name")), defaults.Algorithm),
+            Algorithm = WithAlgorithmType(Get(root, "_class_name", n => SchedulerNames.ParseAlgorithm(String(n, "_class_name")), defaults.Algorithm), root),
             Convention = Get(root, ConventionKey, n => ParseConvention(String(n, ConventionKey)), ScheduleConvention.Diffusers),
             TrainTimesteps = Get(root, "num_train_timesteps", n => Int(n, "num_train_timesteps"), defaults.TrainTimesteps),
             BetaStart = Get(root, "beta_start", n => Double(n, "beta_start"), defaults.BetaStart),
@@ -154,4 +161,10 @@ public static class SchedulerConfigJson
 
     private static ArgumentException WrongType(string key, JsonNode node, string expected)
         => new($"Scheduler config key \"{key}\" must be {expected} but is {node.ToJsonString()}.", "json");
+
+    /// <summary>diffusers keeps DPM-Solver++ and its SDE variant in one class, told apart by <c>algorithm_type</c>.</summary>
+    private static SchedulerAlgorithm WithAlgorithmType(SchedulerAlgorithm algorithm, JsonObject root) =>
+        algorithm == SchedulerAlgorithm.DpmSolverMultistep && root["algorithm_type"] is JsonNode type && String(type, "algorithm_type") == SdeAlgorithmType
+            ? SchedulerAlgorithm.DpmSolverMultistepSde
+            : algorithm;
 }

@@ -17,7 +17,7 @@ public static class SchedulerFactory
         {
             SchedulerAlgorithm.Ddpm => new DdpmScheduler(options),
             SchedulerAlgorithm.Ddim => new DdimScheduler(options),
-            SchedulerAlgorithm.DpmSolverMultistep => new DpmSolverMultistepScheduler(options),
+            SchedulerAlgorithm.DpmSolverMultistep or SchedulerAlgorithm.DpmSolverMultistepSde => new DpmSolverMultistepScheduler(options),
             _ => new EulerAncestralScheduler(options),
         };
     }

@@ -23,7 +23,8 @@ public static class SchedulerNames
 
     private static readonly (SchedulerAlgorithm Value, string Name)[] Algorithms =
         [(SchedulerAlgorithm.Ddpm, "DDPMScheduler"), (SchedulerAlgorithm.Ddim, "DDIMScheduler"),
-         (SchedulerAlgorithm.DpmSolverMultistep, "DPMSolverMultistepScheduler"), (SchedulerAlgorithm.EulerAncestral, "EulerAncestralDiscreteScheduler")];
+         (SchedulerAlgorithm.DpmSolverMultistep, "DPMSolverMultistepScheduler"), (SchedulerAlgorithm.EulerAncestral, "EulerAncestralDiscreteScheduler"),
+         (SchedulerAlgorithm.DpmSolverMultistepSde, "DPMSolverMultistepScheduler")];
 
     /// <summary>Parses a <c>beta_schedule</c> name: <c>linear</c>, <c>scaled_linear</c> or <c>squaredcos_cap_v2</c>.</summary>
     /// <exception cref="ArgumentException">For any other name, listing the allowed ones.</exception>

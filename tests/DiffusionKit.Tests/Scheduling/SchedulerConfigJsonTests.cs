@@ -72,7 +72,7 @@ public sealed class SchedulerConfigJsonTests
     [InlineData("""{"diffusionkit_convention": "mine"}""", "diffusionkit_convention", "course, diffusers")]
     [InlineData("""{"thresholding": true}""", "thresholding", "not supported")]
     [InlineData("""{"use_karras_sigmas": true}""", "use_karras_sigmas", "not supported")]
-    [InlineData("""{"algorithm_type": "sde-dpmsolver++"}""", "algorithm_type", "dpmsolver++")]
+    [InlineData("""{"algorithm_type": "dpmsolver"}""", "algorithm_type", "sde-dpmsolver++")]
     [InlineData("""{"num_train_timesteps": "1000"}""", "num_train_timesteps", "an integer")]
     [InlineData("""{"clip_sample": 1}""", "clip_sample", "true or false")]
     [InlineData("""[1, 2]""", "JSON object", "JSON object")]
@@ -81,6 +81,21 @@ public sealed class SchedulerConfigJsonTests
     {
         var act = () => SchedulerConfigJson.Deserialize(json);
         act.Should().Throw<ArgumentException>().Where(e => e.Message.Contains(key) && e.Message.Contains(allowed));
+    }
+
+    [Fact]
+    public void The_sde_variant_is_dpm_solver_with_algorithm_type_sde_dpmsolver_plus_plus()
+    {
+        var sde = SchedulerConfigJson.Deserialize("""{"_class_name": "DPMSolverMultistepScheduler", "algorithm_type": "sde-dpmsolver++"}""");
+        var ode = SchedulerConfigJson.Deserialize("""{"_class_name": "DPMSolverMultistepScheduler", "algorithm_type": "dpmsolver++"}""");
+
+        sde.Algorithm.Should().Be(SchedulerAlgorithm.DpmSolverMultistepSde);
+        ode.Algorithm.Should().Be(SchedulerAlgorithm.DpmSolverMultistep);
+        var written = System.Text.Json.Nodes.JsonNode.Parse(SchedulerConfigJson.Serialize(sde))!;
+        written["_class_name"]!.GetValue<string>().Should().Be("DPMSolverMultistepScheduler");
+        written["algorithm_type"]!.GetValue<string>().Should().Be("sde-dpmsolver++");
+        SchedulerConfigJson.Deserialize(SchedulerConfigJson.Serialize(sde)).Algorithm.Should().Be(SchedulerAlgorithm.DpmSolverMultistepSde);
+        SchedulerConfigJson.Deserialize(SchedulerConfigJson.Serialize(ode)).Algorithm.Should().Be(SchedulerAlgorithm.DpmSolverMultistep);
     }
 
     [Fact]

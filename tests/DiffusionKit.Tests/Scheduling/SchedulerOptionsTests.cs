@@ -31,6 +31,7 @@ public sealed class SchedulerOptionsTests
     [InlineData(SchedulerAlgorithm.Ddim, typeof(DdimScheduler), 25)]
     [InlineData(SchedulerAlgorithm.DpmSolverMultistep, typeof(DpmSolverMultistepScheduler), 25)]
     [InlineData(SchedulerAlgorithm.EulerAncestral, typeof(EulerAncestralScheduler), 25)]
+    [InlineData(SchedulerAlgorithm.DpmSolverMultistepSde, typeof(DpmSolverMultistepScheduler), 25)]
     public void Factory_builds_each_algorithm_over_the_same_schedule(SchedulerAlgorithm algorithm, Type type, int steps)
     {
         var scheduler = SchedulerFactory.Create(new SchedulerOptions { Algorithm = algorithm });
@@ -83,7 +84,7 @@ public sealed class SchedulerOptionsTests
         { new SchedulerOptions { ClipSampleRange = 0 }, "ClipSampleRange", "greater than 0" },
         { new SchedulerOptions { BetaSchedule = (BetaSchedule)7 }, "BetaSchedule", "Linear, ScaledLinear, SquaredCosCapV2" },
         { new SchedulerOptions { PredictionType = (PredictionType)9 }, "PredictionType", "Epsilon, VPrediction, Sample" },
-        { new SchedulerOptions { Algorithm = (SchedulerAlgorithm)4 }, "Algorithm", "EulerAncestral" },
+        { new SchedulerOptions { Algorithm = (SchedulerAlgorithm)5 }, "Algorithm", "DpmSolverMultistepSde" },
         { new SchedulerOptions { TimestepSpacing = (TimestepSpacing)(-1) }, "TimestepSpacing", "Linspace" },
         { new SchedulerOptions { Convention = (ScheduleConvention)2 }, "Convention", "Course, Diffusers" },
     };
@@ -116,10 +117,13 @@ public sealed class SchedulerOptionsTests
             SchedulerNames.ParseTimestepSpacing(SchedulerNames.Format(value)).Should().Be(value);
         }
 
-        foreach (var value in Enum.GetValues<SchedulerAlgorithm>())
+        foreach (var value in Enum.GetValues<SchedulerAlgorithm>().Where(a => a != SchedulerAlgorithm.DpmSolverMultistepSde))
         {
             SchedulerNames.ParseAlgorithm(SchedulerNames.Format(value)).Should().Be(value);
         }
+
+        // diffusers has one class for both DPM-Solver++ variants; algorithm_type tells them apart (SchedulerConfigJsonTests).
+        SchedulerNames.Format(SchedulerAlgorithm.DpmSolverMultistepSde).Should().Be("DPMSolverMultistepScheduler");
 
         SchedulerNames.ParseBetaSchedule("squaredcos_cap_v2").Should().Be(BetaSchedule.SquaredCosCapV2);
         SchedulerNames.ParseBetaSchedule("scaled_linear").Should().Be(BetaSchedule.ScaledLinear);

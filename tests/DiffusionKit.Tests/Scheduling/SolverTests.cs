@@ -80,6 +80,79 @@ public sealed class SolverTests
     }
 
     [Fact]
+    public void Sde_dpm_solver_steps_follow_the_sde_update_with_seeded_noise()
+    {
+        // With a sample-predicting model the x0 prediction m is the model output itself, so each step can be computed by
+        // hand: x_t = s_t/s_s·exp(-h)·x + alpha_t·(1 - exp(-2h))·(m + 0.5·D1) + s_t·sqrt(1 - exp(-2h))·z (Lu et al. 2022, SDE-DPM-Solver++ 2M).
+        using var scope = NewDisposeScope();
+        var dpm = (DpmSolverMultistepScheduler)SchedulerFactory.Create(new SchedulerOptions
+        {
+            Algorithm = SchedulerAlgorithm.DpmSolverMultistepSde, PredictionType = PredictionType.Sample, InferenceSteps = 5,
+        });
+        dpm.IsStochastic.Should().BeTrue();
+        var ab = new NoiseSchedule().AlphaBars;
+        static (double Alpha, double S, double Lambda) Coefficients(double alphaBar)
+        {
+            double sigma = Math.Sqrt((1 - alphaBar) / alphaBar);
+            double alpha = 1 / Math.Sqrt((sigma * sigma) + 1);
+            return (alpha, sigma * alpha, Math.Log(alpha) - Math.Log(sigma * alpha));
+        }
+
+        var x = tensor(new[] { 0.5f, -0.25f, 1.0f, 0.0f }).view(Shape);
+        var m0 = tensor(new[] { 0.1f, 0.2f, -0.3f, 0.4f }).view(Shape);
+        var m1 = tensor(new[] { -0.2f, 0.3f, 0.1f, -0.4f }).view(Shape);
+        int[] t = dpm.Timesteps.ToArray();
+        using var generator = new Generator(42);
+        using var loop = dpm.BeginLoop();
+        var first = loop.Step(m0, t[0], x, generator).PrevSample;
+        var second = loop.Step(m1, t[1], first, generator).PrevSample;
+
+        using var replay = new Generator(42);
+        var z0 = randn(Shape, generator: replay);
+        var z1 = randn(Shape, generator: replay);
+        var (_, s0, l0) = Coefficients(ab[t[0]]);
+        var (a1, s1, l1) = Coefficients(ab[t[1]]);
+        var (a2, s2, l2) = Coefficients(ab[t[2]]);
+        double h1 = l1 - l0, h2 = l2 - l1;
+        var expectedFirst = ((s1 / s0) * Math.Exp(-h1) * x) + (a1 * (1 - Math.Exp(-2 * h1)) * m0) + (s1 * Math.Sqrt(1 - Math.Exp(-2 * h1)) * z0);
+        var d1 = (m1 - m0) * (h2 / h1);
+        var expectedSecond = ((s2 / s1) * Math.Exp(-h2) * first) + (a2 * (1 - Math.Exp(-2 * h2)) * (m1 + (0.5 * d1))) + (s2 * Math.Sqrt(1 - Math.Exp(-2 * h2)) * z1);
+
+        (first - expectedFirst).abs().max().item<float>().Should().BeLessThan(1e-5f);
+        (second - expectedSecond).abs().max().item<float>().Should().BeLessThan(1e-5f);
+    }
+
+    [Fact]
+    public void Sde_dpm_solver_is_seeded_and_lands_on_the_x0_prediction()
+    {
+        using var scope = NewDisposeScope();
+        var dpm = SchedulerFactory.Create(new SchedulerOptions { Algorithm = SchedulerAlgorithm.DpmSolverMultistepSde, PredictionType = PredictionType.Sample, InferenceSteps = 4 });
+        var x = tensor(new[] { 0.5f, -0.25f, 1.0f, 0.0f }).view(Shape);
+        var m = tensor(new[] { 0.1f, 0.2f, -0.3f, 0.4f }).view(Shape);
+        Tensor Run(ulong seed)
+        {
+            using var generator = new Generator(seed);
+            using var loop = dpm.BeginLoop();
+            var sample = x;
+            foreach (int t in dpm.Timesteps)
+            {
+                sample = loop.Step(m, t, sample, generator).PrevSample;
+            }
+
+            return sample;
+        }
+
+        Run(1).eq(Run(1)).all().item<bool>().Should().BeTrue("the same seed gives the same sample");
+        using var generatorA = new Generator(1);
+        using var generatorB = new Generator(2);
+        using var loopA = dpm.BeginLoop();
+        using var loopB = dpm.BeginLoop();
+        loopA.Step(m, dpm.Timesteps[0], x, generatorA).PrevSample.eq(loopB.Step(m, dpm.Timesteps[0], x, generatorB).PrevSample).all().item<bool>()
+            .Should().BeFalse("another seed draws other noise");
+        (Run(3) - m).abs().max().item<float>().Should().BeLessThan(1e-6f, "the last step lands on sigma = 0, where the sample is the x0 prediction");
+    }
+
+    [Fact]
     public void Euler_ancestral_scales_model_input_and_adds_sigma_up_noise()
     {
         using var scope = NewDisposeScope();
