@@ -12,7 +12,7 @@ internal static class DemoCommand
     public const string Usage = """
         diffusionkit demo [--out demo-output] [--time 8m] [--features 64] [--batch 50] [--lr 2e-3] [--lr-schedule cosine] [--warmup 200]
                           [--prediction v_prediction] [--snr-gamma 5] [--ema 0.995] [--precision bf16]
-                          [--per-prompt 4] [--sampler ddim|ddpm|dpm-solver|euler-a] [--steps N] [--guidance 3] [--seed 0] [--threads N]
+                          [--per-prompt 4] [--sampler dpm-solver-sde|ddim|ddpm|dpm-solver|euler-a] [--steps N] [--guidance 3] [--seed 0] [--threads N]
                           [--encoder bow|learned|minilm] [--hold-out "blue triangle,yellow cross"] (any other train option too)
           Trains (default budget 8 minutes), writes <out>/checkpoint and <out>/samples, prints adherence.
         """;
@@ -38,7 +38,7 @@ internal static class DemoCommand
         string output = args.String("out") ?? "demo-output";
         var train = new CliArgumentsView(args, TrainDefaults(output));
         var trainSettings = TrainCommand.Parse(train.Arguments);
-        var sampler = SamplerNames.Parse(args.String("sampler"), Scheduling.SchedulerAlgorithm.Ddim);
+        var sampler = SamplerNames.Parse(args.String("sampler"), Scheduling.SchedulerAlgorithm.DpmSolverMultistepSde);
         var sampleSettings = new SampleCommand.Settings(
             Path.Combine(output, "checkpoint"),
             Path.Combine(output, "samples"),
