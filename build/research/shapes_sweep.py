@@ -7,6 +7,10 @@ recipes can be compared at the same *image budget* (images seen in training), wh
 budget buys. The chosen recipe is then re-measured with the real `diffusionkit demo` on the CPU (docs/benchmarks.md).
 
 Usage: python3 shapes_sweep.py OUT_DIR [--only NAME,...] [--workers N]
+
+It reads the recipes from sweep_configs.json beside it (that file holds the last round, the held-out one); each line of
+results-round*.jsonl repeats the full config it was run with. Run on the lent H200 with `--workers 10..13`
+(about 1.5 minutes per batch of recipes). docs/benchmarks.md summarises the results.
 """
 import json
 import math
