@@ -198,6 +198,28 @@ class ContextUnet(nn.Module):
         return self.out(torch.cat((u3, x), 1))
 
 
+class LearnedEncoder(nn.Module):
+    """Embedding + masked mean pooling + MLP, as DiffusionKit's LearnedTextEncoder; variants for the sweep."""
+
+    def __init__(self, dim=32, variant=""):
+        super().__init__()
+        self.variant = variant
+        self.token_embedding = nn.Embedding(len(VOCAB) + 3, dim)
+        nn.init.normal_(self.token_embedding.weight)
+        self.projection = nn.Sequential(nn.Linear(dim, dim), nn.GELU(), nn.Linear(dim, dim))
+        b = 1 / math.sqrt(dim)
+        self.null_context = nn.Parameter(torch.empty(dim).uniform_(-b, b))
+        self.norm = nn.LayerNorm(dim, elementwise_affine=False) if "norm" in variant else None
+
+    def forward(self, bow):
+        idx = bow.nonzero()[:, 1].view(-1, 3) + 3  # size, colour, shape word ids
+        ids = torch.cat([torch.full((idx.shape[0], 1), 2, device=idx.device), idx], 1)  # "a" first
+        e = self.token_embedding(ids)
+        pooled = e.sum(1) if "sum" in self.variant else e.mean(1)
+        out = self.projection(pooled)
+        return self.norm(out) if self.norm is not None else out
+
+
 T = 500
 
 
@@ -222,12 +244,12 @@ def lr_at(cfg, step, steps):
 
 
 @torch.no_grad()
-def sample_ddim(model, ab, ctx, w, steps, gen, pred):
+def sample_ddim(model, ab, ctx, w, steps, gen, pred, uncond=None):
     n = ctx.shape[0]
     dev = ctx.device
     x = torch.randn(n, 3, 16, 16, device=dev, generator=gen)
     stride = T // steps
-    uncond = torch.zeros_like(ctx)
+    uncond = torch.zeros_like(ctx) if uncond is None else uncond
     for i in range(T, 0, -stride):
         t = torch.full((2 * n, 1), i / T, device=dev)
         out = model(torch.cat([x, x]), t, torch.cat([ctx, uncond])).float()
@@ -250,13 +272,17 @@ def sample_ddim(model, ab, ctx, w, steps, gen, pred):
 def run(cfg, data, device):
     torch.manual_seed(cfg.get("seed", 0))
     imgs, ctxs = data
-    model = ContextUnet(cfg.get("n", 64)).to(device).to(memory_format=torch.channels_last)
-    ema = ContextUnet(cfg.get("n", 64)).to(device)
+    enc = LearnedEncoder(32, cfg.get("enc_variant", "")).to(device) if cfg.get("enc") == "learned" else None
+    ncf = 32 if enc is not None else len(VOCAB)
+    model = ContextUnet(cfg.get("n", 64), ncf).to(device).to(memory_format=torch.channels_last)
+    ema = ContextUnet(cfg.get("n", 64), ncf).to(device)
     ema.load_state_dict(model.state_dict())
     decay = cfg.get("ema", 0.995)
     ema_params, model_params = list(ema.parameters()), list(model.parameters())
-    opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"], betas=(0.9, cfg.get("beta2", 0.999)),
-                           weight_decay=cfg.get("wd", 0.0))
+    groups = [{"params": list(model.parameters()), "mult": 1.0}]
+    if enc is not None:
+        groups.append({"params": list(enc.parameters()), "mult": cfg.get("enc_lr_mult", 1.0)})
+    opt = torch.optim.Adam(groups, lr=cfg["lr"], betas=(0.9, cfg.get("beta2", 0.999)), weight_decay=cfg.get("wd", 0.0))
     b, ab = schedule(device)
     bs = cfg.get("batch", 50)
     steps = int(cfg.get("images", 114000) // bs)
@@ -277,14 +303,17 @@ def run(cfg, data, device):
         x0 = imgs[idx]
         c = ctxs[idx]
         keep = (torch.rand(bs, 1, device=device, generator=g) >= cfg.get("drop", 0.1)).float()
-        c = c * keep
+        if enc is not None:
+            c = enc(c) * keep + enc.null_context * (1 - keep)
+        else:
+            c = c * keep
         tmin = cfg.get("tmin", 1)
         t = torch.randint(tmin, T + 1, (bs,), device=device, generator=g)
         eps = torch.randn(x0.shape, device=device, generator=g)
         a = ab[t].float().view(-1, 1, 1, 1)
         xt = a.sqrt() * x0 + (1 - a).sqrt() * eps
         for gr in opt.param_groups:
-            gr["lr"] = lr_at(cfg, step, steps)
+            gr["lr"] = lr_at(cfg, step, steps) * gr.get("mult", 1.0)
         with torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
             out = model(xt, (t.float() / T).view(-1, 1), c)
         out = out.float()
@@ -312,7 +341,11 @@ def run(cfg, data, device):
         opt.step()
         with torch.no_grad():
             d = min(decay, (1 + step) / (10 + step)) if cfg.get("ema_warm") else decay
-            torch._foreach_lerp_(ema_params, model_params, 1 - d)
+            if hasattr(torch, "_foreach_lerp_"):
+                torch._foreach_lerp_(ema_params, model_params, 1 - d)
+            else:  # PyTorch 1.13 (the local CPU check)
+                for pe, pm in zip(ema_params, model_params):
+                    pe.lerp_(pm, 1 - d)
         if step % 200 == 0:
             losses.append(round(loss.item(), 4))
     train_s = time.time() - t0
@@ -324,11 +357,16 @@ def run(cfg, data, device):
     per_prompt = cfg.get("per_prompt", 8)
     specs = [s for s in SPECS for _ in range(per_prompt)]
     ctx = torch.tensor(np.stack([bow(s) for s in specs]), device=device)
+    uncond = None
+    if enc is not None:
+        with torch.no_grad():
+            ctx = enc(ctx)
+            uncond = enc.null_context.detach().expand_as(ctx)
     result = {"name": cfg["name"], "cfg": cfg, "steps": steps, "train_s": round(train_s, 1), "losses": losses}
     for w in cfg.get("guidance", [0, 1, 2, 3, 4]):
         gs = torch.Generator(device=device).manual_seed(1234)
         with torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
-            x = sample_ddim(net, ab, ctx, w, cfg.get("ddim", 25), gs, pred)
+            x = sample_ddim(net, ab, ctx, w, cfg.get("ddim", 25), gs, pred, uncond)
         u8 = ((x.float().clamp(-1, 1) + 1) / 2 * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
         sc = score(u8, specs)
         held = {tuple(p) for p in cfg.get("held_out", [])}
