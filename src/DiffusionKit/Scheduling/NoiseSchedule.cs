@@ -186,22 +186,12 @@ public sealed class NoiseSchedule
             throw new ArgumentOutOfRangeException(nameof(gamma), gamma, "The Min-SNR cap gamma must be a finite number > 0 (the paper uses 5).");
         }
 
-        if (timesteps.dim() != 1 || timesteps.dtype != ScalarType.Int64)
-        {
-            throw new ArgumentException($"timesteps must be a 1-D int64 tensor (one per sample) but is {timesteps.dtype} [{string.Join(", ", timesteps.shape)}].", nameof(timesteps));
-        }
-
+        CheckTimesteps(timesteps, batch: null);
         long[] steps = timesteps.cpu().data<long>().ToArray();
         var weights = new float[steps.Length];
         for (int i = 0; i < steps.Length; i++)
         {
-            long t = steps[i];
-            if (t < FirstTimestep || t > LastTimestep)
-            {
-                throw new ArgumentOutOfRangeException(nameof(timesteps), $"timesteps must lie in {FirstTimestep}..{LastTimestep} but include {t}.");
-            }
-
-            double alphaBar = _alphaBars[t];
+            double alphaBar = _alphaBars[steps[i]];
             double snr = alphaBar / (1 - alphaBar);
             double capped = Math.Min(snr, gamma);
             weights[i] = (float)(predictionType switch
@@ -252,21 +242,7 @@ public sealed class NoiseSchedule
             throw new ArgumentException($"noise must have the shape of originalSamples [{string.Join(", ", originalSamples.shape)}] but has [{string.Join(", ", noise.shape)}].", nameof(noise));
         }
 
-        long batch = originalSamples.shape[0];
-        if (timesteps.dim() != 1 || timesteps.shape[0] != batch || timesteps.dtype != ScalarType.Int64)
-        {
-            throw new ArgumentException($"timesteps must be an int64 tensor of shape [{batch}] (one per sample) but is {timesteps.dtype} [{string.Join(", ", timesteps.shape)}].", nameof(timesteps));
-        }
-
-        if (batch > 0)
-        {
-            long min = timesteps.min().item<long>();
-            long max = timesteps.max().item<long>();
-            if (min < FirstTimestep || max > LastTimestep)
-            {
-                throw new ArgumentOutOfRangeException(nameof(timesteps), $"timesteps must lie in {FirstTimestep}..{LastTimestep} but range over {min}..{max}.");
-            }
-        }
+        CheckTimesteps(timesteps, originalSamples.shape[0]);
 
         var device = originalSamples.device;
         var shape = new long[originalSamples.dim()];
@@ -276,6 +252,26 @@ public sealed class NoiseSchedule
         var a = SqrtAlphaBars.index_select(0, index).to(device).to(originalSamples.dtype).view(shape);
         var b = SqrtOneMinusAlphaBars.index_select(0, index).to(device).to(originalSamples.dtype).view(shape);
         return (a, b);
+    }
+
+    /// <summary>Checks that <paramref name="timesteps"/> is a 1-D int64 tensor (of <paramref name="batch"/> entries when given) within FirstTimestep..LastTimestep.</summary>
+    private void CheckTimesteps(Tensor timesteps, long? batch)
+    {
+        if (timesteps.dim() != 1 || (batch is { } b && timesteps.shape[0] != b) || timesteps.dtype != ScalarType.Int64)
+        {
+            string shape = batch is { } n ? $"[{n}]" : "[B]";
+            throw new ArgumentException($"timesteps must be an int64 tensor of shape {shape} (one per sample) but is {timesteps.dtype} [{string.Join(", ", timesteps.shape)}].", nameof(timesteps));
+        }
+
+        if (timesteps.shape[0] > 0)
+        {
+            long min = timesteps.min().item<long>();
+            long max = timesteps.max().item<long>();
+            if (min < FirstTimestep || max > LastTimestep)
+            {
+                throw new ArgumentOutOfRangeException(nameof(timesteps), $"timesteps must lie in {FirstTimestep}..{LastTimestep} but range over {min}..{max}.");
+            }
+        }
     }
 
     private static double Beta(int t, int count, double betaStart, double betaEnd, BetaSchedule schedule, bool course, int trainTimesteps)
