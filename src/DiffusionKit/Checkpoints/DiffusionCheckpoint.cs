@@ -23,6 +23,12 @@ public static class DiffusionCheckpoint
     /// <summary>The learned prompt encoder's weights file name (present only when <c>text_encoder.type</c> is <c>learned</c>).</summary>
     public const string TextEncoderWeightsFileName = "text_encoder.safetensors";
 
+    /// <summary>The training state's tensors (optimiser moments, live weights, EMA shadows, RNG, data order), written by training runs so they can be resumed.</summary>
+    public const string TrainingStateFileName = "training_state.safetensors";
+
+    /// <summary>The training state's counters and settings (step, Adam step counts, batch size, ...).</summary>
+    public const string TrainingStateInfoFileName = "training_state.json";
+
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
     /// <summary>Describes <paramref name="model"/>, <paramref name="schedule"/> and <paramref name="encoder"/> as a config.</summary>
@@ -133,12 +139,13 @@ public static class DiffusionCheckpoint
         File.Move(temp, configPath, overwrite: true);
     }
 
-    /// <summary>Reads and validates <c>config.json</c> of a checkpoint folder.</summary>
+    /// <summary>Reads and validates <c>config.json</c> of a checkpoint folder (or of the current checkpoint of a training output folder, see <see cref="CheckpointDirectory.Resolve"/>).</summary>
     /// <exception cref="FileNotFoundException">When the folder or file is missing.</exception>
     /// <exception cref="InvalidDataException">When the file is not a valid DiffusionKit config; the message names the field.</exception>
     public static CheckpointConfig ReadConfig(string folder)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        folder = CheckpointDirectory.Resolve(folder);
         string path = Path.Combine(folder, ConfigFileName);
         if (!File.Exists(path))
         {
@@ -184,7 +191,7 @@ public static class DiffusionCheckpoint
     }
 
     /// <summary>Loads a checkpoint folder: the model (in eval mode, on the CPU), its schedule and its encoder.</summary>
-    /// <param name="folder">The checkpoint folder.</param>
+    /// <param name="folder">The checkpoint folder, or a training output folder (its current checkpoint is loaded, see <see cref="CheckpointDirectory.Resolve"/>).</param>
     /// <param name="encoderFactory">
     /// Creates encoders of types the core does not know (for example <c>MiniLmTextEncoder.FromCheckpointConfig</c> from
     /// DiffusionKit.TextEncoders.MiniLM for <c>minilm</c>); returns null for a type it does not handle. Built-in types
@@ -196,6 +203,8 @@ public static class DiffusionCheckpoint
     /// <exception cref="NotSupportedException">When the encoder type needs a factory that was not given (the message says which package to add).</exception>
     public static LoadedCheckpoint Load(string folder, Func<CheckpointConfig.TextEncoderConfig, ITextEncoder?>? encoderFactory = null)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        folder = CheckpointDirectory.Resolve(folder);
         var config = ReadConfig(folder);
         string configPath = Path.Combine(folder, ConfigFileName);
         ContextUnetOptions options;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -67,11 +68,42 @@ public sealed class DiffusionTrainer
         IProgress<TrainingProgress>? progress = null,
         CancellationToken cancellationToken = default)
         where TModel : nn.Module<Tensor, Tensor, Tensor?, Tensor>, IDenoiser
+        => Train(model, scheduler, dataset, encoder, TrainingCallbacks.None, progress, cancellationToken);
+
+    /// <summary>Trains <paramref name="model"/> in place, calling <paramref name="callbacks"/> for checkpoints and sample grids.</summary>
+    /// <typeparam name="TModel">A TorchSharp module that is also an <see cref="IDenoiser"/>; its forward takes (x_t, t/T, context).</typeparam>
+    /// <param name="model">The network; left in eval mode (and, with bfloat16 training, in float32) afterwards.</param>
+    /// <param name="scheduler">Supplies T and the forward process.</param>
+    /// <param name="dataset">Training pairs; image size and channels must match the model.</param>
+    /// <param name="encoder">Encodes captions (see the other overload).</param>
+    /// <param name="callbacks">
+    /// Checkpoint and sample callbacks, called every <see cref="DiffusionTrainerOptions.SaveEvery"/> and
+    /// <see cref="DiffusionTrainerOptions.SampleEvery"/> steps; the checkpoint callback also when the run stops, also on
+    /// cancellation (before the <see cref="OperationCanceledException"/>).
+    /// </param>
+    /// <param name="progress">Receives a report after every step; may be null.</param>
+    /// <param name="cancellationToken">Checked before every step; on cancellation the model keeps the weights of the last finished step.</param>
+    /// <returns>The run's summary; with <see cref="DiffusionTrainerOptions.ResumeFrom"/>, <see cref="TrainingResult.Steps"/> counts the earlier steps too.</returns>
+    /// <exception cref="ArgumentException">When the data set or encoder does not fit the model, the effective batch exceeds the data set, the resumed state does not fit this run, or bfloat16 training is asked for a model that is not float32.</exception>
+    /// <exception cref="FileNotFoundException">When <see cref="DiffusionTrainerOptions.ResumeFrom"/> holds no training state.</exception>
+    /// <exception cref="InvalidDataException">When the saved training state is corrupt.</exception>
+    /// <exception cref="OperationCanceledException">When cancelled.</exception>
+    /// <exception cref="InvalidOperationException">When the loss becomes NaN or infinite (lower the learning rate).</exception>
+    public TrainingResult Train<TModel>(
+        TModel model,
+        INoiseScheduler scheduler,
+        IImageCaptionDataset dataset,
+        ITextEncoder encoder,
+        TrainingCallbacks callbacks,
+        IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+        where TModel : nn.Module<Tensor, Tensor, Tensor?, Tensor>, IDenoiser
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(scheduler);
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(encoder);
+        ArgumentNullException.ThrowIfNull(callbacks);
         if (dataset.ImageSize != model.ImageSize || dataset.Channels != model.Channels)
         {
             throw new ArgumentException($"The data set has {dataset.Channels}-channel {dataset.ImageSize}x{dataset.ImageSize} images but the model expects {model.Channels}-channel {model.ImageSize}x{model.ImageSize}; build the model with matching ImageSize/InChannels.", nameof(dataset));
@@ -87,38 +119,188 @@ public sealed class DiffusionTrainer
             throw new ArgumentException($"The encoder produces {encoder.ContextSize}-dimensional contexts but the model expects {model.ContextSize}; build the model with ContextSize = {encoder.ContextSize}.", nameof(encoder));
         }
 
+        int batch = Math.Min(_options.BatchSize, dataset.Count);
+        int accumulation = _options.GradientAccumulationSteps;
+        long effectiveBatch = (long)batch * accumulation;
+        if (effectiveBatch > dataset.Count)
+        {
+            throw new ArgumentException($"BatchSize × GradientAccumulationSteps = {batch} × {accumulation} = {effectiveBatch} images per optimiser step, but the data set has only {dataset.Count}; lower GradientAccumulationSteps.", nameof(dataset));
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
+
+        // A resumed run reads its state first, so a bad folder fails before any work.
+        TrainingStateInfo? resumeInfo = null;
+        Dictionary<string, Tensor>? resumeTensors = null;
+        if (_options.ResumeFrom is { } resumeFolder)
+        {
+            (resumeInfo, resumeTensors) = TrainingStateFile.Read(resumeFolder);
+        }
+
+        try
+        {
+            return Run(model, scheduler, dataset, encoder, callbacks, progress, batch, resumeInfo, resumeTensors, cancellationToken);
+        }
+        finally
+        {
+            foreach (var tensor in resumeTensors?.Values ?? Enumerable.Empty<Tensor>())
+            {
+                tensor.Dispose();
+            }
+        }
+    }
+
+    private TrainingResult Run<TModel>(
+        TModel model,
+        INoiseScheduler scheduler,
+        IImageCaptionDataset dataset,
+        ITextEncoder encoder,
+        TrainingCallbacks callbacks,
+        IProgress<TrainingProgress>? progress,
+        int batch,
+        TrainingStateInfo? resumeInfo,
+        Dictionary<string, Tensor>? resumeTensors,
+        CancellationToken cancellationToken)
+        where TModel : nn.Module<Tensor, Tensor, Tensor?, Tensor>, IDenoiser
+    {
+        int accumulation = _options.GradientAccumulationSteps;
+        int effectiveBatch = batch * accumulation;
 
         // Prompt encoder: a trainable encoder encodes each batch inside the step, so gradients reach its weights (which
         // join the optimiser and the EMA); a frozen one is encoded once up front. Dropped contexts become the encoder's
         // unconditional context (its empty prompt), not zeros.
         var trainableEncoder = encoder as ITrainableTextEncoder;
+        var encoderParameters = trainableEncoder?.TrainableParameters().ToList() ?? new List<TorchSharp.Modules.Parameter>();
+        if (resumeInfo is not null)
+        {
+            TrainingStateRestore.CheckFits(resumeInfo, resumeTensors!, _options, dataset.Count, batch, model, encoderParameters.Count);
+            TrainingStateRestore.LoadLiveWeights(resumeTensors!, model, encoderParameters);
+        }
+
         using var data = TrainingData.Load(dataset, encoder, encodeContexts: trainableEncoder is null);
         using var frozenUnconditional = trainableEncoder is null && _options.ContextDropout > 0 ? encoder.EncodeUnconditional() : null;
 
         // Mixed precision: the optimiser and the EMA work on float32 masters; the model itself is cast to bfloat16 inside
         // the try below, so the finally always casts it back.
         using var masters = _options.Precision == Precision.BFloat16 ? BFloat16MasterWeights.Create(model) : null;
-        var encoderParameters = trainableEncoder?.TrainableParameters().ToList() ?? new List<TorchSharp.Modules.Parameter>();
+        var modelParameterNames = model.named_parameters().Select(p => p.name).ToList();
+        var optimized = (masters?.Masters ?? (IEnumerable<TorchSharp.Modules.Parameter>)model.parameters().ToList()).Concat(encoderParameters).ToList();
         ExponentialMovingAverage? ema = null;
+        var emaNames = new List<string>();
         using var generator = new Generator((ulong)_options.Seed);
-        using var optimizer = optim.Adam(
-            (masters?.Masters ?? (IEnumerable<TorchSharp.Modules.Parameter>)model.parameters().ToList()).Concat(encoderParameters).ToList(),
-            lr: _options.LearningRate);
+        using var optimizer = optim.Adam(optimized, lr: _options.LearningRate);
         var computeType = masters is null ? ScalarType.Float32 : ScalarType.BFloat16;
 
-        int batch = (int)Math.Min(_options.BatchSize, data.Count);
-        int batchesPerEpoch = (int)(data.Count / batch);
+        int batchesPerEpoch = (int)(data.Count / effectiveBatch);
         int? plannedSteps = _options.Steps ?? (_options.Epochs is { } e ? e * batchesPerEpoch : null);
         var device = model.Device;
         double totalTimesteps = scheduler.TrainTimesteps;
+        var encoderNames = EncoderParameterNames(encoder, encoderParameters);
 
         var clock = Stopwatch.StartNew();
-        Tensor? order = null;
-        int step = 0;
-        double loss = double.NaN;
-        double average = double.NaN;
+        var earlier = TimeSpan.FromSeconds(resumeInfo?.ElapsedSeconds ?? 0);
+        TimeSpan Elapsed() => earlier + clock.Elapsed;
+        int startStep = resumeInfo?.Step ?? 0;
+        int step = startStep;
+        int lastCheckpoint = resumeInfo is null ? -1 : startStep;
+        double loss = resumeInfo?.Loss ?? double.NaN;
+        double average = resumeInfo?.AverageLoss ?? double.NaN;
         bool stoppedByTime = false;
+        Tensor? order = null;
+
+        TrainingSnapshot Snapshot(TrainingSnapshotReason reason, Dictionary<string, Tensor> modelWeights, Dictionary<string, Tensor> encoderWeights) =>
+            new(reason, step, plannedSteps ?? 0, loss, average, Elapsed(), modelWeights, encoderWeights, folder =>
+            {
+                using var scope = NewDisposeScope();
+                var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+                foreach (var (name, tensor) in LiveModelWeights(model, masters, modelParameterNames))
+                {
+                    tensors["model/" + name] = tensor;
+                }
+
+                for (int i = 0; i < encoderParameters.Count; i++)
+                {
+                    tensors["encoder/" + i.ToString(CultureInfo.InvariantCulture)] = encoderParameters[i];
+                }
+
+                var states = optimizer.state_dict().State.Cast<TorchSharp.Modules.Adam.State>().ToList();
+                for (int i = 0; i < states.Count; i++)
+                {
+                    tensors[$"adam/{i.ToString(CultureInfo.InvariantCulture)}/exp_avg"] = states[i].exp_avg;
+                    tensors[$"adam/{i.ToString(CultureInfo.InvariantCulture)}/exp_avg_sq"] = states[i].exp_avg_sq;
+                }
+
+                var shadows = ema?.Shadows ?? Array.Empty<Tensor>();
+                for (int i = 0; i < shadows.Count; i++)
+                {
+                    tensors["ema/" + i.ToString(CultureInfo.InvariantCulture)] = shadows[i];
+                }
+
+                tensors["rng/generator"] = generator.get_state();
+                if (order is not null)
+                {
+                    tensors["data/order"] = order;
+                }
+
+                var info = new TrainingStateInfo
+                {
+                    Step = step,
+                    AdamSteps = states.Select(s => s.step).ToArray(),
+                    EmaUpdates = ema?.Updates ?? 0,
+                    EmaDecay = _options.EmaDecay,
+                    Loss = double.IsFinite(loss) ? loss : null,
+                    AverageLoss = double.IsFinite(average) ? average : null,
+                    ElapsedSeconds = Elapsed().TotalSeconds,
+                    BatchSize = batch,
+                    GradientAccumulationSteps = accumulation,
+                    DatasetCount = dataset.Count,
+                    Precision = _options.Precision.ToString(),
+                };
+                TrainingStateFile.Write(folder, info, tensors);
+            });
+
+        void Publish(Action<TrainingSnapshot>? callback, TrainingSnapshotReason reason)
+        {
+            if (callback is null)
+            {
+                return;
+            }
+
+            using var scope = NewDisposeScope();
+            var modelWeights = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            var encoderWeights = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            if (ema is not null)
+            {
+                var shadows = ema.Shadows;
+                for (int i = 0; i < emaNames.Count; i++)
+                {
+                    modelWeights[emaNames[i]] = shadows[i];
+                }
+
+                for (int i = 0; i < encoderNames.Count; i++)
+                {
+                    encoderWeights[encoderNames[i]] = shadows[emaNames.Count + i];
+                }
+            }
+            else
+            {
+                foreach (var (name, tensor) in LiveModelWeights(model, masters, modelParameterNames))
+                {
+                    modelWeights[name] = tensor;
+                }
+
+                for (int i = 0; i < encoderNames.Count; i++)
+                {
+                    encoderWeights[encoderNames[i]] = encoderParameters[i];
+                }
+            }
+
+            using (no_grad())
+            {
+                callback(Snapshot(reason, modelWeights, encoderWeights));
+            }
+        }
+
         try
         {
             masters?.CastModel();
@@ -126,29 +308,46 @@ public sealed class DiffusionTrainer
             {
                 // Parameters come from the masters (float32); buffers (BatchNorm statistics) from the model as cast now.
                 var averaged = masters is null
-                    ? model.state_dict().Values
-                    : masters.Masters.Concat(model.named_buffers(include_nonpersistent: false).Select(b => b.buffer));
-                ema = new ExponentialMovingAverage(averaged.Concat(encoderParameters).ToList(), _options.EmaDecay);
+                    ? model.state_dict().ToList()
+                    : modelParameterNames.Zip(masters.Masters, (n, m) => (n, (Tensor)m))
+                        .Concat(model.named_buffers(include_nonpersistent: false).Select(b => (b.name, b.buffer)))
+                        .Select(p => new KeyValuePair<string, Tensor>(p.Item1, p.Item2)).ToList();
+                emaNames.AddRange(averaged.Select(p => p.Key));
+                ema = new ExponentialMovingAverage(averaged.Select(p => p.Value).Concat(encoderParameters).ToList(), _options.EmaDecay);
+            }
+
+            if (resumeInfo is not null)
+            {
+                order = TrainingStateRestore.Restore(resumeInfo, resumeTensors!, optimizer, ema, generator);
             }
 
             model.train();
             while (plannedSteps is null || step < plannedSteps)
             {
-                if (_options.MaxDuration is { } budget && clock.Elapsed >= budget)
+                if (_options.MaxDuration is { } budget && Elapsed() >= budget)
                 {
                     stoppedByTime = true;
                     break;
                 }
 
-                cancellationToken.ThrowIfCancellationRequested();
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    if (lastCheckpoint != step)
+                    {
+                        Publish(callbacks.Checkpoint, TrainingSnapshotReason.Interrupted);
+                    }
+
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
                 int inEpoch = step % batchesPerEpoch;
-                if (inEpoch == 0)
+                if (inEpoch == 0 || order is null)
                 {
                     order?.Dispose();
                     order = randperm(data.Count, generator: generator);
                 }
 
-                double lr = LearningRateAt(_options, step, plannedSteps, clock.Elapsed);
+                double lr = LearningRateAt(_options, step, plannedSteps, Elapsed());
                 foreach (var group in optimizer.ParamGroups)
                 {
                     group.LearningRate = lr;
@@ -156,27 +355,15 @@ public sealed class DiffusionTrainer
 
                 using (var scope = NewDisposeScope())
                 {
-                    var index = order!.narrow(0, (long)inEpoch * batch, batch);
-                    var x0 = data.Images.index_select(0, index).to(device);
-                    var context = trainableEncoder is null
-                        ? data.Contexts!.index_select(0, index)
-                        : trainableEncoder.EncodeForTraining(index.data<long>().Select(i => data.Captions[i]).ToArray());
-                    var t = randint(scheduler.FirstTrainTimestep, scheduler.FirstTrainTimestep + scheduler.TrainTimesteps, new long[] { batch }, ScalarType.Int64, generator: generator);
-                    var noise = randn(x0.shape, dtype: ScalarType.Float32, generator: generator).to(device);
-                    if (_options.ContextDropout > 0)
-                    {
-                        var keep = rand(new long[] { batch, 1 }, generator: generator).ge(_options.ContextDropout).to(ScalarType.Float32);
-                        var unconditional = frozenUnconditional ?? trainableEncoder!.EncodeForTraining(new[] { string.Empty });
-                        context = (context * keep) + (unconditional * (1 - keep));
-                    }
-
-                    var noisy = scheduler.AddNoise(x0, noise, t.to(device));
-                    var time = (t.to(ScalarType.Float32) / totalTimesteps).to(device);
-                    var predicted = model.call(noisy.to(computeType), time.to(computeType), context.to(device).to(computeType));
-                    var target = scheduler.GetTrainingTarget(x0, noise, t.to(device));
-                    var mse = _options.SnrGamma is { } gamma
-                        ? (predicted.to(ScalarType.Float32) - target).square().mean(new long[] { 1, 2, 3 }).mul(scheduler.GetMinSnrLossWeights(t, gamma).to(device)).mean()
-                        : nn.functional.mse_loss(predicted.to(ScalarType.Float32), target);
+                    // The step's randomness is drawn for the whole effective batch at once (in the same order as without
+                    // accumulation), so k micro-batches of B see exactly the images, timesteps and noise of one batch of k·B.
+                    var index = order!.narrow(0, (long)inEpoch * effectiveBatch, effectiveBatch);
+                    var x0All = data.Images.index_select(0, index).to(device);
+                    var t = randint(scheduler.FirstTrainTimestep, scheduler.FirstTrainTimestep + scheduler.TrainTimesteps, new long[] { effectiveBatch }, ScalarType.Int64, generator: generator);
+                    var noiseAll = randn(x0All.shape, dtype: ScalarType.Float32, generator: generator).to(device);
+                    var keepAll = _options.ContextDropout > 0
+                        ? rand(new long[] { effectiveBatch, 1 }, generator: generator).ge(_options.ContextDropout).to(ScalarType.Float32)
+                        : null;
 
                     optimizer.zero_grad();
                     if (masters is not null)
@@ -184,22 +371,72 @@ public sealed class DiffusionTrainer
                         model.zero_grad();
                     }
 
-                    mse.backward();
+                    double stepLoss = 0;
+                    for (int micro = 0; micro < accumulation; micro++)
+                    {
+                        long from = (long)micro * batch;
+                        var microIndex = accumulation == 1 ? index : index.narrow(0, from, batch);
+                        var x0 = accumulation == 1 ? x0All : x0All.narrow(0, from, batch);
+                        var microT = accumulation == 1 ? t : t.narrow(0, from, batch);
+                        var noise = accumulation == 1 ? noiseAll : noiseAll.narrow(0, from, batch);
+                        var context = trainableEncoder is null
+                            ? data.Contexts!.index_select(0, microIndex)
+                            : trainableEncoder.EncodeForTraining(microIndex.data<long>().Select(i => data.Captions[i]).ToArray());
+                        if (keepAll is not null)
+                        {
+                            var keep = accumulation == 1 ? keepAll : keepAll.narrow(0, from, batch);
+                            var unconditional = frozenUnconditional ?? trainableEncoder!.EncodeForTraining(new[] { string.Empty });
+                            context = (context * keep) + (unconditional * (1 - keep));
+                        }
+
+                        var noisy = scheduler.AddNoise(x0, noise, microT.to(device));
+                        var time = (microT.to(ScalarType.Float32) / totalTimesteps).to(device);
+                        var predicted = model.call(noisy.to(computeType), time.to(computeType), context.to(device).to(computeType));
+                        var target = scheduler.GetTrainingTarget(x0, noise, microT.to(device));
+                        var mse = _options.SnrGamma is { } gamma
+                            ? (predicted.to(ScalarType.Float32) - target).square().mean(new long[] { 1, 2, 3 }).mul(scheduler.GetMinSnrLossWeights(microT, gamma).to(device)).mean()
+                            : nn.functional.mse_loss(predicted.to(ScalarType.Float32), target);
+                        (accumulation == 1 ? mse : mse / accumulation).backward();
+                        stepLoss += mse.item<float>();
+                    }
+
+                    loss = stepLoss / accumulation;
                     masters?.CopyGradientsToMasters();
+                    if (_options.MaxGradNorm is { } maxNorm)
+                    {
+                        nn.utils.clip_grad_norm_(optimized, maxNorm);
+                    }
+
                     optimizer.step();
                     masters?.CopyMastersToModel();
-                    loss = mse.item<float>();
                 }
 
                 if (!double.IsFinite(loss))
                 {
-                    throw new InvalidOperationException($"Training diverged at step {step + 1}: the loss is {loss}. Lower the learning rate (now {lr}) or check the data for NaN.");
+                    throw new InvalidOperationException($"Training diverged at step {step + 1}: the loss is {loss}. Lower the learning rate (now {lr}){(_options.MaxGradNorm is null ? ", set MaxGradNorm" : string.Empty)} or check the data for NaN.");
                 }
 
                 ema?.Update();
                 step++;
                 average = double.IsNaN(average) ? loss : (LossSmoothing * average) + ((1 - LossSmoothing) * loss);
-                progress?.Report(new TrainingProgress(step, plannedSteps ?? 0, loss, average, lr, step * (double)batch / clock.Elapsed.TotalSeconds, clock.Elapsed));
+                double trained = (step - startStep) * (double)effectiveBatch;
+                progress?.Report(new TrainingProgress(step, plannedSteps ?? 0, loss, average, lr, trained / clock.Elapsed.TotalSeconds, Elapsed()));
+                bool last = plannedSteps is { } planned && step >= planned;
+                if (_options.SaveEvery is { } saveEvery && step % saveEvery == 0 && !last)
+                {
+                    Publish(callbacks.Checkpoint, TrainingSnapshotReason.Periodic);
+                    lastCheckpoint = step;
+                }
+
+                if (_options.SampleEvery is { } sampleEvery && step % sampleEvery == 0)
+                {
+                    Publish(callbacks.Sample, TrainingSnapshotReason.Sample);
+                }
+            }
+
+            if (lastCheckpoint != step)
+            {
+                Publish(callbacks.Checkpoint, TrainingSnapshotReason.Completed);
             }
         }
         finally
@@ -211,7 +448,47 @@ public sealed class DiffusionTrainer
             model.eval();
         }
 
-        return new TrainingResult(step, loss, average, clock.Elapsed, step * (double)batch / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), stoppedByTime);
+        double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+        return new TrainingResult(step, loss, average, Elapsed(), (step - startStep) * (double)effectiveBatch / seconds, stoppedByTime);
+    }
+
+    /// <summary>The weights the optimiser updates, by state_dict name, in float32: the masters' values under bfloat16 (buffers cast to float32), else the model's own tensors.</summary>
+    private static IEnumerable<(string Name, Tensor Tensor)> LiveModelWeights(nn.Module model, BFloat16MasterWeights? masters, List<string> parameterNames)
+    {
+        if (masters is null)
+        {
+            foreach (var (name, tensor) in model.state_dict())
+            {
+                yield return (name, tensor);
+            }
+
+            yield break;
+        }
+
+        for (int i = 0; i < parameterNames.Count; i++)
+        {
+            yield return (parameterNames[i], masters.Masters[i]);
+        }
+
+        foreach (var (name, buffer) in model.named_buffers(include_nonpersistent: false))
+        {
+            yield return (name, buffer.is_floating_point() ? buffer.to(ScalarType.Float32) : buffer);
+        }
+    }
+
+    /// <summary>Names of a trainable encoder's parameters: its own names when it is a module that owns them, else their positions.</summary>
+    private static List<string> EncoderParameterNames(ITextEncoder encoder, List<TorchSharp.Modules.Parameter> parameters)
+    {
+        if (encoder is nn.Module module)
+        {
+            var byHandle = module.named_parameters().ToDictionary(p => p.parameter.Handle, p => p.name);
+            if (parameters.All(p => byHandle.ContainsKey(p.Handle)))
+            {
+                return parameters.Select(p => byHandle[p.Handle]).ToList();
+            }
+        }
+
+        return parameters.Select((_, i) => i.ToString(CultureInfo.InvariantCulture)).ToList();
     }
 
     /// <summary>The learning rate at a step: the schedule's value at the run's fraction (steps or time, whichever is further along), times the warm-up factor.</summary>

@@ -56,6 +56,49 @@ public sealed class DiffusionTrainerOptions
     /// </summary>
     public Precision Precision { get; init; } = Precision.Float32;
 
+    /// <summary>
+    /// Gradient clipping: before each optimiser step the gradients of all trained parameters are scaled so that their
+    /// total L2 norm (as if concatenated into one vector, like <c>torch.nn.utils.clip_grad_norm_</c>) is at most this.
+    /// Null (default): no clipping. 1.0 is diffusers' <c>--max_grad_norm</c> default.
+    /// </summary>
+    public double? MaxGradNorm { get; init; }
+
+    /// <summary>
+    /// Batches of <see cref="BatchSize"/> whose gradients are summed (each loss divided by this) before one optimiser
+    /// step, so the effective batch is <c>BatchSize × GradientAccumulationSteps</c> at the memory of one batch. Default 1.
+    /// Step counts (<see cref="Steps"/>, <see cref="SaveEvery"/>, warm-up) count optimiser steps; an epoch is
+    /// <c>Count / (BatchSize × GradientAccumulationSteps)</c> steps. With 1 the run is exactly as before.
+    /// BatchNorm layers (the context U-Net's) see each micro-batch's statistics, so with them the result is close to,
+    /// not equal to, one step on the whole effective batch.
+    /// </summary>
+    public int GradientAccumulationSteps { get; init; } = 1;
+
+    /// <summary>
+    /// Steps between periodic checkpoints (calls of <see cref="TrainingCallbacks.Checkpoint"/>). Null (default): only
+    /// when the run stops. The CLI's <c>--save-every</c>.
+    /// </summary>
+    public int? SaveEvery { get; init; }
+
+    /// <summary>How many checkpoints a <see cref="TrainingCheckpointWriter"/> keeps (the newest). Default 3. The CLI's <c>--keep</c>.</summary>
+    public int KeepCheckpoints { get; init; } = 3;
+
+    /// <summary>Steps between sample grids (calls of <see cref="TrainingCallbacks.Sample"/>). Null (default): none. The CLI's <c>--sample-every</c>.</summary>
+    public int? SampleEvery { get; init; }
+
+    /// <summary>Prompts of the sample grids a <see cref="TrainingSampleWriter"/> draws; required with <see cref="SampleEvery"/>. The CLI's <c>--sample-prompts</c>.</summary>
+    public IReadOnlyList<string> SamplePrompts { get; init; } = Array.Empty<string>();
+
+    /// <summary>
+    /// A checkpoint written during training (or a training output folder, whose current checkpoint is taken) to continue
+    /// from: the live weights, Adam's moments and step counts, the step (so the learning-rate schedule continues), the EMA
+    /// shadows, the random generator and the data order are restored, and training runs on to <see cref="Steps"/> (a total,
+    /// counting the steps already taken). N steps, then a resumed run, give the same weights bit for bit on the CPU as one
+    /// uninterrupted run with the same options. The data set, <see cref="BatchSize"/>,
+    /// <see cref="GradientAccumulationSteps"/>, <see cref="Precision"/> and the model must match the saved run.
+    /// Null (default): start from the model's current weights.
+    /// </summary>
+    public string? ResumeFrom { get; init; }
+
     /// <summary>Checks every setting and throws naming the first bad one.</summary>
     /// <exception cref="ArgumentOutOfRangeException">When a value is outside its range.</exception>
     /// <exception cref="ArgumentException">When the budget is missing or ambiguous.</exception>
@@ -119,6 +162,46 @@ public sealed class DiffusionTrainerOptions
         if (!(EmaDecay >= 0 && EmaDecay < 1))
         {
             throw new ArgumentOutOfRangeException(nameof(EmaDecay), EmaDecay, "EmaDecay must lie in [0, 1); 0 turns EMA off, 0.999 is typical.");
+        }
+
+        if (MaxGradNorm is { } maxNorm && !(double.IsFinite(maxNorm) && maxNorm > 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxGradNorm), MaxGradNorm, "MaxGradNorm must be a finite number > 0 (1.0 is typical), or null to turn clipping off.");
+        }
+
+        if (GradientAccumulationSteps < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(GradientAccumulationSteps), GradientAccumulationSteps, "GradientAccumulationSteps must be at least 1 (1: no accumulation).");
+        }
+
+        if (SaveEvery is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SaveEvery), SaveEvery, "SaveEvery must be at least 1 step, or null for a checkpoint only at the end.");
+        }
+
+        if (KeepCheckpoints < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(KeepCheckpoints), KeepCheckpoints, "KeepCheckpoints must be at least 1 (the newest checkpoint).");
+        }
+
+        if (SampleEvery is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SampleEvery), SampleEvery, "SampleEvery must be at least 1 step, or null for no sample grids.");
+        }
+
+        if (SamplePrompts is null || SamplePrompts.Any(p => p is null))
+        {
+            throw new ArgumentException("SamplePrompts must be a list of prompts (empty for none), without null entries.", nameof(SamplePrompts));
+        }
+
+        if (SampleEvery is not null && SamplePrompts.Count == 0)
+        {
+            throw new ArgumentException("SampleEvery needs SamplePrompts: the prompts to draw in each grid.", nameof(SamplePrompts));
+        }
+
+        if (ResumeFrom is { } resume && string.IsNullOrWhiteSpace(resume))
+        {
+            throw new ArgumentException("ResumeFrom must be a checkpoint folder, or null to start fresh.", nameof(ResumeFrom));
         }
 
         if (!Enum.IsDefined(Precision))

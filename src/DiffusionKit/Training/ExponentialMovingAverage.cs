@@ -34,6 +34,16 @@ internal sealed class ExponentialMovingAverage : IDisposable
         }
     }
 
+    /// <summary>Updates taken so far (drives the warm-up of the decay); saved and restored with the training state.</summary>
+    public long Updates
+    {
+        get => _updates;
+        set => _updates = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "The update count cannot be negative.");
+    }
+
+    /// <summary>The shadow tensors, in the order the live tensors were given.</summary>
+    public IReadOnlyList<Tensor> Shadows => _pairs.Select(p => p.Shadow).ToList();
+
     /// <summary>Moves the shadow weights towards the live ones (floating-point tensors; integer buffers are copied).</summary>
     public void Update()
     {

@@ -1,0 +1,50 @@
+using DiffusionKit.Checkpoints;
+using DiffusionKit.Models;
+using DiffusionKit.Text;
+
+namespace DiffusionKit.Training;
+
+/// <summary>
+/// A float32 copy of a context U-Net (and of a learned prompt encoder) that receives a <see cref="TrainingSnapshot"/>'s
+/// published weights, so checkpoints and sample grids are made without touching the model being trained.
+/// </summary>
+internal sealed class SnapshotModel : IDisposable
+{
+    private readonly LearnedTextEncoder? _learnedCopy;
+
+    public SnapshotModel(ContextUnetOptions model, ITextEncoder encoder)
+    {
+        Model = new ContextUnet(model, seed: 0);
+        Model.eval();
+        if (encoder is LearnedTextEncoder learned)
+        {
+            _learnedCopy = new LearnedTextEncoder(learned.Vocabulary, learned.Dimension, learned.ContextSize);
+            _learnedCopy.eval();
+        }
+
+        Encoder = _learnedCopy ?? encoder;
+    }
+
+    /// <summary>The U-Net copy (eval mode, float32, CPU).</summary>
+    public ContextUnet Model { get; }
+
+    /// <summary>The encoder to describe and sample with: the learned encoder's copy, or the (frozen) encoder itself.</summary>
+    public ITextEncoder Encoder { get; }
+
+    /// <summary>Copies the snapshot's published weights into the copies.</summary>
+    /// <exception cref="ArgumentException">When the snapshot's weights do not fit (another model or encoder was trained).</exception>
+    public void Load(TrainingSnapshot snapshot)
+    {
+        ModuleWeights.Load(Model, snapshot.ModelWeights);
+        if (_learnedCopy is not null)
+        {
+            ModuleWeights.Load(_learnedCopy, snapshot.EncoderWeights);
+        }
+    }
+
+    public void Dispose()
+    {
+        Model.Dispose();
+        _learnedCopy?.Dispose();
+    }
+}
