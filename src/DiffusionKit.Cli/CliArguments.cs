@@ -56,6 +56,15 @@ internal sealed class CliArguments
         return parsed;
     }
 
+    /// <summary>Gives option <paramref name="name"/> the value <paramref name="value"/> unless the user gave one.</summary>
+    public void SetDefault(string name, string value)
+    {
+        if (!_values.ContainsKey(name) && !_flags.Contains(name))
+        {
+            _values[name] = new List<string> { value };
+        }
+    }
+
     public bool Flag(string name)
     {
         _known.Add(name);

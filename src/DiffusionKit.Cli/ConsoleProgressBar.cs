@@ -40,6 +40,18 @@ internal sealed class ConsoleProgressBar
         }
     }
 
+    /// <summary>Prints a one-line message (a checkpoint written, a grid drawn) above the bar; the bar is redrawn on its next update.</summary>
+    public void Note(string message)
+    {
+        if (_interactive)
+        {
+            Console.Write("\r\u001b[2K");
+            _lastDraw = DateTime.MinValue;
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{_label}: {message}"));
+    }
+
     public void Complete(string details)
     {
         Update(1, details, force: true);
@@ -56,7 +68,17 @@ internal sealed class ConsoleProgressBar
             return "ETA --:--";
         }
 
-        var remaining = TimeSpan.FromSeconds(elapsed.TotalSeconds * (1 - fraction) / fraction);
+        return FormatRemaining(TimeSpan.FromSeconds(elapsed.TotalSeconds * (1 - fraction) / fraction));
+    }
+
+    /// <summary>"ETA mm:ss" (or h:mm:ss) for a known remaining time.</summary>
+    public static string FormatRemaining(TimeSpan remaining)
+    {
+        if (remaining < TimeSpan.Zero || remaining.TotalDays >= 100)
+        {
+            return "ETA --:--";
+        }
+
         return "ETA " + remaining.ToString(remaining.TotalHours >= 1 ? @"h\:mm\:ss" : @"mm\:ss", CultureInfo.InvariantCulture);
     }
 }

@@ -57,7 +57,7 @@ internal static class DemoCommand
         bool completed = TrainCommand.Train(trainSettings, cancel.Token);
         if (!completed)
         {
-            return 130;
+            return cancel.ExitCode;
         }
 
         string manifest = SampleCommand.Generate(sampleSettings, cancel.Token);

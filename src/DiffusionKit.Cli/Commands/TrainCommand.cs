@@ -134,59 +134,147 @@ internal static class TrainCommand
         return new Settings(output, dataset, encoder, scheduler, model, trainer, data);
     }
 
-    /// <summary>Trains and saves; returns false when interrupted (the checkpoint is saved either way).</summary>
+    /// <summary>Trains, writing checkpoints (periodic, final, on interruption) and sample grids; returns false when interrupted.</summary>
     internal static bool Train(Settings settings, CancellationToken cancellationToken)
     {
         var inv = CultureInfo.InvariantCulture;
         using var model = new ContextUnet(settings.Model, settings.Trainer.Seed);
         var trainer = new DiffusionTrainer(settings.Trainer);
-        Console.WriteLine(string.Create(inv, $"Training ContextUnet (n_feat {settings.Model.Features}, {settings.Model.ImageSize}x{settings.Model.ImageSize}, {model.parameters().Sum(p => p.numel())} parameters) on {settings.DataName} ({settings.Data.Count} images), batch {settings.Trainer.BatchSize}, {torch.get_num_threads()} threads"));
+        var options = settings.Trainer;
+        int effectiveBatch = Math.Min(options.BatchSize, settings.Data.Count) * options.GradientAccumulationSteps;
+        Console.WriteLine(string.Create(inv, $"Training ContextUnet (n_feat {settings.Model.Features}, {settings.Model.ImageSize}x{settings.Model.ImageSize}, {model.parameters().Sum(p => p.numel())} parameters) on {settings.DataName} ({settings.Data.Count} images), batch {options.BatchSize}{(options.GradientAccumulationSteps > 1 ? $" x {options.GradientAccumulationSteps} accumulated = {effectiveBatch}" : string.Empty)}, {torch.get_num_threads()} threads"));
+        if (options.ResumeFrom is { } resume)
+        {
+            Console.WriteLine($"Resuming from {Path.GetFullPath(CheckpointDirectory.Resolve(resume))}");
+        }
+
         var bar = new ConsoleProgressBar("train");
         var progress = new ActionProgress<TrainingProgress>(p =>
         {
             double fraction = p.TotalSteps > 0 ? p.Step / (double)p.TotalSteps : 0;
-            if (settings.Trainer.MaxDuration is { } budget)
+            if (options.MaxDuration is { } budget)
             {
                 fraction = Math.Max(fraction, p.Elapsed / budget);
             }
 
-            bar.Update(fraction, string.Create(inv, $"step {p.Step} loss {p.AverageLoss:F4} {p.ImagesPerSecond:F0} img/s {ConsoleProgressBar.FormatEta(p.Elapsed, fraction)}"));
+            // ETA from the steps left at this session's speed; a time budget ends the run sooner when it is nearer.
+            string eta = ConsoleProgressBar.FormatEta(p.Elapsed, fraction);
+            if (p.TotalSteps > 0 && p.ImagesPerSecond > 0)
+            {
+                var remaining = TimeSpan.FromSeconds((p.TotalSteps - p.Step) * (double)effectiveBatch / p.ImagesPerSecond);
+                if (options.MaxDuration is { } limit && limit - p.Elapsed < remaining)
+                {
+                    remaining = limit - p.Elapsed;
+                }
+
+                eta = ConsoleProgressBar.FormatRemaining(remaining);
+            }
+
+            bar.Update(fraction, string.Create(inv, $"step {p.Step}{(p.TotalSteps > 0 ? "/" + p.TotalSteps.ToString(inv) : string.Empty)} loss {p.AverageLoss:F4} {p.ImagesPerSecond:F0} img/s {eta}"));
         });
 
+        var info = new Dictionary<string, string>
+        {
+            ["data"] = settings.DataName,
+            ["images"] = settings.Data.Count.ToString(inv),
+            ["batch_size"] = options.BatchSize.ToString(inv),
+            ["gradient_accumulation_steps"] = options.GradientAccumulationSteps.ToString(inv),
+            ["learning_rate"] = options.LearningRate.ToString("R", inv),
+            ["lr_schedule"] = options.LearningRateSchedule.ToString().ToLowerInvariant(),
+            ["warmup_steps"] = options.WarmupSteps.ToString(inv),
+            ["snr_gamma"] = options.SnrGamma?.ToString("R", inv) ?? "none",
+            ["max_grad_norm"] = options.MaxGradNorm?.ToString("R", inv) ?? "none",
+            ["ema_decay"] = options.EmaDecay.ToString("R", inv),
+            ["context_dropout"] = options.ContextDropout.ToString("R", inv),
+            ["precision"] = options.Precision == Precision.BFloat16 ? "bf16" : "fp32",
+            ["seed"] = options.Seed.ToString(inv),
+        };
+        using var checkpoints = new TrainingCheckpointWriter(settings.Output, settings.Model, settings.Scheduler, settings.Encoder, options.KeepCheckpoints, info);
+        using var samples = options.SampleEvery is null ? null
+            : new TrainingSampleWriter(Path.Combine(settings.Output, "samples"), settings.Model, settings.Scheduler, settings.Encoder, options.SamplePrompts);
+        var callbacks = new TrainingCallbacks
+        {
+            Checkpoint = snapshot =>
+            {
+                string written = checkpoints.Write(snapshot);
+                if (snapshot.Reason == TrainingSnapshotReason.Periodic)
+                {
+                    bar.Note($"checkpoint {Path.GetFileName(written)}");
+                }
+            },
+            Sample = samples is null ? null : snapshot => bar.Note($"samples {Path.GetFileName(samples.Write(snapshot))}"),
+        };
+
         bool completed = true;
-        TrainingResult? result = null;
         try
         {
-            result = trainer.Train(model, SchedulerFactory.Create(settings.Scheduler), settings.Data, settings.Encoder, progress, cancellationToken);
+            var result = trainer.Train(model, SchedulerFactory.Create(settings.Scheduler), settings.Data, settings.Encoder, callbacks, progress, cancellationToken);
             bar.Complete(string.Create(inv, $"step {result.Steps} loss {result.AverageLoss:F4} {result.ImagesPerSecond:F0} img/s in {result.Elapsed.TotalMinutes:F1} min"));
         }
         catch (OperationCanceledException)
         {
             completed = false;
             Console.WriteLine();
-            Console.WriteLine("Interrupted: saving the checkpoint of the last finished step.");
+            Console.WriteLine("Interrupted: saved a checkpoint of the last finished step.");
+        }
+        finally
+        {
+            (settings.Encoder as IDisposable)?.Dispose();
         }
 
-        var info = new Dictionary<string, string>
+        if (checkpoints.LastWritten is { } last)
         {
-            ["data"] = settings.DataName,
-            ["images"] = settings.Data.Count.ToString(inv),
-            ["steps"] = (result?.Steps ?? 0).ToString(inv),
-            ["batch_size"] = settings.Trainer.BatchSize.ToString(inv),
-            ["learning_rate"] = settings.Trainer.LearningRate.ToString(inv),
-            ["lr_schedule"] = settings.Trainer.LearningRateSchedule.ToString().ToLowerInvariant(),
-            ["warmup_steps"] = settings.Trainer.WarmupSteps.ToString(inv),
-            ["snr_gamma"] = settings.Trainer.SnrGamma?.ToString(inv) ?? "none",
-            ["ema_decay"] = settings.Trainer.EmaDecay.ToString(inv),
-            ["context_dropout"] = settings.Trainer.ContextDropout.ToString(inv),
-            ["seed"] = settings.Trainer.Seed.ToString(inv),
-            ["final_loss"] = (result?.AverageLoss ?? double.NaN).ToString(inv),
-            ["completed"] = completed ? "true" : "false",
-        };
-        DiffusionCheckpoint.Save(settings.Output, model, DiffusionCheckpoint.Describe(model, settings.Scheduler, settings.Encoder, info), settings.Encoder);
-        (settings.Encoder as IDisposable)?.Dispose();
-        Console.WriteLine($"Checkpoint written to {Path.GetFullPath(settings.Output)}");
+            Console.WriteLine($"Checkpoint written to {Path.GetFullPath(last)} (current checkpoint of {Path.GetFullPath(settings.Output)})");
+        }
+
         return completed;
+    }
+
+    /// <summary>Prompts from <c>--sample-prompts "a,b"</c> or <c>--sample-prompts-file</c> (one a line, blank lines skipped).</summary>
+    internal static IReadOnlyList<string> ParseSamplePrompts(string? list, string? file)
+    {
+        if (list is not null && file is not null)
+        {
+            throw new CliUsageException("Give --sample-prompts or --sample-prompts-file, not both.");
+        }
+
+        if (file is not null)
+        {
+            if (!File.Exists(file))
+            {
+                throw new CliUsageException($"--sample-prompts-file '{file}' does not exist.");
+            }
+
+            var lines = File.ReadAllLines(file).Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+            return lines.Count > 0 ? lines : throw new CliUsageException($"--sample-prompts-file '{file}' has no prompts (one a line).");
+        }
+
+        if (list is null)
+        {
+            return Array.Empty<string>();
+        }
+
+        var prompts = list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        return prompts.Length > 0 ? prompts : throw new CliUsageException("--sample-prompts needs at least one prompt, comma-separated: \"a red circle,a blue square\".");
+    }
+
+    private static CheckpointConfig ReadResumeConfig(string resume)
+    {
+        try
+        {
+            return DiffusionCheckpoint.ReadConfig(resume);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or InvalidDataException)
+        {
+            throw new CliUsageException($"--resume '{resume}': {ex.Message}");
+        }
+    }
+
+    private static ITextEncoder ResumeEncoder(string resume)
+    {
+        var loaded = DiffusionCheckpoint.Load(resume, MiniLmTextEncoder.FromCheckpointConfig);
+        loaded.Model.Dispose();
+        return loaded.Encoder;
     }
 
     internal static IReadOnlyCollection<(ShapeColor, ShapeKind)> ParseHeldOut(string? text)

@@ -17,9 +17,9 @@ internal sealed partial class DiffusionKitOptionsValidator : IValidateOptions<Di
         int? trainTimesteps = null;
         if (!string.IsNullOrWhiteSpace(options.CheckpointPath))
         {
-            if (!File.Exists(Path.Combine(options.CheckpointPath, DiffusionCheckpoint.ConfigFileName)))
+            if (!File.Exists(Path.Combine(CheckpointDirectory.Resolve(options.CheckpointPath), DiffusionCheckpoint.ConfigFileName)))
             {
-                failures.Add($"{Prefix}{nameof(options.CheckpointPath)} '{options.CheckpointPath}' is not a checkpoint folder: it has no {DiffusionCheckpoint.ConfigFileName}.");
+                failures.Add($"{Prefix}{nameof(options.CheckpointPath)} '{options.CheckpointPath}' is not a checkpoint folder: it has no {DiffusionCheckpoint.ConfigFileName} (nor a training output's {CheckpointDirectory.LatestFileName} checkpoint).");
             }
 
             if (options.Vocabulary.Count > 0 || options.Features is not null || options.ImageSize is not null || options.InChannels is not null

@@ -53,18 +53,58 @@ public sealed class PipelineTrainer : IDisposable
         return result;
     }
 
+    /// <summary>
+    /// Trains the model in place on <paramref name="dataset"/> and writes checkpoints into <paramref name="outputFolder"/>:
+    /// every <see cref="DiffusionTrainerOptions.SaveEvery"/> steps, when the run ends and when it is cancelled, each a
+    /// complete <c>step-NNNNNNN</c> folder made current atomically (the newest <see cref="DiffusionTrainerOptions.KeepCheckpoints"/>
+    /// are kept), plus sample grids of <see cref="DiffusionTrainerOptions.SamplePrompts"/> in <c>samples/</c> every
+    /// <see cref="DiffusionTrainerOptions.SampleEvery"/> steps. With <see cref="DiffusionTrainerOptions.ResumeFrom"/> the run
+    /// continues a saved one bit for bit. <paramref name="outputFolder"/> loads with
+    /// <see cref="DiffusionPipelineBuilder.FromCheckpoint"/> (its current checkpoint).
+    /// </summary>
+    /// <param name="dataset">Training pairs; image size and channels must match the model.</param>
+    /// <param name="outputFolder">The training output folder; created if missing, leftovers of killed writes are removed.</param>
+    /// <param name="progress">Receives a report after every step; may be null.</param>
+    /// <param name="cancellationToken">Checked before every step; on cancellation a checkpoint of the last finished step is written, then <see cref="OperationCanceledException"/> is thrown.</param>
+    /// <returns>The run's summary.</returns>
+    /// <exception cref="ArgumentException">When the data set does not fit the model or encoder, or the resumed state does not fit the run.</exception>
+    /// <exception cref="NotSupportedException">When the encoder is of a kind checkpoints cannot describe.</exception>
+    /// <exception cref="OperationCanceledException">When cancelled.</exception>
+    public TrainingResult Train(IImageCaptionDataset dataset, string outputFolder, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(outputFolder);
+        ThrowIfNotDescribable();
+        using var checkpoints = new TrainingCheckpointWriter(outputFolder, Model.Options, _components.Training, Encoder, Options.KeepCheckpoints, TrainingInfo());
+        using var samples = Options.SampleEvery is null ? null
+            : new TrainingSampleWriter(Path.Combine(outputFolder, "samples"), Model.Options, _components.Training, Encoder, Options.SamplePrompts);
+        var callbacks = new TrainingCallbacks { Checkpoint = s => checkpoints.Write(s), Sample = samples is null ? null : s => samples.Write(s) };
+        var result = new DiffusionTrainer(Options).Train(Model, SchedulerFactory.Create(_components.Training), dataset, Encoder, callbacks, progress, cancellationToken);
+        _runs.Add(result);
+        PipelineLog.Trained(_logger, result.Steps, result.FinalLoss, result.Elapsed.TotalSeconds);
+        return result;
+    }
+
     /// <summary>Writes the model, schedule and encoder as a checkpoint folder that <see cref="DiffusionPipelineBuilder.FromCheckpoint"/> loads.</summary>
     /// <param name="folder">Destination; created if missing.</param>
     /// <exception cref="NotSupportedException">When the encoder is of a kind checkpoints cannot describe (not a <see cref="BagOfWordsEncoder"/>, <see cref="LearnedTextEncoder"/> or <see cref="ICheckpointTextEncoder"/>).</exception>
     public void SaveCheckpoint(string folder)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        ThrowIfNotDescribable();
+        DiffusionCheckpoint.Save(folder, Model, DiffusionCheckpoint.Describe(Model, _components.Training, Encoder, TrainingInfo()), Encoder);
+    }
+
+    private void ThrowIfNotDescribable()
+    {
         if (Encoder is not (BagOfWordsEncoder or LearnedTextEncoder or ICheckpointTextEncoder))
         {
             throw new NotSupportedException($"Checkpoints describe a BagOfWordsEncoder, a LearnedTextEncoder or an ICheckpointTextEncoder, but this trainer uses {Encoder.GetType().Name}; implement ICheckpointTextEncoder or use one of those.");
         }
+    }
 
-        var training = new Dictionary<string, string>
+    private Dictionary<string, string> TrainingInfo()
+    {
+        return new Dictionary<string, string>
         {
             ["runs"] = _runs.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["steps"] = _runs.Sum(r => r.Steps).ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -74,8 +114,9 @@ public sealed class PipelineTrainer : IDisposable
             ["warmup_steps"] = Options.WarmupSteps.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["snr_gamma"] = Options.SnrGamma?.ToString("R", System.Globalization.CultureInfo.InvariantCulture) ?? "none",
             ["seed"] = Options.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["gradient_accumulation_steps"] = Options.GradientAccumulationSteps.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["max_grad_norm"] = Options.MaxGradNorm?.ToString("R", System.Globalization.CultureInfo.InvariantCulture) ?? "none",
         };
-        DiffusionCheckpoint.Save(folder, Model, DiffusionCheckpoint.Describe(Model, _components.Training, Encoder, training), Encoder);
     }
 
     /// <summary>A pipeline over the current weights, with the builder's generation defaults. It shares (does not own) the model.</summary>
