@@ -19,8 +19,10 @@ public sealed class CliEndToEndTests
 
         TrainCommand.Run(CliArguments.Parse(["--out", checkpoint, "--steps", "3", "--batch", "8", "--features", "8", "--count", "64", "--threads", "2"]))
             .Should().Be(0);
-        File.Exists(Path.Combine(checkpoint, "config.json")).Should().BeTrue();
-        File.Exists(Path.Combine(checkpoint, "model.safetensors")).Should().BeTrue();
+        string current = DiffusionKit.Checkpoints.CheckpointDirectory.Resolve(checkpoint);
+        current.Should().Be(Path.Combine(checkpoint, "step-0000003"), "the final checkpoint is a step folder that 'latest' names");
+        File.Exists(Path.Combine(current, "config.json")).Should().BeTrue();
+        File.Exists(Path.Combine(current, "model.safetensors")).Should().BeTrue();
 
         SampleCommand.Run(CliArguments.Parse(["--checkpoint", checkpoint, "--out", samples, "--prompt", "a large red circle", "--prompt", "a small blue square",
             "--per-prompt", "2", "--sampler", "dpm-solver", "--steps", "3", "--seed", "5", "--animation"])).Should().Be(0);
