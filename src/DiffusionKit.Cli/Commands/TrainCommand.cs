@@ -20,7 +20,13 @@ internal static class TrainCommand
                            [--features 64] [--image-size 16] [--count 24000] [--hold-out "blue triangle,yellow cross"]
                            [--dropout 0.1] [--ema 0] [--seed 0] [--threads N] [--encoder bow|learned|minilm] [--encoder-dim 32] [--precision fp32|bf16]
                            [--prediction epsilon|v_prediction|sample] [--beta-schedule linear|scaled_linear|squaredcos_cap_v2] [--snr-gamma 5]
-          Ctrl+C stops training, saves the checkpoint and exits with code 130.
+                           [--max-grad-norm 1.0] [--grad-accum 1] [--save-every N] [--keep 3] [--resume <checkpoint>]
+                           [--sample-every N --sample-prompts "a red circle,a blue square" | --sample-prompts-file prompts.txt]
+          Writes complete checkpoints <out>/step-NNNNNNN/ (every --save-every steps and at the end; the newest --keep are kept)
+          and <out>/latest naming the current one; <out> loads as a checkpoint. --resume continues a run bit for bit up to
+          --steps (a total); model, encoder and schedule come from the checkpoint, the other settings default to its own.
+          --sample-every writes <out>/samples/step-NNNNNNN.png grids of the sample prompts from the current (EMA) weights.
+          Ctrl+C or SIGTERM stops training, saves a checkpoint of the last finished step and exits with code 130 or 143.
         """;
 
     /// <summary>Settings of one training run, shared with the demo.</summary>
@@ -33,18 +39,53 @@ internal static class TrainCommand
         DiffusionTrainerOptions Trainer,
         string DataName);
 
+    /// <summary>Keys of config.json's <c>training</c> section that <c>--resume</c> uses as defaults, by CLI option.</summary>
+    private static readonly (string Option, string Key)[] ResumeDefaults =
+    [
+        ("seed", "seed"), ("count", "images"), ("batch", "batch_size"), ("lr", "learning_rate"), ("lr-schedule", "lr_schedule"),
+        ("warmup", "warmup_steps"), ("snr-gamma", "snr_gamma"), ("dropout", "context_dropout"), ("ema", "ema_decay"),
+        ("precision", "precision"), ("grad-accum", "gradient_accumulation_steps"), ("max-grad-norm", "max_grad_norm"),
+    ];
+
     public static int Run(CliArguments args)
     {
         var settings = Parse(args);
         args.EnsureAllUsed();
         using var cancel = new ConsoleCancellation();
         bool completed = Train(settings, cancel.Token);
-        return completed ? 0 : 130;
+        return completed ? 0 : cancel.ExitCode;
     }
 
     internal static Settings Parse(CliArguments args)
     {
         string output = args.Required("out", "the checkpoint folder to write");
+        string? resume = args.String("resume");
+        CheckpointConfig? resumed = resume is null ? null : ReadResumeConfig(resume);
+        if (resumed is not null)
+        {
+            if (args.String("features") is { } features && features != resumed.Model.Features.ToString(CultureInfo.InvariantCulture))
+            {
+                throw new CliUsageException($"--features {features} does not match the checkpoint '{resume}' (n_feat {resumed.Model.Features}); with --resume the model comes from the checkpoint, leave --features out.");
+            }
+
+            foreach (string fixedByCheckpoint in new[] { "encoder", "encoder-dim", "prediction", "beta-schedule" })
+            {
+                if (args.String(fixedByCheckpoint) is not null)
+                {
+                    throw new CliUsageException($"--{fixedByCheckpoint} cannot be combined with --resume: the model, its text encoder and its schedule come from the checkpoint '{resume}'.");
+                }
+            }
+
+            // The run's other settings default to the saved run's, so 'train --resume <out> --steps N' just continues.
+            foreach (var (option, key) in ResumeDefaults)
+            {
+                if (resumed.Training.TryGetValue(key, out var value) && value != "none")
+                {
+                    args.SetDefault(option, value);
+                }
+            }
+        }
+
         string data = args.String("data") ?? "shapes";
         int? threads = args.OptionalInt("threads", 1, 256);
         if (threads is { } t)
@@ -62,7 +103,7 @@ internal static class TrainCommand
                 dataset = new ShapesDataset(new ShapesDatasetOptions
                 {
                     Count = args.Int("count", 24000, 1),
-                    ImageSize = args.Int("image-size", 16, 16, 64),
+                    ImageSize = args.Int("image-size", resumed?.Model.ImageSize ?? 16, 16, 64),
                     Seed = (int)seed,
                     HeldOut = heldOut,
                 });
@@ -88,6 +129,11 @@ internal static class TrainCommand
             _ => throw new CliUsageException($"--encoder must be one of bow, learned, minilm, not '{encoderName}'."),
         };
 
+        if (resumed is not null)
+        {
+            encoder = ResumeEncoder(resume!);
+        }
+
         SchedulerOptions scheduler;
         try
         {
@@ -97,7 +143,16 @@ internal static class TrainCommand
                 PredictionType = SchedulerNames.ParsePredictionType(args.String("prediction") ?? "epsilon"),
                 BetaSchedule = SchedulerNames.ParseBetaSchedule(args.String("beta-schedule") ?? "linear"),
             };
+            if (resumed is not null)
+            {
+                scheduler = resumed.Scheduler.ToSchedulerOptions(SchedulerAlgorithm.Ddpm);
+            }
+
             scheduler.Validate();
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new CliUsageException(ex.Message);
         }
         catch (ArgumentException ex)
         {
@@ -106,7 +161,7 @@ internal static class TrainCommand
 
         var model = new ContextUnetOptions
         {
-            Features = args.Int("features", 64, 8),
+            Features = resumed?.Model.Features ?? args.Int("features", 64, 8),
             ContextSize = encoder.ContextSize,
             ImageSize = dataset.ImageSize,
             InChannels = dataset.Channels,
@@ -125,10 +180,27 @@ internal static class TrainCommand
             EmaDecay = args.Double("ema", 0, 0, 0.999999),
             Precision = PrecisionNames.Parse(args.String("precision")),
             Seed = seed,
+            MaxGradNorm = args.OptionalDouble("max-grad-norm", 1e-12, 1e12),
+            GradientAccumulationSteps = args.Int("grad-accum", 1, 1, 65536),
+            SaveEvery = args.OptionalInt("save-every", 1),
+            KeepCheckpoints = args.Int("keep", 3, 1),
+            SampleEvery = args.OptionalInt("sample-every", 1),
+            SamplePrompts = ParseSamplePrompts(args.String("sample-prompts"), args.String("sample-prompts-file")),
+            ResumeFrom = resume,
         };
         if (trainer.Steps is null && trainer.Epochs is null && trainer.MaxDuration is null)
         {
             throw new CliUsageException("Give a training budget: --steps, --epochs or --time.");
+        }
+
+        if (trainer.SampleEvery is not null && trainer.SamplePrompts.Count == 0)
+        {
+            throw new CliUsageException("--sample-every needs --sample-prompts \"a,b\" or --sample-prompts-file <file> (one prompt a line).");
+        }
+
+        if (trainer.SamplePrompts.Count > 0 && trainer.SampleEvery is null)
+        {
+            throw new CliUsageException("--sample-prompts needs --sample-every N (steps between grids).");
         }
 
         return new Settings(output, dataset, encoder, scheduler, model, trainer, data);
