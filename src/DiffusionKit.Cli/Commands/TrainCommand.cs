@@ -287,7 +287,9 @@ internal static class TrainCommand
         {
             completed = false;
             Console.WriteLine();
-            Console.WriteLine("Interrupted: saved a checkpoint of the last finished step.");
+            Console.WriteLine(checkpoints.LastWritten is null
+                ? "Interrupted before a new step finished: no new checkpoint."
+                : "Interrupted: saved a checkpoint of the last finished step.");
         }
         finally
         {
