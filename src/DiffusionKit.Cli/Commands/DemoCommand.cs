@@ -38,7 +38,7 @@ internal static class DemoCommand
         string output = args.String("out") ?? "demo-output";
         var train = new CliArgumentsView(args, TrainDefaults(output));
         var trainSettings = TrainCommand.Parse(train.Arguments);
-        var sampler = SamplerNames.Parse(args.String("sampler"), Scheduling.SchedulerAlgorithm.DpmSolverMultistepSde);
+        var sampler = args.Sampler("sampler", SamplerKind.DpmSolverMultistepSde);
         var sampleSettings = new SampleCommand.Settings(
             Path.Combine(output, "checkpoint"),
             Path.Combine(output, "samples"),
@@ -46,7 +46,7 @@ internal static class DemoCommand
             args.Int("per-prompt", 4, 1, 1000),
             sampler,
             args.OptionalInt("steps", 1),
-            args.Double("guidance", 3, 0, 100),
+            args.Double("guidance", Pipeline.PipelineDefaults.DefaultGuidanceScale, 0, 100),
             args.Long("seed", 0),
             Animation: true,
             PrecisionNames.Parse(args.String("precision") ?? "bf16"));
