@@ -53,7 +53,7 @@ internal static class DemoCommand
 
         var train = new CliArgumentsView(args, defaults);
         var trainSettings = TrainCommand.Parse(train.Arguments);
-        var sampler = SamplerNames.Parse(args.String("sampler"), Scheduling.SchedulerAlgorithm.DpmSolverMultistepSde);
+        var sampler = args.Sampler("sampler", SamplerKind.DpmSolverMultistepSde);
         var sampleSettings = new SampleCommand.Settings(
             Path.Combine(output, "checkpoint"),
             Path.Combine(output, "samples"),
@@ -61,7 +61,7 @@ internal static class DemoCommand
             args.Int("per-prompt", 4, 1, 1000),
             sampler,
             args.OptionalInt("sample-steps", 1),
-            args.Double("guidance", 3, 0, 100),
+            args.Double("guidance", Pipeline.PipelineDefaults.DefaultGuidanceScale, 0, 100),
             args.Long("seed", 0),
             Animation: true,
             PrecisionNames.Parse(args.String("precision")));

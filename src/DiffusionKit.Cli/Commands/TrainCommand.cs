@@ -93,7 +93,7 @@ internal static class TrainCommand
         {
             scheduler = new SchedulerOptions
             {
-                Algorithm = SchedulerAlgorithm.Ddpm,
+                Algorithm = SamplerKind.Ddpm,
                 PredictionType = SchedulerNames.ParsePredictionType(args.String("prediction") ?? "epsilon"),
                 BetaSchedule = SchedulerNames.ParseBetaSchedule(args.String("beta-schedule") ?? "linear"),
             };

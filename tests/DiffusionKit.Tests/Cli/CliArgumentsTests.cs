@@ -60,7 +60,7 @@ public sealed class CliArgumentsTests
 
         ((Action)(() => CliArguments.Parse(["--steps", "many"]).Int("steps", 1, 1))).Should().Throw<CliUsageException>().WithMessage("*--steps*integer*");
         ((Action)(() => CliArguments.Parse(["--time", "soon"]).Duration("time"))).Should().Throw<CliUsageException>().WithMessage("*--time*10m*");
-        ((Action)(() => SamplerNames.Parse("heun", SchedulerAlgorithm.Ddim))).Should().Throw<CliUsageException>().WithMessage("*ddim, ddpm, dpm-solver, euler-a*");
+        ((Action)(() => CliArguments.Parse(["--sampler", "heun"]).Sampler("sampler", SamplerKind.Ddim))).Should().Throw<CliUsageException>().WithMessage("*ddim, ddpm, dpm-solver, euler-a*");
         ((Action)(() => PrecisionNames.Parse("fp16"))).Should().Throw<CliUsageException>().WithMessage("*fp32 or bf16*");
         ((Action)(() => CliArguments.Parse(["steps"]))).Should().Throw<CliUsageException>();
     }
