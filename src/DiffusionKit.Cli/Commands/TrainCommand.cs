@@ -18,7 +18,7 @@ internal static class TrainCommand
         diffusionkit train --out <checkpoint-folder> [--data shapes|npy] [--images sprites.npy --labels labels.npy]
                            [--steps N | --epochs N] [--time 10m] [--batch 100] [--lr 1e-3] [--lr-schedule linear|cosine|constant] [--warmup 0]
                            [--features 64] [--image-size 16] [--count 24000] [--hold-out "blue triangle,yellow cross"]
-                           [--dropout 0.1] [--ema 0] [--seed 0] [--threads N] [--encoder bow|learned|minilm] [--encoder-dim 32] [--precision fp32|bf16]
+                           [--dropout 0.1] [--ema 0] [--seed 0] [--threads N] [--encoder bow|learned|minilm] [--encoder-dim 32] [--precision auto|fp32|bf16]
                            [--prediction epsilon|v_prediction|sample] [--beta-schedule linear|scaled_linear|squaredcos_cap_v2] [--snr-gamma 5]
                            [--max-grad-norm 1.0] [--grad-accum 1] [--save-every N] [--keep 3] [--resume <checkpoint>]
                            [--sample-every N --sample-prompts "a red circle,a blue square" | --sample-prompts-file prompts.txt]
@@ -139,13 +139,13 @@ internal static class TrainCommand
         {
             scheduler = new SchedulerOptions
             {
-                Algorithm = SchedulerAlgorithm.Ddpm,
+                Algorithm = SamplerKind.Ddpm,
                 PredictionType = SchedulerNames.ParsePredictionType(args.String("prediction") ?? "epsilon"),
                 BetaSchedule = SchedulerNames.ParseBetaSchedule(args.String("beta-schedule") ?? "linear"),
             };
             if (resumed is not null)
             {
-                scheduler = resumed.Scheduler.ToSchedulerOptions(SchedulerAlgorithm.Ddpm);
+                scheduler = resumed.Scheduler;
             }
 
             scheduler.Validate();
@@ -179,6 +179,7 @@ internal static class TrainCommand
             ContextDropout = args.Double("dropout", 0.1, 0, 1),
             EmaDecay = args.Double("ema", 0, 0, 0.999999),
             Precision = PrecisionNames.Parse(args.String("precision")),
+            OnPrecisionMeasured = measurement => Console.WriteLine(measurement.ToString()),
             Seed = seed,
             MaxGradNorm = args.OptionalDouble("max-grad-norm", 1e-12, 1e12),
             GradientAccumulationSteps = args.Int("grad-accum", 1, 1, 65536),
@@ -258,7 +259,7 @@ internal static class TrainCommand
             ["max_grad_norm"] = options.MaxGradNorm?.ToString("R", inv) ?? "none",
             ["ema_decay"] = options.EmaDecay.ToString("R", inv),
             ["context_dropout"] = options.ContextDropout.ToString("R", inv),
-            ["precision"] = options.Precision == Precision.BFloat16 ? "bf16" : "fp32",
+            ["precision"] = options.Precision switch { Precision.BFloat16 => "bf16", Precision.Float32 => "fp32", _ => "auto" },
             ["seed"] = options.Seed.ToString(inv),
         };
         using var checkpoints = new TrainingCheckpointWriter(settings.Output, settings.Model, settings.Scheduler, settings.Encoder, options.KeepCheckpoints, info);

@@ -171,9 +171,28 @@ public sealed class DiffusionTrainer
         // unconditional context (its empty prompt), not zeros.
         var trainableEncoder = encoder as ITrainableTextEncoder;
         var encoderParameters = trainableEncoder?.TrainableParameters().ToList() ?? new List<TorchSharp.Modules.Parameter>();
+        // Precision.Auto: time both precisions on this machine with this network first (weights are restored after). A
+        // resumed run keeps the precision the saved run chose, so it continues bit for bit.
+        PrecisionMeasurement? measurement = null;
+        Precision precision;
+        if (resumeInfo is not null && _options.Precision == Precision.Auto && Enum.TryParse(resumeInfo.Precision, out Precision saved) && saved != Precision.Auto)
+        {
+            precision = saved;
+        }
+        else
+        {
+            measurement = _options.Precision == Precision.Auto ? PrecisionProbe.MeasureTraining(model, scheduler, batch, cancellationToken) : null;
+            if (measurement is not null)
+            {
+                _options.OnPrecisionMeasured?.Invoke(measurement);
+            }
+
+            precision = measurement?.Chosen ?? _options.Precision;
+        }
+
         if (resumeInfo is not null)
         {
-            TrainingStateRestore.CheckFits(resumeInfo, resumeTensors!, _options, dataset.Count, batch, model, encoderParameters.Count);
+            TrainingStateRestore.CheckFits(resumeInfo, resumeTensors!, _options, precision, dataset.Count, batch, model, encoderParameters.Count);
             TrainingStateRestore.LoadLiveWeights(resumeTensors!, model, encoderParameters);
         }
 
@@ -182,7 +201,7 @@ public sealed class DiffusionTrainer
 
         // Mixed precision: the optimiser and the EMA work on float32 masters; the model itself is cast to bfloat16 inside
         // the try below, so the finally always casts it back.
-        using var masters = _options.Precision == Precision.BFloat16 ? BFloat16MasterWeights.Create(model) : null;
+        using var masters = precision == Precision.BFloat16 ? BFloat16MasterWeights.Create(model) : null;
         var modelParameterNames = model.named_parameters().Select(p => p.name).ToList();
         var optimized = (masters?.Masters ?? (IEnumerable<TorchSharp.Modules.Parameter>)model.parameters().ToList()).Concat(encoderParameters).ToList();
         ExponentialMovingAverage? ema = null;
@@ -254,7 +273,7 @@ public sealed class DiffusionTrainer
                     BatchSize = batch,
                     GradientAccumulationSteps = accumulation,
                     DatasetCount = dataset.Count,
-                    Precision = _options.Precision.ToString(),
+                    Precision = precision.ToString(),
                 };
                 TrainingStateFile.Write(folder, info, tensors);
             });
@@ -449,7 +468,11 @@ public sealed class DiffusionTrainer
         }
 
         double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-        return new TrainingResult(step, loss, average, Elapsed(), (step - startStep) * (double)effectiveBatch / seconds, stoppedByTime);
+        return new TrainingResult(step, loss, average, Elapsed(), (step - startStep) * (double)effectiveBatch / seconds, stoppedByTime)
+        {
+            Precision = precision,
+            PrecisionMeasurement = measurement,
+        };
     }
 
     /// <summary>The weights the optimiser updates, by state_dict name, in float32: the masters' values under bfloat16 (buffers cast to float32), else the model's own tensors.</summary>

@@ -55,7 +55,7 @@ public sealed class TrainingSampleWriter : IDisposable
         }
 
         _folder = folder;
-        _scheduler = scheduler.WithAlgorithm(SchedulerAlgorithm.DpmSolverMultistep, 20);
+        _scheduler = scheduler.WithAlgorithm(SamplerKind.DpmSolverMultistep, 20);
         _prompts = prompts.ToList();
         _perPrompt = perPrompt;
         _guidance = guidance;

@@ -9,7 +9,7 @@ namespace DiffusionKit.Training;
 internal static class TrainingStateRestore
 {
     /// <summary>Throws naming the first setting in which the saved run and this one differ.</summary>
-    public static void CheckFits(TrainingStateInfo info, IReadOnlyDictionary<string, Tensor> tensors, DiffusionTrainerOptions options, int datasetCount, int batch, nn.Module model, int encoderParameters)
+    public static void CheckFits(TrainingStateInfo info, IReadOnlyDictionary<string, Tensor> tensors, DiffusionTrainerOptions options, Precision precision, int datasetCount, int batch, nn.Module model, int encoderParameters)
     {
         void Require(bool ok, string what, object saved, object now, string remedy)
         {
@@ -22,7 +22,7 @@ internal static class TrainingStateRestore
         Require(info.DatasetCount == datasetCount, "a data set of", info.DatasetCount, datasetCount, "resume on the same data.");
         Require(info.BatchSize == batch, "batch size", info.BatchSize, batch, "resume with the same BatchSize (--batch).");
         Require(info.GradientAccumulationSteps == options.GradientAccumulationSteps, "GradientAccumulationSteps", info.GradientAccumulationSteps, options.GradientAccumulationSteps, "resume with the same value (--grad-accum).");
-        Require(info.Precision == options.Precision.ToString(), "precision", info.Precision, options.Precision, "resume with the same Precision (--precision).");
+        Require(info.Precision == precision.ToString(), "precision", info.Precision, precision, "resume with the same Precision (--precision), or Auto.");
         bool savedEma = tensors.Keys.Any(k => k.StartsWith("ema/", StringComparison.Ordinal));
         Require(savedEma == options.EmaDecay > 0, "EMA", savedEma ? "on" : "off", options.EmaDecay > 0 ? "on" : "off", "resume with the same EmaDecay (--ema).");
         int savedEncoder = tensors.Keys.Count(k => k.StartsWith("encoder/", StringComparison.Ordinal));
