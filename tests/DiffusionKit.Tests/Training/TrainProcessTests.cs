@@ -16,7 +16,7 @@ namespace DiffusionKit.Tests.Training;
 /// </summary>
 public sealed class TrainProcessTests(ITestOutputHelper output)
 {
-    private static readonly string[] TinyRun = ["train", "--batch", "4", "--features", "8", "--count", "16", "--threads", "1"];
+    private static readonly string[] TinyRun = ["train", "--batch", "4", "--features", "8", "--count", "16", "--threads", "1", "--precision", "fp32"];
 
     [Fact]
     public void Kill_9_at_random_moments_never_leaves_the_newest_checkpoint_unreadable()

@@ -111,6 +111,28 @@ public sealed class TrainingResumeTests
     }
 
     [Fact]
+    public void An_auto_precision_resume_keeps_the_saved_runs_precision_without_measuring()
+    {
+        using var dir = new TempDirectory();
+        new DiffusionTrainer(Options(TrainingPrecision.Float32, 6)).Train(TinyDenoiser.Seeded(6), new DdpmScheduler(), new SquaresDataset(40), Encoder, SaveStates(dir));
+        var measured = new List<PrecisionMeasurement>();
+        var auto = new DiffusionTrainerOptions
+        {
+            Steps = 6, BatchSize = 16, LearningRate = 3e-3, LearningRateSchedule = LearningRateSchedule.Cosine, WarmupSteps = 3, EmaDecay = 0.9, SnrGamma = 5,
+            ContextDropout = 0.2, Seed = 7, Precision = TrainingPrecision.Auto, SaveEvery = 4, ResumeFrom = dir.File("step-4"), OnPrecisionMeasured = measured.Add,
+        };
+        var resumed = TinyDenoiser.Seeded(0);
+        var result = new DiffusionTrainer(auto).Train(resumed, new DdpmScheduler(), new SquaresDataset(40), Encoder);
+
+        result.Precision.Should().Be(TrainingPrecision.Float32);
+        result.PrecisionMeasurement.Should().BeNull();
+        measured.Should().BeEmpty("the saved run already chose");
+        var full = TinyDenoiser.Seeded(6);
+        new DiffusionTrainer(Options(TrainingPrecision.Float32, 6)).Train(full, new DdpmScheduler(), new SquaresDataset(40), Encoder);
+        ShouldBeBitIdentical(Weights(full), Weights(resumed));
+    }
+
+    [Fact]
     public void Cancellation_hands_out_a_checkpoint_of_the_last_finished_step_that_resumes_exactly()
     {
         using var dir = new TempDirectory();
