@@ -13,6 +13,10 @@ namespace DiffusionKit.Training;
 /// <remarks>
 /// Adam with a scheduled learning rate (linear decay, cosine or constant, with optional warm-up), optional Min-SNR-γ
 /// loss weighting, context dropout for classifier-free guidance, optional EMA weights.
+/// Optional gradient clipping (<see cref="DiffusionTrainerOptions.MaxGradNorm"/>) and gradient accumulation
+/// (<see cref="DiffusionTrainerOptions.GradientAccumulationSteps"/>); <see cref="TrainingCallbacks"/> receive snapshots for
+/// periodic checkpoints and sample grids; <see cref="DiffusionTrainerOptions.ResumeFrom"/> continues a saved run bit for bit
+/// (docs/training.md).
 /// Every step runs in its own dispose scope, so memory stays flat. Seeded: the same options, model initialisation and
 /// data give the same weights on the CPU. Not thread-safe; one run at a time per model.
 /// <para>

@@ -1,11 +1,11 @@
 namespace DiffusionKit.Training;
 
 /// <summary>Summary of a finished training run.</summary>
-/// <param name="Steps">Optimiser steps taken.</param>
+/// <param name="Steps">Optimiser steps taken (with <see cref="DiffusionTrainerOptions.ResumeFrom"/>, counting the saved run's).</param>
 /// <param name="FinalLoss">Loss of the last step.</param>
 /// <param name="AverageLoss">Exponential moving average of the loss at the end (smoothing 0.98).</param>
-/// <param name="Elapsed">Wall time.</param>
-/// <param name="ImagesPerSecond">Training throughput.</param>
+/// <param name="Elapsed">Wall time (with <see cref="DiffusionTrainerOptions.ResumeFrom"/>, including the saved run's).</param>
+/// <param name="ImagesPerSecond">Training throughput of this call (effective batch × steps taken / its wall time).</param>
 /// <param name="StoppedByTimeBudget">True when <see cref="DiffusionTrainerOptions.MaxDuration"/> ended the run.</param>
 public sealed record TrainingResult(int Steps, double FinalLoss, double AverageLoss, TimeSpan Elapsed, double ImagesPerSecond, bool StoppedByTimeBudget)
 {
