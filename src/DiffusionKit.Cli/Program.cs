@@ -13,13 +13,19 @@ const string Usage = """
       bench    measure training and sampling speed and memory
       bench-samplers  prompt adherence and time of each sampler and step count on a checkpoint
 
-    Run 'diffusionkit <command> --help' for a command's options.
+    Run 'diffusionkit <command> --help' for a command's options, 'diffusionkit --version' for the version.
     """;
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {
     Console.WriteLine(Usage);
     return args.Length == 0 ? 2 : 0;
+}
+
+if (args[0] is "--version")
+{
+    Console.WriteLine(CliVersion.Text);
+    return 0;
 }
 
 var rest = args.Skip(1).ToArray();
