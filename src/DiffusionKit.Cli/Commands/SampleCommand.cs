@@ -20,7 +20,7 @@ internal static class SampleCommand
     public const string Usage = """
         diffusionkit sample --checkpoint <folder> --out <folder> (--prompt "a large red circle" ... | --all-shapes)
                             [--per-prompt 4] [--sampler ddim|ddpm|dpm-solver|dpm-solver-sde|euler-a] [--steps N] [--guidance 3] [--seed 0]
-                            [--animation] [--threads N] [--precision fp32|bf16] [--reword "large=big,small=tiny"]
+                            [--animation] [--threads N] [--precision auto|fp32|bf16] [--reword "large=big,small=tiny"]
           --sampler defaults to ddim; --steps to 25 for ddim, 20 for dpm-solver(-sde) and euler-a, T (500) for ddpm.
           Images of prompt p use seed + p; manifest.jsonl lines are {"file", "prompt", "seed"}.
           --reword replaces whole words of every prompt (to test words never seen in training); the manifest then also
@@ -105,7 +105,15 @@ internal static class SampleCommand
         using var loaded = DiffusionCheckpoint.Load(settings.Checkpoint, MiniLmTextEncoder.FromCheckpointConfig);
         int steps = settings.Steps ?? SchedulerOptions.DefaultInferenceSteps(settings.Sampler, loaded.Schedule.TrainTimesteps);
         using var unconditional = loaded.Encoder.EncodeUnconditional();
-        using var bf16 = settings.Precision == Precision.BFloat16 ? new BFloat16Denoiser(loaded.Model) : null;
+        var precision = settings.Precision;
+        if (precision == Precision.Auto)
+        {
+            var measurement = PrecisionProbe.MeasureSampling(loaded.Model, Math.Max(1, settings.PerPrompt) * (settings.Guidance > 0 ? 2 : 1), cancellationToken);
+            Console.WriteLine(measurement.ToString());
+            precision = measurement.Chosen;
+        }
+
+        using var bf16 = precision == Precision.BFloat16 ? new BFloat16Denoiser(loaded.Model) : null;
         IDenoiser denoiser = bf16 is null ? loaded.Model : bf16;
 
         Directory.CreateDirectory(settings.Output);

@@ -13,7 +13,7 @@ internal static class SamplerBenchCommand
 {
     public const string Usage = """
         diffusionkit bench-samplers --checkpoint <folder> --out <folder> [--per-prompt 4] [--guidance 3] [--seed 0]
-                                    [--configs "ddpm:500,ddim:10,ddim:25,ddim:50,dpm-solver:10,dpm-solver:20,dpm-solver-sde:10,dpm-solver-sde:20,euler-a:20"] [--precision fp32|bf16]
+                                    [--configs "ddpm:500,ddim:10,ddim:25,ddim:50,dpm-solver:10,dpm-solver:20,dpm-solver-sde:10,dpm-solver-sde:20,euler-a:20"] [--precision auto|fp32|bf16]
           Samples all 48 shapes prompts with each sampler:steps, without guidance and with --guidance, and prints a table.
         """;
 

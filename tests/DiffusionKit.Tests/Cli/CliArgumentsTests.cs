@@ -34,10 +34,11 @@ public sealed class CliArgumentsTests
         settings.Trainer.LearningRate.Should().Be(1e-3, "the user's --lr wins over the demo default");
         settings.Trainer.BatchSize.Should().Be(50);
         settings.Trainer.EmaDecay.Should().Be(0.995);
-        settings.Trainer.Precision.Should().Be(DiffusionKit.Training.Precision.BFloat16);
-        settings.Trainer.MaxDuration.Should().Be(TimeSpan.FromMinutes(8));
+        settings.Trainer.Precision.Should().Be(DiffusionKit.Training.Precision.Auto, "the precision is measured on the machine, not assumed");
+        settings.Trainer.Steps.Should().Be(DemoCommand.DefaultSteps, "the demo's budget is a step count, the same on every machine");
+        settings.Trainer.MaxDuration.Should().BeNull("no wall-clock budget unless the user asks for one");
         settings.Scheduler.PredictionType.Should().Be(PredictionType.VPrediction);
-        settings.Model.Features.Should().Be(64);
+        settings.Model.Features.Should().Be(DemoCommand.DefaultFeatures);
         settings.Data.Count.Should().Be(48);
         settings.Output.Should().Be(Path.Combine("demo-out", "checkpoint"));
     }
