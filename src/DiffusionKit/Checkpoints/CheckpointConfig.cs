@@ -17,22 +17,27 @@ public sealed class CheckpointConfig
 
     /// <summary>Always <see cref="FormatName"/>.</summary>
     [JsonPropertyName("format")]
+    [JsonRequired]
     public string Format { get; set; } = FormatName;
 
     /// <summary>Format version; readers refuse versions newer than <see cref="CurrentVersion"/>.</summary>
     [JsonPropertyName("version")]
+    [JsonRequired]
     public int Version { get; set; } = CurrentVersion;
 
     /// <summary>The network's architecture.</summary>
     [JsonPropertyName("model")]
+    [JsonRequired]
     public ModelConfig Model { get; set; } = new();
 
     /// <summary>The training noise schedule.</summary>
     [JsonPropertyName("scheduler")]
+    [JsonRequired]
     public ScheduleConfig Scheduler { get; set; } = new();
 
     /// <summary>The prompt encoder.</summary>
     [JsonPropertyName("text_encoder")]
+    [JsonRequired]
     public TextEncoderConfig TextEncoder { get; set; } = new();
 
     /// <summary>How the weights were trained (informational; not needed to load).</summary>
@@ -44,22 +49,27 @@ public sealed class CheckpointConfig
     {
         /// <summary>Model type; only <c>ContextUnet</c> exists today.</summary>
         [JsonPropertyName("type")]
+        [JsonRequired]
         public string Type { get; set; } = "ContextUnet";
 
         /// <summary>Image channels.</summary>
         [JsonPropertyName("in_channels")]
+        [JsonRequired]
         public int InChannels { get; set; } = 3;
 
         /// <summary>Width (the course's <c>n_feat</c>).</summary>
         [JsonPropertyName("n_feat")]
+        [JsonRequired]
         public int Features { get; set; } = 64;
 
         /// <summary>Context length (the course's <c>n_cfeat</c>).</summary>
         [JsonPropertyName("n_cfeat")]
+        [JsonRequired]
         public int ContextSize { get; set; } = 5;
 
         /// <summary>Image height and width (the course's <c>height</c>).</summary>
         [JsonPropertyName("height")]
+        [JsonRequired]
         public int ImageSize { get; set; } = 16;
     }
 
@@ -71,14 +81,17 @@ public sealed class CheckpointConfig
     {
         /// <summary>T.</summary>
         [JsonPropertyName("num_train_timesteps")]
+        [JsonRequired]
         public int TrainTimesteps { get; set; } = 500;
 
         /// <summary>beta1.</summary>
         [JsonPropertyName("beta_start")]
+        [JsonRequired]
         public double BetaStart { get; set; } = 1e-4;
 
         /// <summary>beta2.</summary>
         [JsonPropertyName("beta_end")]
+        [JsonRequired]
         public double BetaEnd { get; set; } = 0.02;
 
         /// <summary><c>linear</c>, <c>scaled_linear</c> or <c>squaredcos_cap_v2</c>.</summary>
@@ -134,6 +147,7 @@ public sealed class CheckpointConfig
 
         /// <summary>Encoder type: <c>bag-of-words</c> (the default), <c>learned</c> or <c>minilm</c>.</summary>
         [JsonPropertyName("type")]
+        [JsonRequired]
         public string Type { get; set; } = BagOfWordsType;
 
         /// <summary>The vocabulary: context-vector order for bag-of-words, id order (from id 2) for learned; empty for minilm.</summary>
