@@ -30,7 +30,7 @@ public sealed class CheckpointConfig
     [JsonRequired]
     public ModelConfig Model { get; set; } = new();
 
-    /// <summary>The training noise schedule.</summary>
+    /// <summary>The training noise schedule; required when reading (a checkpoint without it is refused rather than assumed to predict epsilon).</summary>
     [JsonPropertyName("scheduler")]
     [JsonRequired]
     public ScheduleConfig Scheduler { get; set; } = new();

@@ -251,7 +251,8 @@ public static class DiffusionCheckpoint
     /// Files are treated as untrusted. <see cref="ReadConfig"/> checks the config first; then each weights file's
     /// header is checked (regular file, layout, UTF-8) and compared with the names, shapes and dtypes the config
     /// implies, all before any model tensor is allocated; the model is then built without random initialisation and
-    /// filled, and a floating-point tensor holding NaN or infinity is refused naming the tensor.
+    /// filled, and a floating-point tensor holding NaN or infinity is refused naming the tensor. Weights DiffusionKit saved
+    /// carry a content digest (<see cref="SafeTensorsFile.DigestMetadataKey"/>), which is verified.
     /// </remarks>
     /// <exception cref="FileNotFoundException">When a file is missing.</exception>
     /// <exception cref="DirectoryNotFoundException">When the folder is missing.</exception>
@@ -439,7 +440,7 @@ public static class DiffusionCheckpoint
         var weights = ModuleWeights.Save(module);
         try
         {
-            SafeTensorsFile.Write(path, weights, new Dictionary<string, string> { ["format"] = "pt" });
+            SafeTensorsFile.Write(path, weights, new Dictionary<string, string> { ["format"] = "pt", [SafeTensorsFile.DigestMetadataKey] = SafeTensorsFile.ComputeDigest(weights) });
         }
         finally
         {

@@ -26,6 +26,13 @@ public static class SafeTensorsFile
     /// <summary>The header key under which safetensors stores free-form string metadata.</summary>
     public const string MetadataKey = "__metadata__";
 
+    /// <summary>
+    /// The metadata key of DiffusionKit's content digest (SHA-256 over each tensor's name, dtype, shape and bytes).
+    /// Checkpoints DiffusionKit saves carry it; when a file has it, reading verifies it, so tensors whose offsets were
+    /// swapped or whose bytes changed are refused. Files without it (for example from PyTorch) read as before.
+    /// </summary>
+    public const string DigestMetadataKey = "diffusionkit.sha256";
+
     /// <summary>Largest header accepted when reading (100 MB, the reference implementation's limit).</summary>
     public const long MaxHeaderLength = 100_000_000;
 
@@ -150,7 +157,7 @@ public static class SafeTensorsFile
         stream.ReadExactly(header);
         if (header.Length == 0 || header[0] != (byte)'{')
         {
-            throw Invalid(path, "the header does not start with '{' (the format requires a JSON object)");
+            throw Invalid(path, "the header is not an object (the format requires a JSON object starting with '{')");
         }
 
         if (!System.Text.Unicode.Utf8.IsValid(header))
@@ -167,6 +174,8 @@ public static class SafeTensorsFile
     internal static Dictionary<string, Tensor> ReadTensors(FileStream stream, string path, SafeTensorsHeader header, bool rejectNonFinite)
     {
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        header.Metadata.TryGetValue(DigestMetadataKey, out var expectedDigest);
+        var digest = expectedDigest is null ? null : new SafeTensorsDigest();
         try
         {
             foreach (var entry in header.Entries)
@@ -180,6 +189,7 @@ public static class SafeTensorsFile
                 var buffer = new byte[byteCount];
                 stream.Position = header.DataStart + entry.Begin;
                 stream.ReadExactly(buffer);
+                digest?.Add(entry.Name, entry.DTypeName, entry.Shape, buffer);
                 var tensor = torch.empty(entry.Shape, dtype: entry.Type);
                 result.Add(entry.Name, tensor);
                 if (byteCount > 0)
@@ -196,6 +206,11 @@ public static class SafeTensorsFile
                         throw new InvalidDataException($"'{path}': tensor '{entry.Name}' holds NaN or infinite values; the weights are corrupt (or were saved from a diverged run) and cannot be sampled from.");
                     }
                 }
+            }
+
+            if (digest is not null && !string.Equals(digest.Finish(), expectedDigest, StringComparison.Ordinal))
+            {
+                throw Invalid(path, $"its content does not match its '{DigestMetadataKey}' digest: tensors were swapped, renamed or altered after it was saved");
             }
         }
         catch
@@ -228,6 +243,26 @@ public static class SafeTensorsFile
         }
 
         return offset;
+    }
+
+    /// <summary>The <see cref="DigestMetadataKey"/> value for <paramref name="tensors"/> (as <see cref="Write"/> would store them).</summary>
+    /// <exception cref="ArgumentException">A tensor's dtype is not supported.</exception>
+    internal static string ComputeDigest(IReadOnlyDictionary<string, Tensor> tensors)
+    {
+        var digest = new SafeTensorsDigest();
+        foreach (var (name, tensor) in tensors)
+        {
+            if (!SafeTensorsDType.TryFromType(tensor.dtype, out var dtypeName, out _))
+            {
+                throw new ArgumentException($"Tensor '{name}' has dtype {tensor.dtype}, which safetensors files here do not support.", nameof(tensors));
+            }
+
+            using var scope = torch.NewDisposeScope();
+            var cpu = tensor.detach().cpu().contiguous();
+            digest.Add(name, dtypeName, cpu.shape, cpu.numel() == 0 ? [] : cpu.bytes);
+        }
+
+        return digest.Finish();
     }
 
     private static byte[] BuildHeader(List<(string Name, string DType, long[] Shape, long Begin, long End)> entries, IReadOnlyDictionary<string, string>? metadata)

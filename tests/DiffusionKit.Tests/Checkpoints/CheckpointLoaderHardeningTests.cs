@@ -122,6 +122,29 @@ public sealed class CheckpointLoaderHardeningTests
     }
 
     [Fact]
+    public void Swapping_the_offsets_of_two_same_shape_tensors_is_caught_by_the_content_digest()
+    {
+        using var dir = new TempDirectory();
+        CheckpointCorpus.WriteValid(dir.Path);
+        var path = dir.File("model.safetensors");
+        var bytes = File.ReadAllBytes(path);
+        int headerLength = (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        var header = JsonNode.Parse(bytes.AsSpan(8, headerLength))!.AsObject();
+        header[SafeTensorsFile.MetadataKey]![SafeTensorsFile.DigestMetadataKey]!.GetValue<string>().Should().StartWith("v1:");
+        var first = header["out.1.weight"]!["data_offsets"]!.DeepClone();
+        header["out.1.weight"]!["data_offsets"] = header["out.1.bias"]!["data_offsets"]!.DeepClone();
+        header["out.1.bias"]!["data_offsets"] = first;
+        var json = System.Text.Encoding.UTF8.GetBytes(header.ToJsonString().PadRight(headerLength));
+        json.Length.Should().Be(headerLength, "the swapped header is re-padded to the same length");
+        json.CopyTo(bytes, 8);
+        File.WriteAllBytes(path, bytes);
+
+        var act = () => DiffusionCheckpoint.Load(dir.Path);
+
+        act.Should().Throw<InvalidDataException>().Where(e => e.Message.Contains(path) && e.Message.Contains(SafeTensorsFile.DigestMetadataKey));
+    }
+
+    [Fact]
     public void Fifos_devices_and_directories_are_refused_without_blocking()
     {
         if (OperatingSystem.IsWindows())

@@ -166,7 +166,7 @@ internal static class CheckpointCorpus
         for (int i = 0; i < 10; i++)
         {
             int at = random.Next(1_000_000), bit = random.Next(8);
-            list.Add(new($"weights data bit flip #{i}", f => FlipDataBit(Path.Combine(f, weights), at, bit), Expect.LoadsOrInvalid));
+            list.Add(new($"weights data bit flip #{i}", f => FlipDataBit(Path.Combine(f, weights), at, bit), Expect.Invalid)); // the content digest
         }
 
         foreach (var (name, length) in new[] { ("2^64-1", ulong.MaxValue), ("2^40", 1UL << 40), ("0", 0UL), ("100 MB + 1", 100_000_001UL) })
@@ -183,7 +183,9 @@ internal static class CheckpointCorpus
 
         list.Add(new("weights header invalid UTF-8", f => ReplaceBytes(Path.Combine(f, weights), "\"format\""u8.ToArray(), [0x22, 0xC3, 0x28, 0xFF, 0xFE, 0x41, 0x42, 0x22]), Expect.Invalid));
         list.Add(new("weights header starts with a space", f => ReplaceBytes(Path.Combine(f, weights), "{"u8.ToArray(), " "u8.ToArray()), Expect.Invalid));
-        list.Add(new("weights two same-shape tensors swapped", f => SwapOffsets(Path.Combine(f, weights), "out.1.weight", "out.1.bias"), Expect.LoadsOrInvalid));
+        list.Add(new("weights two same-shape tensors swapped", f => SwapOffsets(Path.Combine(f, weights), "out.1.weight", "out.1.bias"), Expect.Invalid)); // the content digest
+        list.Add(new("weights digest removed, two same-shape tensors swapped (undetectable)", f => { RemoveDigest(Path.Combine(f, weights)); SwapOffsets(Path.Combine(f, weights), "out.1.weight", "out.1.bias"); }, Expect.LoadsOrInvalid));
+        list.Add(new("weights digest altered", f => ReplaceHeader(Path.Combine(f, weights), "\"v1:", "\"v1:0", all: false), Expect.Invalid));
         list.Add(new("weights NaN in a tensor", f => EditTensors(Path.Combine(f, weights), t => t["out.0.weight"].fill_(double.NaN)), Expect.Invalid));
         list.Add(new("weights +Inf in a tensor", f => EditTensors(Path.Combine(f, weights), t => t["init_conv.conv1.0.bias"][0].fill_(double.PositiveInfinity)), Expect.Invalid));
         list.Add(new("weights -Inf in a BatchNorm buffer", f => EditTensors(Path.Combine(f, weights), t => t["down1.model.0.conv1.1.running_var"][1].fill_(double.NegativeInfinity)), Expect.Invalid));
@@ -343,6 +345,13 @@ internal static class CheckpointCorpus
         int at = text.IndexOf(find, StringComparison.Ordinal);
         text = all ? text.Replace(find, replacement, StringComparison.Ordinal) : text[..at] + replacement + text[(at + find.Length)..];
         JoinWeights(path, JsonNode.Parse(text)!.AsObject(), data);
+    }
+
+    private static void RemoveDigest(string path)
+    {
+        var (header, data) = SplitWeights(path);
+        header[SafeTensorsFile.MetadataKey]!.AsObject().Remove(SafeTensorsFile.DigestMetadataKey);
+        JoinWeights(path, header, data);
     }
 
     private static void SwapOffsets(string path, string first, string second)
