@@ -98,11 +98,11 @@ public sealed class CheckpointLoaderHardeningTests(Xunit.Abstractions.ITestOutpu
     {
         using var dir = new TempDirectory();
         CheckpointCorpus.WriteValid(dir.Path);
-        SetField(dir.Path, "scheduler.predicton_type", "v_prediction");
+        SetField(dir.Path, "model.n_feats", 64);
 
         var act = () => DiffusionCheckpoint.ReadConfig(dir.Path);
 
-        act.Should().Throw<InvalidDataException>().Where(e => e.Message.Contains("config.json") && e.Message.Contains("predicton_type"));
+        act.Should().Throw<InvalidDataException>().Where(e => e.Message.Contains("config.json") && e.Message.Contains("n_feats"));
     }
 
     [Fact]

@@ -72,7 +72,9 @@ internal static class CheckpointCorpus
         {
             foreach (var value in badIntegers())
             {
-                list.Add(new($"{field} = {Show(value)}", f => SetField(f, field, value), Expect.Invalid));
+                // The scheduler section is a diffusers scheduler_config.json: null means absent, which takes diffusers' default.
+                var expect = value is null && field.StartsWith("scheduler.", StringComparison.Ordinal) ? Expect.LoadsOrInvalid : Expect.Invalid;
+                list.Add(new($"{field} = {Show(value)}", f => SetField(f, field, value), expect));
             }
         }
 
@@ -84,32 +86,45 @@ internal static class CheckpointCorpus
                 list.Add(new($"{field} = {Show(value)}", f => SetField(f, field, value), Expect.LoadsOrInvalid));
             }
 
-            foreach (var value in new JsonNode?[] { "x", null, new JsonArray() })
+            foreach (var value in new JsonNode?[] { "x", new JsonArray(), new JsonObject() })
             {
                 list.Add(new($"{field} = {Show(value)}", f => SetField(f, field, value), Expect.Invalid));
             }
+
+            list.Add(new($"{field} = null (diffusers' default)", f => SetField(f, field, null), Expect.LoadsOrInvalid));
         }
 
         // 3. Names and strings.
-        foreach (var field in new[] { "format", "model.type", "scheduler.beta_schedule", "scheduler.prediction_type", "scheduler.timestep_spacing", "scheduler.convention", "text_encoder.type" })
+        foreach (var field in new[] { "format", "model.type", "scheduler.beta_schedule", "scheduler.prediction_type", "scheduler.timestep_spacing", "scheduler.diffusionkit_convention", "scheduler._class_name", "text_encoder.type" })
         {
             foreach (var value in new JsonNode?[] { "", "bogus", 5, null })
             {
-                list.Add(new($"{field} = {Show(value)}", f => SetField(f, field, value), Expect.Invalid));
+                var expect = value is null && field.StartsWith("scheduler.", StringComparison.Ordinal) ? Expect.LoadsOrInvalid : Expect.Invalid;
+                list.Add(new($"{field} = {Show(value)}", f => SetField(f, field, value), expect));
             }
         }
 
         // 4. Required fields removed (a missing scheduler must not silently mean epsilon), unknown fields added.
         foreach (var field in new[] { "format", "version", "model", "scheduler", "text_encoder", "model.type", "model.in_channels", "model.n_feat", "model.n_cfeat", "model.height",
-            "scheduler.num_train_timesteps", "scheduler.beta_start", "scheduler.beta_end", "text_encoder.type", "text_encoder.vocabulary" })
+            "text_encoder.type", "text_encoder.vocabulary" })
         {
             list.Add(new($"remove {field}", f => RemoveField(f, field), Expect.Invalid));
         }
 
-        foreach (var parent in new[] { "", "model.", "scheduler.", "text_encoder." })
+        foreach (var field in new[] { "scheduler.num_train_timesteps", "scheduler.beta_start", "scheduler.beta_end", "scheduler._class_name" })
+        {
+            list.Add(new($"remove {field} (diffusers' default)", f => RemoveField(f, field), Expect.LoadsOrInvalid));
+        }
+
+        foreach (var parent in new[] { "", "model.", "text_encoder." })
         {
             list.Add(new($"unknown field {parent}extra", f => SetField(f, parent + "extra", 1), Expect.Invalid));
         }
+
+        list.Add(new("unknown field scheduler.extra (ignored, as diffusers does)", f => SetField(f, "scheduler.extra", 1), Expect.LoadsOrInvalid));
+        list.Add(new("scheduler.thresholding = true (unsupported)", f => SetField(f, "scheduler.thresholding", true), Expect.Invalid));
+        list.Add(new("scheduler = [] ", f => SetField(f, "scheduler", new JsonArray()), Expect.Invalid));
+        list.Add(new("scheduler = null", f => SetField(f, "scheduler", null), Expect.Invalid));
 
         list.Add(new("remove scheduler.prediction_type (optional, documented default)", f => RemoveField(f, "scheduler.prediction_type"), Expect.LoadsOrInvalid));
         list.Add(new("remove training (optional)", f => RemoveField(f, "training"), Expect.LoadsOrInvalid));
