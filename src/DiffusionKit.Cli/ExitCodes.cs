@@ -30,7 +30,7 @@ internal static class ExitCodes
     /// <summary>Interrupted by Ctrl+C (SIGINT).</summary>
     public const int Interrupted = 130;
 
-    /// <summary>Stopped by SIGTERM.</summary>
+    /// <summary>Stopped by SIGTERM (commands that handle it return it themselves).</summary>
     public const int Terminated = 143;
 
     /// <summary>The exit code and the one-line message for <paramref name="exception"/>.</summary>
@@ -41,7 +41,7 @@ internal static class ExitCodes
         {
             CliUsageException or ArgumentException => Usage,
             InvalidDataException or System.Text.Json.JsonException => InvalidData,
-            OperationCanceledException => ConsoleCancellation.StopSignalExitCode ?? Interrupted,
+            OperationCanceledException => Interrupted,
             OutOfMemoryException or InsufficientExecutionStackException => OutOfMemory,
             ExternalException when IsNativeOutOfMemory(ex.Message) => OutOfMemory,
             IOException or UnauthorizedAccessException => InputOutput,

@@ -102,9 +102,9 @@ public sealed class CheckpointCorpusTests(ITestOutputHelper output)
         CheckpointCorpus.WriteValid(valid);
         var corpus = CheckpointCorpus.Generate();
 
-        // Every special file, every huge model, and every eighth of the rest: about 50 child processes.
+        // Every special file, every huge model, and every tenth of the rest: about 45 child processes.
         var chosen = corpus.Select((m, i) => (Mutation: m, Index: i))
-            .Where(p => p.Index % 8 == 0 || p.Mutation.Name.Contains("FIFO", StringComparison.Ordinal) || p.Mutation.Name.Contains("/dev/", StringComparison.Ordinal)
+            .Where(p => p.Index % 10 == 0 || p.Mutation.Name.Contains("FIFO", StringComparison.Ordinal) || p.Mutation.Name.Contains("/dev/", StringComparison.Ordinal)
                 || p.Mutation.Name.StartsWith("huge", StringComparison.Ordinal) || p.Mutation.Name.Contains("directory", StringComparison.Ordinal))
             .ToList();
         chosen.Add((new CheckpointMutation("unchanged", _ => { }, Expect.LoadsOrInvalid), -1));
