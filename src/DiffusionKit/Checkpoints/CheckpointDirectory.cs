@@ -146,7 +146,7 @@ public static class CheckpointDirectory
         string latestFile = Path.Combine(path, LatestFileName);
         if (File.Exists(latestFile))
         {
-            string named = File.ReadAllText(latestFile, Encoding.UTF8).Trim();
+            string named = ReadLatest(latestFile);
             string candidate = Path.Combine(path, named);
             if (IsStepName(named) && File.Exists(Path.Combine(candidate, DiffusionCheckpoint.ConfigFileName)))
             {
@@ -179,6 +179,22 @@ public static class CheckpointDirectory
     private static bool IsStepName(string name) =>
         name.StartsWith(StepPrefix, StringComparison.Ordinal) && name.Length > StepPrefix.Length && name.Length <= StepPrefix.Length + 9
         && name.AsSpan(StepPrefix.Length).IndexOfAnyExceptInRange('0', '9') < 0;
+
+    /// <summary>The folder name in a <c>latest</c> file: its first 64 bytes at most (a valid name is 12), trimmed.</summary>
+    private static string ReadLatest(string path)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            var buffer = new byte[64];
+            int read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+            return Encoding.UTF8.GetString(buffer, 0, read).Trim();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return string.Empty;
+        }
+    }
 
     private static void WriteLatest(string root, string name)
     {
