@@ -4,6 +4,8 @@ using DiffusionKit.Models;
 using DiffusionKit.Pipeline;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -15,9 +17,14 @@ public static class DiffusionKitServiceCollectionExtensions
 {
     /// <summary>
     /// Registers <see cref="IDiffusionPipeline"/> (and the concrete <see cref="DiffusionPipeline"/>, the same instance) as
-    /// singletons built on first use from <see cref="DiffusionKitOptions"/>, which are validated when the host starts.
+    /// singletons built from <see cref="DiffusionKitOptions"/>, which are validated when the host starts; a hosted
+    /// service that loads the checkpoint and warms the pipeline up at host start; and a readiness health check
+    /// (<see cref="DiffusionKitHealthCheck"/>, <c>AddHealthChecks().AddCheck</c>-compatible, named
+    /// <see cref="DiffusionKitHealthCheck.Name"/>) that reports Unhealthy until the warm-up has finished.
     /// </summary>
     /// <remarks>
+    /// In a host, a checkpoint that cannot be loaded makes <c>StartAsync</c> throw the loader's exception (which names
+    /// the file), so the host refuses to start instead of failing every request.
     /// Registrations use <c>TryAdd</c>, so a pipeline registered earlier wins. Idempotent: calling this again adds
     /// nothing but the new configuration. The pipeline logs through the container's <see cref="ILoggerFactory"/> when
     /// there is one. Outside a host (no start-up validation), invalid options throw <see cref="OptionsValidationException"/>
@@ -38,6 +45,13 @@ public static class DiffusionKitServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DiffusionKitOptions>, DiffusionKitOptionsValidator>());
         services.TryAddSingleton(CreatePipeline);
         services.TryAddSingleton<IDiffusionPipeline>(sp => sp.GetRequiredService<DiffusionPipeline>());
+        services.TryAddSingleton<DiffusionKitReadiness>();
+        services.AddHostedService<DiffusionKitWarmupService>();
+        services.AddHealthChecks().Add(new HealthCheckRegistration(
+            DiffusionKitHealthCheck.Name,
+            sp => new DiffusionKitHealthCheck(sp.GetRequiredService<DiffusionKitReadiness>()),
+            HealthStatus.Unhealthy,
+            [DiffusionKitHealthCheck.ReadyTag]));
         return services;
     }
 
