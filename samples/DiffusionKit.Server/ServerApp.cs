@@ -20,6 +20,7 @@ public static class ServerApp
         var builder = WebApplication.CreateBuilder(args);
         configureServices?.Invoke(builder.Services);
         builder.Services.AddDiffusionKit(builder.Configuration.GetSection(DiffusionKitOptions.SectionName));
+        builder.Services.AddHealthChecks();
         builder.Services.AddProblemDetails();
 
         var app = builder.Build();

@@ -19,8 +19,9 @@ public static class DiffusionKitServiceCollectionExtensions
     /// Registers <see cref="IDiffusionPipeline"/> (and the concrete <see cref="DiffusionPipeline"/>, the same instance) as
     /// singletons built from <see cref="DiffusionKitOptions"/>, which are validated when the host starts; a hosted
     /// service that loads the checkpoint and warms the pipeline up at host start; and a readiness health check
-    /// (<see cref="DiffusionKitHealthCheck"/>, <c>AddHealthChecks().AddCheck</c>-compatible, named
-    /// <see cref="DiffusionKitHealthCheck.Name"/>) that reports Unhealthy until the warm-up has finished.
+    /// (<see cref="DiffusionKitHealthCheck"/>, named <see cref="DiffusionKitHealthCheck.Name"/>) that reports Unhealthy
+    /// until the warm-up has finished. The check is added to the health-check options, as <c>AddCheck</c> does, so it
+    /// runs as soon as the app calls <c>services.AddHealthChecks()</c> (and <c>app.MapHealthChecks("/healthz")</c>).
     /// </summary>
     /// <remarks>
     /// In a host, a checkpoint that cannot be loaded makes <c>StartAsync</c> throw the loader's exception (which names
@@ -47,11 +48,14 @@ public static class DiffusionKitServiceCollectionExtensions
         services.TryAddSingleton<IDiffusionPipeline>(sp => sp.GetRequiredService<DiffusionPipeline>());
         services.TryAddSingleton<DiffusionKitReadiness>();
         services.AddHostedService<DiffusionKitWarmupService>();
-        services.AddHealthChecks().Add(new HealthCheckRegistration(
+
+        // The check joins whatever AddHealthChecks() the app calls (ASP.NET Core's MapHealthChecks needs it); adding
+        // only the registration keeps a plain service collection free of the health-check service and its logging.
+        services.Configure<HealthCheckServiceOptions>(o => o.Registrations.Add(new HealthCheckRegistration(
             DiffusionKitHealthCheck.Name,
             sp => new DiffusionKitHealthCheck(sp.GetRequiredService<DiffusionKitReadiness>()),
             HealthStatus.Unhealthy,
-            [DiffusionKitHealthCheck.ReadyTag]));
+            [DiffusionKitHealthCheck.ReadyTag])));
         return services;
     }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace DiffusionKit.Hosting;
 
@@ -15,8 +16,11 @@ namespace DiffusionKit.Hosting;
 /// <remarks>
 /// ASP.NET Core starts hosted services before its server listens, so no request reaches a pipeline that is not warm.
 /// </remarks>
-internal sealed partial class DiffusionKitWarmupService(IServiceProvider services, DiffusionKitReadiness readiness, ILogger<DiffusionKitWarmupService> logger) : IHostedService
+internal sealed partial class DiffusionKitWarmupService(IServiceProvider services, DiffusionKitReadiness readiness) : IHostedService
 {
+    // Logging is optional: a bare service collection (no AddLogging) still validates and runs.
+    private readonly ILogger logger = (services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger<DiffusionKitWarmupService>();
+
     /// <summary>The warm-up request: the unconditional prompt, one image, one DDIM step (valid for every schedule).</summary>
     internal static GenerationRequest WarmupRequest { get; } = new() { Prompts = [string.Empty], ImagesPerPrompt = 1, Steps = 1, Sampler = SamplerKind.Ddim, Seed = 0 };
 
