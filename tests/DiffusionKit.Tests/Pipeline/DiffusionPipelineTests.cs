@@ -158,7 +158,7 @@ public sealed class DiffusionPipelineTests
         }
 
         updates.Select(u => (u.Progress.PromptIndex, u.Progress.Step, u.Progress.TotalSteps, u.Progress.PromptCount))
-            .Should().Equal((0, 1, 3, 2), (1, 1, 3, 2), (0, 2, 3, 2), (1, 2, 3, 2), (0, 3, 3, 2), (1, 3, 3, 2), "both prompts share one batch, so their steps interleave");
+            .Should().Equal(new[] { (0, 1, 3, 2), (1, 1, 3, 2), (0, 2, 3, 2), (1, 2, 3, 2), (0, 3, 3, 2), (1, 3, 3, 2) }, "both prompts share one batch, so their steps interleave");
         updates.Select(u => u.Images.Count).Should().Equal(0, 0, 0, 0, 2, 2);
         updates.Select(u => u.Progress.Fraction).Should().BeInAscendingOrder().And.EndWith(1.0);
         var oneShot = await pipeline.GenerateAsync(request);
