@@ -23,6 +23,12 @@ internal static class SchedulerSelection
         _ => throw new ArgumentOutOfRangeException(paramName, kind, $"The sampler must be one of {string.Join(", ", Enum.GetNames<SamplerKind>())}."),
     };
 
+    /// <summary>The <see cref="SamplerKind"/> that runs <paramref name="algorithm"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">When the algorithm is not a defined value.</exception>
+    internal static SamplerKind Kind(SchedulerAlgorithm algorithm) => Enum.GetValues<SamplerKind>().Where(k => Algorithm(k) == algorithm).DefaultIfEmpty((SamplerKind)(-1)).First() is var kind && Enum.IsDefined(kind)
+        ? kind
+        : throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, $"No sampler runs the {algorithm} algorithm.");
+
     /// <summary>Checks that <paramref name="kind"/> can take <paramref name="steps"/> steps over <paramref name="total"/> training timesteps.</summary>
     /// <param name="kind">The sampler.</param>
     /// <param name="steps">The requested steps.</param>
