@@ -78,6 +78,54 @@ public sealed class StartupTests
         }
     }
 
+    [Fact]
+    public async Task A_full_queue_is_503_with_Retry_After_a_limit_from_configuration_is_400_and_the_server_recovers()
+    {
+        using var checkpoint = TinyCheckpoint.Create();
+        await using var server = await RunningServer.StartAsync(new Dictionary<string, string>
+        {
+            ["DiffusionKit:CheckpointPath"] = checkpoint.Path,
+            ["DiffusionKit:Limits:MaxBatchImages"] = "1",
+            ["DiffusionKit:Limits:MaxQueuedImages"] = "2",
+            ["DiffusionKit:Limits:MaxImagesPerRequest"] = "2",
+        });
+
+        // Ten slow requests at once: one is sampled, two wait, the rest find the queue full.
+        var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => server.Client.GetAsync($"/v1/images?prompt=a%20large%20red%20circle&seed={i}&steps=400")));
+        using var overLimit = await server.Client.GetAsync("/v1/images?prompt=a%20large%20red%20circle&n=3");
+        using var after = await server.Client.GetAsync("/v1/images?prompt=a%20large%20red%20circle&steps=2");
+
+        try
+        {
+            var busy = responses.Where(r => r.StatusCode == HttpStatusCode.ServiceUnavailable).ToList();
+            busy.Should().NotBeEmpty();
+            responses.Should().OnlyContain(r => r.StatusCode == HttpStatusCode.OK || r.StatusCode == HttpStatusCode.ServiceUnavailable);
+            responses.Count(r => r.StatusCode == HttpStatusCode.OK).Should().BeGreaterThanOrEqualTo(1);
+            busy.Should().OnlyContain(r => int.Parse(r.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture) >= 1);
+            overLimit.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+            (await overLimit.Content.ReadAsStringAsync()).Should().Contain("\"limit\":\"MaxImagesPerRequest\"").And.Contain("\"n\"");
+            after.StatusCode.Should().Be(HttpStatusCode.OK, "the server recovers once the queue drains");
+        }
+        finally
+        {
+            foreach (var response in responses)
+            {
+                response.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Invalid_limits_in_configuration_fail_at_start_naming_the_option()
+    {
+        using var checkpoint = TinyCheckpoint.Create();
+        await using var app = ServerApp.Build(["--urls=http://127.0.0.1:0", "--Logging:LogLevel:Default=None", $"--DiffusionKit:CheckpointPath={checkpoint.Path}", "--DiffusionKit:Limits:MaxQueuedImages=0"]);
+
+        var start = await app.Invoking(a => a.StartAsync()).Should().ThrowAsync<Microsoft.Extensions.Options.OptionsValidationException>();
+
+        start.Which.Message.Should().Contain("DiffusionKit:Limits:MaxQueuedImages");
+    }
+
     /// <summary>Warms up fine, then reports a full queue for every request.</summary>
     private sealed class BusyPipeline(TimeSpan retryAfter) : IDiffusionPipeline
     {

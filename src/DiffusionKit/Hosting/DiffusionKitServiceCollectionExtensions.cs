@@ -120,7 +120,7 @@ public static class DiffusionKitServiceCollectionExtensions
             throw new OptionsValidationException(nameof(DiffusionKitOptions), typeof(DiffusionKitOptions), [$"DiffusionKit:Sampler is '{options.Sampler}'; allowed values: {SamplerNames.Allowed}."]);
         }
 
-        builder.UseSampler(sampler, options.Steps).UseGuidance(options.GuidanceScale).UseSeed(options.Seed).UseDevice(options.Device.ToLowerInvariant());
+        builder.UseSampler(sampler, options.Steps).UseGuidance(options.GuidanceScale).UseSeed(options.Seed).UseDevice(options.Device.ToLowerInvariant()).UseLimits(options.Limits);
         if (options.Threads is { } threads)
         {
             builder.UseThreads(threads);
