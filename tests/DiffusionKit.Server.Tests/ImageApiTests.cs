@@ -31,6 +31,37 @@ public sealed class ImageApiTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task The_same_prompt_and_seed_give_the_same_png_alone_and_under_load()
+    {
+        const string probe = "/v1/images?prompt=a%20small%20cyan%20cross&seed=99";
+        using var alone = await Client.GetAsync(probe);
+        var reference = PngDecoder.Decode(await alone.Content.ReadAsByteArrayAsync());
+
+        // 12 concurrent requests (the probe three times among other prompts, seeds and guidance) share batches.
+        string[] prompts = ["a large red circle", "a small blue square", "a large yellow triangle"];
+        var load = Enumerable.Range(0, 12).Select(i => Client.GetAsync(i % 4 == 0 ? probe
+            : $"/v1/images?prompt={Uri.EscapeDataString(prompts[i % 3])}&seed={i}&guidance={i % 3}")).ToArray();
+        var responses = await Task.WhenAll(load);
+
+        try
+        {
+            responses.Should().OnlyContain(r => r.StatusCode == HttpStatusCode.OK);
+            foreach (int i in new[] { 0, 4, 8 })
+            {
+                var underLoad = PngDecoder.Decode(await responses[i].Content.ReadAsByteArrayAsync());
+                MaxDifference(reference, underLoad).Should().BeLessThanOrEqualTo(2, "a request's pixels do not depend on its batch-mates");
+            }
+        }
+        finally
+        {
+            foreach (var response in responses)
+            {
+                response.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public async Task Get_with_n_returns_a_grid_png_and_the_seeds()
     {
         using var response = await Client.GetAsync("/v1/images?prompt=a%20small%20blue%20square&seed=3&n=4&steps=2&guidance=1.5");
