@@ -44,13 +44,13 @@ internal static class ApiErrors
         }
     }
 
-    /// <summary>The HTTP result for <paramref name="exception"/>, or null when it should propagate.</summary>
-    internal static IResult? ToResult(Exception exception, HttpContext context)
+    /// <summary>Whether <paramref name="exception"/> is answered by <see cref="ToResult"/> (bad input, a limit, busy) rather than propagated.</summary>
+    internal static bool IsAnswered(Exception exception) => exception is ArgumentException or PipelineBusyException;
+
+    /// <summary>The HTTP result for an exception that <see cref="IsAnswered"/>; sets <c>Retry-After</c> when busy.</summary>
+    internal static IResult ToResult(Exception exception, HttpContext context)
     {
-        if (Describe(exception) is not { } described)
-        {
-            return null;
-        }
+        var described = Describe(exception) ?? throw new ArgumentException("Only exceptions that IsAnswered have an HTTP answer.", nameof(exception), exception);
 
         if (described.RetryAfter is { } retry)
         {

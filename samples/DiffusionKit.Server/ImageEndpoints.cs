@@ -38,9 +38,9 @@ internal static class ImageEndpoints
             byte[] png = result.Images.Count == 1 ? result.Images[0].Png.ToArray() : Grid(result.Images);
             return Results.File(png, "image/png");
         }
-        catch (Exception ex) when (ApiErrors.ToResult(ex, context) is { } answer)
+        catch (Exception ex) when (ApiErrors.IsAnswered(ex))
         {
-            return answer;
+            return ApiErrors.ToResult(ex, context);
         }
     }
 
@@ -57,9 +57,9 @@ internal static class ImageEndpoints
                 result.Elapsed.TotalMilliseconds,
                 clock.Elapsed.TotalMilliseconds));
         }
-        catch (Exception ex) when (ApiErrors.ToResult(ex, context) is { } answer)
+        catch (Exception ex) when (ApiErrors.IsAnswered(ex))
         {
-            return answer;
+            return ApiErrors.ToResult(ex, context);
         }
     }
 
@@ -79,9 +79,9 @@ internal static class ImageEndpoints
                 // Nothing is written until the first update, so bad input and a full queue still get a plain 400/503.
                 any = await updates.MoveNextAsync();
             }
-            catch (Exception ex) when (ApiErrors.ToResult(ex, context) is { } answer)
+            catch (Exception ex) when (ApiErrors.IsAnswered(ex))
             {
-                await answer.ExecuteAsync(context);
+                await ApiErrors.ToResult(ex, context).ExecuteAsync(context);
                 return;
             }
 
@@ -105,9 +105,9 @@ internal static class ImageEndpoints
 
                 await WriteEventAsync(context, "done", new DoneEvent(sent, clock.Elapsed.TotalMilliseconds), serializer);
             }
-            catch (Exception ex) when (ApiErrors.Describe(ex) is { } described)
+            catch (Exception ex) when (ApiErrors.IsAnswered(ex))
             {
-                await WriteEventAsync(context, "error", described.Problem, serializer);
+                await WriteEventAsync(context, "error", ApiErrors.Describe(ex)!.Value.Problem, serializer);
             }
         }
         finally
