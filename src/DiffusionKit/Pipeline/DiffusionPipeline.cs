@@ -99,6 +99,9 @@ public sealed class DiffusionPipeline : IDiffusionPipeline, IDisposable
     /// <summary>Sampling loops run so far.</summary>
     internal int BatchesRun => _batcher.BatchesRun;
 
+    /// <summary>Loop steps (network calls) run so far.</summary>
+    internal long StepsRun => _batcher.StepsRun;
+
     /// <inheritdoc />
     public async Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken = default)
     {
