@@ -53,7 +53,7 @@ internal static class BatchedSamplingBench
 
         if (oldPath)
         {
-            var scheduler = SchedulerFactory.Create(new SchedulerOptions { Algorithm = SchedulerAlgorithm.DpmSolverMultistepSde, InferenceSteps = steps });
+            var scheduler = SchedulerFactory.Create(new SchedulerOptions { Algorithm = SamplerKind.DpmSolverMultistepSde, InferenceSteps = steps });
             clock.Restart();
             using var unconditional = encoder.EncodeUnconditional();
             for (int p = 0; p < prompts.Count; p++)

@@ -21,26 +21,26 @@ public sealed class BatchedSamplingTests
         return model;
     }
 
-    private static INoiseScheduler Scheduler(SchedulerAlgorithm algorithm) => SchedulerFactory.Create(new SchedulerOptions
+    private static INoiseScheduler Scheduler(SamplerKind algorithm) => SchedulerFactory.Create(new SchedulerOptions
     {
         Algorithm = algorithm,
         TrainTimesteps = 40,
-        InferenceSteps = algorithm == SchedulerAlgorithm.Ddpm ? 40 : 6,
+        InferenceSteps = algorithm == SamplerKind.Ddpm ? 40 : 6,
     });
 
     private static Tensor Contexts(int count) => (arange(count * 4, dtype: ScalarType.Float32).view(count, 4) % 3) / 2;
 
-    public static TheoryData<SchedulerAlgorithm> StochasticAndDeterministic => new()
+    public static TheoryData<SamplerKind> StochasticAndDeterministic => new()
     {
-        SchedulerAlgorithm.DpmSolverMultistepSde,
-        SchedulerAlgorithm.EulerAncestral,
-        SchedulerAlgorithm.Ddpm,
-        SchedulerAlgorithm.DpmSolverMultistep,
+        SamplerKind.DpmSolverMultistepSde,
+        SamplerKind.EulerAncestral,
+        SamplerKind.Ddpm,
+        SamplerKind.DpmSolverMultistep,
     };
 
     [Theory]
     [MemberData(nameof(StochasticAndDeterministic))]
-    public void Each_image_of_a_batch_equals_the_same_image_sampled_alone(SchedulerAlgorithm algorithm)
+    public void Each_image_of_a_batch_equals_the_same_image_sampled_alone(SamplerKind algorithm)
     {
         using var model = Model();
         using var scope = NewDisposeScope();
@@ -67,8 +67,8 @@ public sealed class BatchedSamplingTests
         using var scope = NewDisposeScope();
         var context = Contexts(1);
 
-        var perImage = DiffusionSampler.Instance.Sample(model, Scheduler(SchedulerAlgorithm.DpmSolverMultistepSde), context, new SamplingOptions { ImageSeeds = [42], GuidanceScales = [2.0] });
-        var single = DiffusionSampler.Instance.Sample(model, Scheduler(SchedulerAlgorithm.DpmSolverMultistepSde), context, new SamplingOptions { Seed = 42, GuidanceScale = 2.0 });
+        var perImage = DiffusionSampler.Instance.Sample(model, Scheduler(SamplerKind.DpmSolverMultistepSde), context, new SamplingOptions { ImageSeeds = [42], GuidanceScales = [2.0] });
+        var single = DiffusionSampler.Instance.Sample(model, Scheduler(SamplerKind.DpmSolverMultistepSde), context, new SamplingOptions { Seed = 42, GuidanceScale = 2.0 });
 
         (perImage - single).abs().max().item<float>().Should().Be(0, "row i of a per-image draw is randn([1, ...]) from generator i");
     }
@@ -80,8 +80,8 @@ public sealed class BatchedSamplingTests
         var recorder = new BatchRecordingDenoiser(model);
         using var scope = NewDisposeScope();
 
-        DiffusionSampler.Instance.Sample(recorder, Scheduler(SchedulerAlgorithm.Ddim), Contexts(4), new SamplingOptions { ImageSeeds = [1, 2, 3, 4], GuidanceScales = [0, 3, 0, 1] });
-        DiffusionSampler.Instance.Sample(recorder, Scheduler(SchedulerAlgorithm.Ddim), Contexts(4), new SamplingOptions { ImageSeeds = [1, 2, 3, 4], GuidanceScales = [0, 0, 0, 0] });
+        DiffusionSampler.Instance.Sample(recorder, Scheduler(SamplerKind.Ddim), Contexts(4), new SamplingOptions { ImageSeeds = [1, 2, 3, 4], GuidanceScales = [0, 3, 0, 1] });
+        DiffusionSampler.Instance.Sample(recorder, Scheduler(SamplerKind.Ddim), Contexts(4), new SamplingOptions { ImageSeeds = [1, 2, 3, 4], GuidanceScales = [0, 0, 0, 0] });
 
         recorder.Calls.Should().Equal(Enumerable.Repeat(6L, 6).Concat(Enumerable.Repeat(4L, 6)), "one call per step: 4 conditional rows + 2 unconditional rows, then 4 rows unguided");
     }
@@ -94,17 +94,17 @@ public sealed class BatchedSamplingTests
         using var scope = NewDisposeScope();
         var contexts = Contexts(3);
         long[] seeds = [7, 8, 9];
-        var full = DiffusionSampler.Instance.Sample(model, Scheduler(SchedulerAlgorithm.DpmSolverMultistepSde), contexts, new SamplingOptions { ImageSeeds = seeds, GuidanceScale = 2 });
+        var full = DiffusionSampler.Instance.Sample(model, Scheduler(SamplerKind.DpmSolverMultistepSde), contexts, new SamplingOptions { ImageSeeds = seeds, GuidanceScale = 2 });
 
         using var noise = new PerImageNoiseSource(seeds);
-        var batch = new SamplingBatch(recorder, Scheduler(SchedulerAlgorithm.DpmSolverMultistepSde), 3, contexts, null, [2, 2, 2], noise);
+        var batch = new SamplingBatch(recorder, Scheduler(SamplerKind.DpmSolverMultistepSde), 3, contexts, null, [2, 2, 2], noise);
         var outcome = DiffusionSampler.Run(batch, new DropAtStep(3, keepPositions: [0, 2]), CancellationToken.None);
 
         recorder.Calls.Should().Equal(6, 6, 4, 4, 4, 4);
         outcome.Rows.Should().Equal(0, 2);
         (outcome.Images! - full.index_select(0, tensor(new long[] { 0, 2 }))).abs().max().item<float>().Should().BeLessThanOrEqualTo((float)TwoLevels);
 
-        var stopped = DiffusionSampler.Run(batch with { Scheduler = Scheduler(SchedulerAlgorithm.Ddim), Noise = new GeneratorNoiseSource(null) }, new DropAtStep(2, keepPositions: []), CancellationToken.None);
+        var stopped = DiffusionSampler.Run(batch with { Scheduler = Scheduler(SamplerKind.Ddim), Noise = new GeneratorNoiseSource(null) }, new DropAtStep(2, keepPositions: []), CancellationToken.None);
         stopped.Images.Should().BeNull("a batch whose images are all dropped stops");
     }
 
@@ -113,7 +113,7 @@ public sealed class BatchedSamplingTests
     {
         using var model = Model();
         using var scope = NewDisposeScope();
-        var scheduler = Scheduler(SchedulerAlgorithm.Ddim);
+        var scheduler = Scheduler(SamplerKind.Ddim);
         using var generator = new Generator(1);
 
         var wrongCount = () => DiffusionSampler.Instance.Sample(model, scheduler, Contexts(2), new SamplingOptions { ImageSeeds = [1] });
