@@ -176,6 +176,20 @@ internal sealed class CliArguments
             : throw new CliUsageException($"--{name} must be one of {string.Join(", ", System.Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}, not '{text}'.");
     }
 
+    /// <summary>A sampler name (<see cref="Scheduling.SchedulerNames.ParseSampler"/>: ddim, ddpm, dpm-solver, euler-a, dpm-solver-sde, ...), or <paramref name="fallback"/> when absent.</summary>
+    public SamplerKind Sampler(string name, SamplerKind fallback)
+    {
+        string? text = String(name);
+        if (text is null)
+        {
+            return fallback;
+        }
+
+        return Scheduling.SchedulerNames.TryParseSampler(text, out var kind)
+            ? kind
+            : throw new CliUsageException($"--{name} must be one of {Scheduling.SchedulerNames.AllowedSamplerNames}, not '{text}'.");
+    }
+
     /// <summary>Fails on options the command never asked for (typos).</summary>
     public void EnsureAllUsed()
     {

@@ -19,16 +19,16 @@ internal static class SampleCommand
 {
     public const string Usage = """
         diffusionkit sample --checkpoint <folder> --out <folder> (--prompt "a large red circle" ... | --all-shapes)
-                            [--per-prompt 4] [--sampler ddim|ddpm|dpm-solver|euler-a] [--steps N] [--guidance 2] [--seed 0]
-                            [--animation] [--threads N] [--precision fp32|bf16] [--reword "large=big,small=tiny"] [--max-batch 64]
-          --steps defaults to 25 for ddim, 20 for dpm-solver and euler-a, T (500) for ddpm.
+                            [--per-prompt 4] [--sampler ddim|ddpm|dpm-solver|dpm-solver-sde|euler-a] [--steps N] [--guidance 3] [--seed 0]
+                            [--animation] [--threads N] [--precision auto|fp32|bf16] [--reword "large=big,small=tiny"] [--max-batch 64]
+          --sampler defaults to ddim; --steps to 25 for ddim, 20 for dpm-solver(-sde) and euler-a, T (500) for ddpm.
           All images are sampled together in batches of up to --max-batch images; image k (in prompt order) uses its own
           seed, seed + k, so it is the same alone or batched. manifest.jsonl lines are {"file", "prompt", "seed"}.
           --reword replaces whole words of every prompt (to test words never seen in training); the manifest then also
           keeps the original as "caption", which eval judges against.
         """;
 
-    internal sealed record Settings(string Checkpoint, string Output, IReadOnlyList<string> Prompts, int PerPrompt, SchedulerAlgorithm Sampler, int? Steps, double Guidance, long Seed, bool Animation, Precision Precision = Precision.Float32, IReadOnlyDictionary<string, string>? Rewording = null, int? MaxBatchImages = null);
+    internal sealed record Settings(string Checkpoint, string Output, IReadOnlyList<string> Prompts, int PerPrompt, SamplerKind Sampler, int? Steps, double Guidance, long Seed, bool Animation, Precision Precision = Precision.Float32, IReadOnlyDictionary<string, string>? Rewording = null, int? MaxBatchImages = null);
 
     public static int Run(CliArguments args)
     {
@@ -45,7 +45,7 @@ internal static class SampleCommand
             throw new CliUsageException("Give at least one --prompt, or --all-shapes for the 48 shapes prompts.");
         }
 
-        var sampler = SamplerNames.Parse(args.String("sampler"), SchedulerAlgorithm.Ddim);
+        var sampler = args.Sampler("sampler", PipelineDefaults.DefaultSampler);
         var settings = new Settings(
             checkpoint,
             output,
@@ -53,7 +53,7 @@ internal static class SampleCommand
             args.Int("per-prompt", 4, 1, 10_000),
             sampler,
             args.OptionalInt("steps", 1),
-            args.Double("guidance", 2, 0, 100),
+            args.Double("guidance", PipelineDefaults.DefaultGuidanceScale, 0, 100),
             args.Long("seed", 0),
             args.Flag("animation"),
             PrecisionNames.Parse(args.String("precision")),
@@ -110,19 +110,24 @@ internal static class SampleCommand
     private static async Task<string> GenerateAsync(Settings settings, CancellationToken cancellationToken)
     {
         var inv = CultureInfo.InvariantCulture;
-        int trainTimesteps = DiffusionCheckpoint.ReadConfig(settings.Checkpoint).Scheduler.ToSchedulerOptions().TrainTimesteps;
-        int steps = settings.Steps ?? SamplerNames.DefaultSteps(settings.Sampler, trainTimesteps);
+        int trainTimesteps = DiffusionCheckpoint.ReadConfig(settings.Checkpoint).Scheduler.TrainTimesteps;
+        int steps = settings.Steps ?? SchedulerOptions.DefaultInferenceSteps(settings.Sampler, trainTimesteps);
         int total = settings.Prompts.Count * settings.PerPrompt;
-        var limits = new PipelineLimits { MaxImagesPerRequest = total, MaxQueuedImages = total, MaxSteps = Math.Max(steps, new PipelineLimits().MaxSteps), MaxBatchImages = settings.MaxBatchImages ?? new PipelineLimits().MaxBatchImages };
+        var defaults = new PipelineLimits();
+        var limits = new PipelineLimits { MaxImagesPerRequest = total, MaxQueuedImages = total, MaxSteps = Math.Max(steps, defaults.MaxSteps), MaxBatchImages = settings.MaxBatchImages ?? defaults.MaxBatchImages };
         using var pipeline = new DiffusionPipelineBuilder()
             .UseCheckpointTextEncoderFactory(MiniLmTextEncoder.FromCheckpointConfig)
             .FromCheckpoint(settings.Checkpoint)
-            .UseSampler(SchedulerSelection.Kind(settings.Sampler), steps)
+            .UseSampler(settings.Sampler, steps)
             .UseGuidance(settings.Guidance)
             .UseSeed(settings.Seed)
             .UsePrecision(settings.Precision)
             .UseLimits(limits)
             .Build();
+        if (pipeline.PrecisionMeasurement is { } measurement)
+        {
+            Console.WriteLine(measurement.ToString());
+        }
 
         Directory.CreateDirectory(settings.Output);
         var prompts = settings.Prompts.Select(p => Reword(p, settings.Rewording)).ToList();

@@ -56,9 +56,13 @@ public sealed class DiffusionPipeline : IDiffusionPipeline, IDisposable
         Encoder = components.Encoder;
         Defaults = components.Defaults;
         Limits = components.Limits.Clone();
-        Precision = components.Precision;
         _logger = components.LoggerFactory.CreateLogger<DiffusionPipeline>();
-        (Denoiser, _ownedDenoiser) = InferencePrecision.Create(Model, Precision);
+        (Denoiser, Precision, PrecisionMeasurement, _ownedDenoiser) = InferencePrecision.Create(Model, components.Precision, Math.Min(2 * Limits.MaxBatchImages, 128));
+        if (PrecisionMeasurement is { } measurement)
+        {
+            PipelineLog.PrecisionChosen(_logger, measurement.ToString());
+        }
+
         using (var scope = NewDisposeScope())
         {
             _unconditional = Encoder.EncodeUnconditional().to(ScalarType.Float32, CPU).DetachFromDisposeScope();
@@ -87,8 +91,11 @@ public sealed class DiffusionPipeline : IDiffusionPipeline, IDisposable
     /// <summary>Batching and request limits (a copy; changing it has no effect).</summary>
     public PipelineLimits Limits { get; }
 
-    /// <summary>The arithmetic the pipeline samples in.</summary>
+    /// <summary>The arithmetic the pipeline samples in (<see cref="Precision.Auto"/> resolved to the one measured faster).</summary>
     public Precision Precision { get; }
+
+    /// <summary>With <see cref="Precision.Auto"/>, the measurement that chose <see cref="Precision"/>; otherwise null.</summary>
+    public PrecisionMeasurement? PrecisionMeasurement { get; }
 
     /// <summary>Images waiting for a batch now.</summary>
     public int QueuedImages => _batcher.QueuedImages;
@@ -98,6 +105,9 @@ public sealed class DiffusionPipeline : IDiffusionPipeline, IDisposable
 
     /// <summary>Sampling loops run so far.</summary>
     internal int BatchesRun => _batcher.BatchesRun;
+
+    /// <summary>Loop steps (network calls) run so far.</summary>
+    internal long StepsRun => _batcher.StepsRun;
 
     /// <inheritdoc />
     public async Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken = default)

@@ -33,6 +33,7 @@ internal sealed class GenerationBatcher : IDisposable
     private readonly Thread _thread;
     private readonly CancellationTokenSource _stopping = new();
     private int _queuedImages;
+    private long _stepsRun;
     private double _secondsPerImage = 0.05;
     private bool _stopped;
 
@@ -53,6 +54,9 @@ internal sealed class GenerationBatcher : IDisposable
 
     /// <summary>Number of sampling loops run so far (for tests and diagnostics).</summary>
     public int BatchesRun { get; private set; }
+
+    /// <summary>Loop steps run so far over all batches: one network call each (for tests and diagnostics).</summary>
+    public long StepsRun => Interlocked.Read(ref _stepsRun);
 
     /// <summary>Queues <paramref name="job"/>, or throws <see cref="PipelineBusyException"/> when its images do not fit.</summary>
     public void Enqueue(GenerationJob job)
@@ -218,7 +222,7 @@ internal sealed class GenerationBatcher : IDisposable
             using var noise = new PerImageNoiseSource(rows.Select(r => r.Slice.Job.Plan.SeedOf(r.Image)).ToArray());
             var scheduler = SchedulerSelection.Create(plan.Sampler, plan.Steps, _training);
             var batch = new SamplingBatch(_denoiser, scheduler, rows.Length, contexts, _unconditional, rows.Select(r => r.Slice.Job.Plan.GuidanceScale).ToArray(), noise);
-            var observer = new BatchObserver(rows);
+            var observer = new BatchObserver(rows, () => Interlocked.Increment(ref _stepsRun));
             var outcome = DiffusionSampler.Run(batch, observer, _stopping.Token);
             if (outcome.Images is null)
             {
@@ -314,7 +318,7 @@ internal sealed class GenerationBatcher : IDisposable
     private sealed record BatchSlice(GenerationJob Job, int First, int Count);
 
     /// <summary>Drops the rows of ended jobs before each step; reports progress (and frames) after it.</summary>
-    private sealed class BatchObserver((BatchSlice Slice, int Image)[] rows) : ISamplingObserver
+    private sealed class BatchObserver((BatchSlice Slice, int Image)[] rows, Action stepped) : ISamplingObserver
     {
         public IReadOnlyList<int>? Keep(IReadOnlyList<int> active)
         {
@@ -332,6 +336,8 @@ internal sealed class GenerationBatcher : IDisposable
 
         public void StepFinished(int step, int totalSteps, int timestep, IReadOnlyList<int> active, Tensor sample)
         {
+            stepped();
+
             // Positions of the active rows per live job, then one report per prompt; the last step is reported with the images.
             var byJob = active.Select((row, position) => (Row: rows[row], Position: position))
                 .Where(r => !r.Row.Slice.Job.IsOver)

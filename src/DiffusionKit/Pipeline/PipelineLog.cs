@@ -17,6 +17,9 @@ internal static partial class PipelineLog
     [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "Rejected a request ({Reason}): {Message}")]
     internal static partial void Rejected(ILogger logger, string reason, string message);
 
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "Sampling {Measurement}.")]
+    internal static partial void PrecisionChosen(ILogger logger, string measurement);
+
     /// <summary>A prompt shortened for logs and traces (prompts are user data and may be long).</summary>
     internal static string Truncate(string prompt, int max = 64) => prompt.Length <= max ? prompt : string.Concat(prompt.AsSpan(0, max), "…");
 
