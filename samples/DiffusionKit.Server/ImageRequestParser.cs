@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using DiffusionKit.Scheduling;
 
 namespace DiffusionKit.Server;
 
@@ -130,14 +131,8 @@ internal static class ImageRequestParser
             return null;
         }
 
-        foreach (var kind in Enum.GetValues<SamplerKind>())
-        {
-            if (kind.ToString().Equals(text.Trim(), StringComparison.OrdinalIgnoreCase))
-            {
-                return kind;
-            }
-        }
-
-        throw new ApiFieldException("sampler", $"'sampler' is '{text}'; allowed values: {string.Join(", ", Enum.GetNames<SamplerKind>().Select(n => n.ToLowerInvariant()))}.");
+        return SchedulerNames.TryParseSampler(text, out var kind)
+            ? kind
+            : throw new ApiFieldException("sampler", $"'sampler' is '{text}'; allowed values: {SchedulerNames.AllowedSamplerNames}.");
     }
 }
