@@ -2,10 +2,10 @@
 # Load benchmark of the sample server (issue 11): trains a demo-sized checkpoint (n_feat 64, 16x16; two training
 # steps, since only speed and memory are measured) unless CHECKPOINT names one, starts samples/DiffusionKit.Server on
 # 127.0.0.1, drives it with build/BenchServe at several concurrency levels (one image per request, DDIM 25 steps by
-# default), then 1,000 sequential requests for the RSS drift, and prints a Markdown report for docs/benchmarks.md.
+# default, guidance 3), then 1,000 sequential requests for the RSS drift, and prints a Markdown report for docs/benchmarks.md.
 #
 # Usage: build/bench-serve.sh                      (env: CHECKPOINT, PORT=5080, LEVELS=1,8,16,32, REQUESTS=96,
-#                                                   SEQUENTIAL=1000, SEQUENTIAL_STEPS=5, STEPS=25, SAMPLER=ddim,
+#                                                   SEQUENTIAL=1000, SEQUENTIAL_STEPS=5, STEPS=25, GUIDANCE=3, SAMPLER=ddim,
 #                                                   SERVER_ARGS="--DiffusionKit:Threads=2 ...")
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +29,7 @@ fi
 
 dotnet samples/DiffusionKit.Server/bin/Release/net10.0/DiffusionKit.Server.dll --urls "http://127.0.0.1:$port" \
   "--DiffusionKit:CheckpointPath=$checkpoint" "--DiffusionKit:Sampler=${SAMPLER:-ddim}" "--DiffusionKit:Steps=${STEPS:-25}" \
+  "--DiffusionKit:GuidanceScale=${GUIDANCE:-3}" \
   "--DiffusionKit:Threads=$threads" "--Logging:LogLevel:Default=Warning" ${SERVER_ARGS:-} >"$out/server.log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true' EXIT
@@ -42,7 +43,7 @@ curl -fs "http://127.0.0.1:$port/healthz" >/dev/null || { echo "the server did n
 
 {
   echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; $(date -u +%Y-%m-%d); commit $(git rev-parse --short HEAD)"
-  echo "Server: ${SAMPLER:-ddim} ${STEPS:-25} steps, one image per request, ${SERVER_ARGS:-default pipeline options}"
+  echo "Server: ${SAMPLER:-ddim} ${STEPS:-25} steps, guidance ${GUIDANCE:-3}, one image per request, ${SERVER_ARGS:-default pipeline options}"
   echo
   dotnet build/BenchServe/bin/Release/net10.0/BenchServe.dll --url "http://127.0.0.1:$port" --pid "$server" \
     --levels "${LEVELS:-1,8,16,32}" --requests "${REQUESTS:-96}" --sequential "${SEQUENTIAL:-1000}" --sequential-steps "${SEQUENTIAL_STEPS:-5}"
