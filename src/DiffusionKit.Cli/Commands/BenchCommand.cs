@@ -24,7 +24,7 @@ internal static class BenchCommand
           --plain-baseline also times a hand-written TorchSharp training loop on the same network, for comparison.
           Measures the course configuration (ContextUnet n_feat 64, 16x16, 5 context features). First measures the machine's
           fp32 FMA peak (GFLOP/s over the threads used) and reports every figure also as GFLOP/s and % of that peak.
-        diffusionkit bench --batched-sampling [--max-batch 64] [--per-prompt 4] [--solver-steps 20] [--features 64] [--old-path] [--alone-checks 8]
+        diffusionkit bench --batched-sampling [--max-batch 16] [--per-prompt 4] [--solver-steps 20] [--features 64] [--old-path] [--alone-checks 8]
                            [--precision fp32|bf16|auto] [--skip-peak] [--threads N]
           The demo's sampling job (48 prompts x per-prompt images, SDE-DPM-Solver++, guidance 3) through the batched pipeline
           (random weights), optionally next to the old per-prompt path, and the largest difference batched vs alone.
@@ -154,7 +154,7 @@ internal static class BenchCommand
     /// <summary>The batched-sampling section (<c>--batched-sampling</c>); see <see cref="BatchedSamplingBench"/>.</summary>
     private static int RunBatchedSampling(CliArguments args)
     {
-        int maxBatch = args.Int("max-batch", 64, 1);
+        int maxBatch = args.Int("max-batch", new PipelineLimits().MaxBatchImages, 1);
         int perPrompt = args.Int("per-prompt", 4, 1, 1000);
         int steps = args.Int("solver-steps", 20, 1, 500);
         int features = args.Int("features", 64, 8);
