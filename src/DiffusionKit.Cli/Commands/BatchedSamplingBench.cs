@@ -18,9 +18,6 @@ namespace DiffusionKit.Cli.Commands;
 /// </summary>
 internal static class BatchedSamplingBench
 {
-    /// <summary>Forward cost of the n_feat 64, 16×16 context U-Net per image (docs/reference).</summary>
-    private const double ForwardGflopPerImage = 0.301;
-
     /// <summary>Runs the measurement and prints one line per figure.</summary>
     /// <param name="features">U-Net width (64 is the demo's; the FLOP figure assumes 64).</param>
     /// <param name="perPrompt">Images per prompt (4).</param>
@@ -28,17 +25,23 @@ internal static class BatchedSamplingBench
     /// <param name="maxBatch">The pipeline's MaxBatchImages.</param>
     /// <param name="oldPath">Also time the old per-prompt path.</param>
     /// <param name="aloneChecks">How many images to re-sample alone for the batched-vs-alone difference.</param>
-    public static void Run(int features, int perPrompt, int steps, int maxBatch, bool oldPath, int aloneChecks)
+    /// <param name="precision">The pipeline's precision.</param>
+    /// <param name="peak">The machine's measured fp32 FMA peak in GFLOP/s, or null to skip the % of peak.</param>
+    public static void Run(int features, int perPrompt, int steps, int maxBatch, bool oldPath, int aloneChecks, Training.Precision precision, double? peak)
     {
         var inv = CultureInfo.InvariantCulture;
         const double guidance = 3;
         var encoder = BagOfWordsEncoder.ForShapes();
         var prompts = ShapesCatalog.AllPrompts;
         int total = prompts.Count * perPrompt;
-        using var model = new ContextUnet(new ContextUnetOptions { Features = features, ImageSize = 16, ContextSize = encoder.ContextSize }, seed: 0);
+        var options = new ContextUnetOptions { Features = features, ImageSize = 16, ContextSize = encoder.ContextSize };
+        double forwardGflop = NetworkFlops.Forward(options) / 1e9;
+        string OfPeak(double gflops) => peak is { } p ? string.Create(inv, $", {100 * gflops / p:F1}% of the {p:F0} GFLOP/s fp32 FMA peak") : string.Empty;
+        using var model = new ContextUnet(options, seed: 0);
         using var pipeline = new DiffusionPipelineBuilder().UseModel(model).UseTextEncoder(encoder)
             .UseSampler(SamplerKind.DpmSolverMultistepSde, steps).UseGuidance(guidance).UseSeed(1)
             .UseLimits(new PipelineLimits { MaxBatchImages = maxBatch, MaxImagesPerRequest = total, MaxQueuedImages = total })
+            .UsePrecision(precision)
             .Build();
         var request = new GenerationRequest { Prompts = prompts, ImagesPerPrompt = perPrompt };
 
@@ -47,9 +50,14 @@ internal static class BatchedSamplingBench
         var clock = Stopwatch.StartNew();
         var result = pipeline.GenerateAsync(request).GetAwaiter().GetResult();
         double seconds = clock.Elapsed.TotalSeconds;
-        double gflop = total * 2 * steps * ForwardGflopPerImage;
-        Console.WriteLine(string.Create(inv, $"batched sampling: {prompts.Count} prompts x {perPrompt} images, SDE-DPM-Solver++ {steps} steps, guidance {guidance}, max batch {maxBatch}, n_feat {features}, {get_num_threads()} threads"));
-        Console.WriteLine(string.Create(inv, $"batched sampling: pipeline {seconds:F2} s, {total / seconds:F1} images/s, {gflop / seconds:F1} GFLOP/s ({gflop:F0} GFLOP at 301 MFLOP per image forward, 2 passes with guidance)"));
+        double gflop = total * 2 * steps * forwardGflop;
+        Console.WriteLine(string.Create(inv, $"batched sampling: {prompts.Count} prompts x {perPrompt} images, SDE-DPM-Solver++ {steps} steps, guidance {guidance}, max batch {maxBatch}, n_feat {features}, {pipeline.Precision}, {get_num_threads()} threads"));
+        if (pipeline.PrecisionMeasurement is { } measurement)
+        {
+            Console.WriteLine("batched sampling: " + measurement);
+        }
+
+        Console.WriteLine(string.Create(inv, $"batched sampling: pipeline {seconds:F2} s, {total / seconds:F1} images/s, {gflop / seconds:F1} GFLOP/s{OfPeak(gflop / seconds)} ({gflop:F0} GFLOP: {forwardGflop * 1000:F0} MFLOP per image forward, 2 passes with guidance)"));
 
         if (oldPath)
         {
@@ -64,7 +72,7 @@ internal static class BatchedSamplingBench
             }
 
             double old = clock.Elapsed.TotalSeconds;
-            Console.WriteLine(string.Create(inv, $"batched sampling: old per-prompt path (one sampler call of {perPrompt} images per prompt) {old:F2} s, {total / old:F1} images/s, {gflop / old:F1} GFLOP/s; batched is {old / seconds:F1}x faster"));
+            Console.WriteLine(string.Create(inv, $"batched sampling: old per-prompt path (one fp32 sampler call of {perPrompt} images per prompt) {old:F2} s, {total / old:F1} images/s, {gflop / old:F1} GFLOP/s{OfPeak(gflop / old)}; batched is {old / seconds:F1}x faster"));
         }
 
         // Batched vs alone: re-sample some images as single-image requests with their reported seeds.

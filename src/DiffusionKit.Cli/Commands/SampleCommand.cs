@@ -20,7 +20,7 @@ internal static class SampleCommand
     public const string Usage = """
         diffusionkit sample --checkpoint <folder> --out <folder> (--prompt "a large red circle" ... | --all-shapes)
                             [--per-prompt 4] [--sampler ddim|ddpm|dpm-solver|dpm-solver-sde|euler-a] [--steps N] [--guidance 3] [--seed 0]
-                            [--animation] [--threads N] [--precision auto|fp32|bf16] [--reword "large=big,small=tiny"] [--max-batch 64]
+                            [--animation] [--threads N] [--precision auto|fp32|bf16] [--reword "large=big,small=tiny"] [--max-batch 16]
           --sampler defaults to ddim; --steps to 25 for ddim, 20 for dpm-solver(-sde) and euler-a, T (500) for ddpm.
           All images are sampled together in batches of up to --max-batch images; image k (in prompt order) uses its own
           seed, seed + k, so it is the same alone or batched. manifest.jsonl lines are {"file", "prompt", "seed"}.

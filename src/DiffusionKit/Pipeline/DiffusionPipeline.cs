@@ -193,7 +193,7 @@ public sealed class DiffusionPipeline : IDiffusionPipeline, IDisposable
     private GenerationJob Submit(GenerationRequest request, ChannelWriter<GenerationUpdate>? updates, CancellationToken cancellationToken)
     {
         GenerationPlan plan;
-        Tensor contexts;
+        float[] contexts;
         try
         {
             ArgumentNullException.ThrowIfNull(request);
@@ -212,7 +212,7 @@ public sealed class DiffusionPipeline : IDiffusionPipeline, IDisposable
             throw;
         }
 
-        var job = new GenerationJob(plan, contexts, updates, cancellationToken);
+        var job = new GenerationJob(plan, contexts, Model.ContextSize, updates, cancellationToken);
         try
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -273,8 +273,8 @@ public sealed class DiffusionPipeline : IDiffusionPipeline, IDisposable
         return new GenerationPlan(request.Prompts.ToArray(), request.ImagesPerPrompt, sampler, steps, request.GuidanceScale ?? Defaults.GuidanceScale, request.Seed ?? Defaults.Seed, request.CaptureFrames);
     }
 
-    /// <summary>Encodes the prompts on the caller's thread (one caller at a time) into a float32 CPU tensor the job owns.</summary>
-    private Tensor Encode(IReadOnlyList<string> prompts)
+    /// <summary>Encodes the prompts on the caller's thread (one caller at a time) into row-major [prompts, ContextSize] floats.</summary>
+    private float[] Encode(IReadOnlyList<string> prompts)
     {
         lock (_encoderLock)
         {
@@ -300,7 +300,7 @@ public sealed class DiffusionPipeline : IDiffusionPipeline, IDisposable
                 throw new ArgumentException("A prompt encodes to NaN or infinite values; check the text encoder.", nameof(GenerationRequest.Prompts));
             }
 
-            return contexts.DetachFromDisposeScope();
+            return contexts.data<float>().ToArray();
         }
     }
 }

@@ -218,7 +218,16 @@ internal sealed class GenerationBatcher : IDisposable
         try
         {
             using var scope = NewDisposeScope();
-            var contexts = cat(slices.Select(s => s.Job.Contexts.index_select(0, tensor(Enumerable.Range(s.First, s.Count).Select(k => (long)(k / s.Job.Plan.ImagesPerPrompt)).ToArray()))).ToArray(), 0);
+            int contextSize = slices[0].Job.ContextSize;
+            var rowsData = new float[rows.Length * contextSize];
+            for (int r = 0; r < rows.Length; r++)
+            {
+                var job = rows[r].Slice.Job;
+                int prompt = rows[r].Image / job.Plan.ImagesPerPrompt;
+                Array.Copy(job.Contexts, prompt * contextSize, rowsData, r * contextSize, contextSize);
+            }
+
+            var contexts = tensor(rowsData, new long[] { rows.Length, contextSize });
             using var noise = new PerImageNoiseSource(rows.Select(r => r.Slice.Job.Plan.SeedOf(r.Image)).ToArray());
             var scheduler = SchedulerSelection.Create(plan.Sampler, plan.Steps, _training);
             var batch = new SamplingBatch(_denoiser, scheduler, rows.Length, contexts, _unconditional, rows.Select(r => r.Slice.Job.Plan.GuidanceScale).ToArray(), noise);

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Threading.Channels;
-using static TorchSharp.torch;
 
 namespace DiffusionKit.Pipeline;
 
@@ -27,10 +26,11 @@ internal sealed class GenerationJob : IDisposable
     private int _finished;
     private long _imageStepsDone;
 
-    public GenerationJob(GenerationPlan plan, Tensor contexts, ChannelWriter<GenerationUpdate>? updates, CancellationToken cancellationToken)
+    public GenerationJob(GenerationPlan plan, float[] contexts, int contextSize, ChannelWriter<GenerationUpdate>? updates, CancellationToken cancellationToken)
     {
         Plan = plan;
         Contexts = contexts;
+        ContextSize = contextSize;
         Updates = updates;
         CancellationToken = cancellationToken;
         _images = new GeneratedImage?[plan.ImageCount];
@@ -39,8 +39,11 @@ internal sealed class GenerationJob : IDisposable
 
     public GenerationPlan Plan { get; }
 
-    /// <summary>[Prompts, ContextSize] float32 on the CPU, owned by the job.</summary>
-    public Tensor Contexts { get; }
+    /// <summary>The encoded prompts, row-major [Prompts, ContextSize]: managed memory, so a job that ends while a batch is being formed from it cannot leave the engine a disposed tensor.</summary>
+    public float[] Contexts { get; }
+
+    /// <summary>Length of one context row.</summary>
+    public int ContextSize { get; }
 
     public ChannelWriter<GenerationUpdate>? Updates { get; }
 
@@ -87,9 +90,5 @@ internal sealed class GenerationJob : IDisposable
     /// <summary>The cancellation registration that takes the job out of the queue; disposed with the job.</summary>
     public CancellationTokenRegistration Registration { get; set; }
 
-    public void Dispose()
-    {
-        Registration.Dispose();
-        Contexts.Dispose();
-    }
+    public void Dispose() => Registration.Dispose();
 }

@@ -18,8 +18,12 @@ namespace DiffusionKit.Pipeline;
 /// </remarks>
 public sealed class PipelineLimits
 {
-    /// <summary>Images per sampling loop (each guided image counts once, although it takes two rows of the network call). Default 64. At least 1.</summary>
-    public int MaxBatchImages { get; set; } = 64;
+    /// <summary>
+    /// Images per sampling loop (each guided image counts once, although it takes two rows of the network call). Default
+    /// 16: on a 2-core CPU the demo-sized network ran fastest per image at about 32 rows per call (larger calls spill the
+    /// caches; docs/benchmarks.md); raise it on a GPU. At least 1.
+    /// </summary>
+    public int MaxBatchImages { get; set; } = 16;
 
     /// <summary>How long the batcher waits, after the oldest queued request arrived, for more images to fill a batch. Default 5 ms. Zero or more, at most 10 s.</summary>
     public TimeSpan MaxQueueDelay { get; set; } = TimeSpan.FromMilliseconds(5);

@@ -125,7 +125,7 @@ public sealed class DynamicBatchingTests
     [Fact]
     public async Task Cancelling_one_request_drops_it_from_its_batch_and_a_fully_cancelled_batch_stops()
     {
-        using var pipeline = Pipeline(new PipelineLimits { MaxQueueDelay = TimeSpan.FromSeconds(2), MaxBatchImages = 3 }, SamplerKind.Ddim, steps: 400);
+        using var pipeline = Pipeline(new PipelineLimits { MaxQueueDelay = TimeSpan.FromMilliseconds(500), MaxBatchImages = 3 }, SamplerKind.Ddim, steps: 400);
         using var cancel = new CancellationTokenSource();
         var kept = pipeline.GenerateAsync(new GenerationRequest { Prompts = ["red"], Seed = 1, Steps = 3 });
         var dropped = ConsumeUntilFirstStepAsync(pipeline, new GenerationRequest { Prompts = ["blue", "circle"], Steps = 3 }, cancel);

@@ -14,7 +14,7 @@ public sealed class PipelineTelemetryTests
     public async Task The_meter_reports_queue_batches_images_durations_and_rejections_by_reason()
     {
         using var pipeline = TinyPipelines.Builder().UseSampler(SamplerKind.Ddim, 2)
-            .UseLimits(new PipelineLimits { MaxImagesPerRequest = 4, MaxQueuedImages = 4, MaxBatchImages = 8, MaxQueueDelay = TimeSpan.FromMilliseconds(200) }).Build();
+            .UseLimits(new PipelineLimits { MaxImagesPerRequest = 4, MaxQueuedImages = 4, MaxBatchImages = 4, MaxQueueDelay = TimeSpan.FromSeconds(10) }).Build();
         var measurements = new ConcurrentBag<(string Name, double Value, string? Reason)>();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
@@ -40,6 +40,7 @@ public sealed class PipelineTelemetryTests
         listener.SetMeasurementEventCallback<double>((i, v, t, _) => Record(i, v, t));
         listener.Start();
 
+        // 4 images fill a batch and run at once; the next 3 wait (for up to 10 s) for more, holding the queue.
         var result = await pipeline.GenerateAsync(new GenerationRequest { Prompts = ["red", "blue"], ImagesPerPrompt = 2 });
         using var hold = new CancellationTokenSource();
         var held = pipeline.GenerateAsync(new GenerationRequest { Prompts = ["red"], ImagesPerPrompt = 3 }, hold.Token);
