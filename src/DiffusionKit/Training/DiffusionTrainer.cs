@@ -157,7 +157,8 @@ public sealed class DiffusionTrainer
                 using (var scope = NewDisposeScope())
                 {
                     var index = order!.narrow(0, (long)inEpoch * batch, batch);
-                    var x0 = data.Images.index_select(0, index).to(device);
+                    var next = inEpoch + 1 < batchesPerEpoch ? order!.narrow(0, (long)(inEpoch + 1) * batch, batch) : null;
+                    var x0 = data.Batch(index, generator, next).to(device);
                     var context = trainableEncoder is null
                         ? data.Contexts!.index_select(0, index)
                         : trainableEncoder.EncodeForTraining(index.data<long>().Select(i => data.Captions[i]).ToArray());
