@@ -176,6 +176,19 @@ internal sealed class CliArguments
             : throw new CliUsageException($"--{name} must be one of {string.Join(", ", System.Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}, not '{text}'.");
     }
 
+    /// <summary>Gives option <paramref name="name"/> the value <paramref name="value"/> unless the user gave it (a default that depends on other options, such as the data).</summary>
+    public void SetDefault(string name, string value)
+    {
+        if (!_values.ContainsKey(name) && !_flags.Contains(name))
+        {
+            _values[name] = new List<string> { value };
+            _known.Add(name);
+        }
+    }
+
+    /// <summary>Whether the user gave option or flag <paramref name="name"/> (does not count as reading it).</summary>
+    public bool Has(string name) => _values.ContainsKey(name) || _flags.Contains(name);
+
     /// <summary>Fails on options the command never asked for (typos).</summary>
     public void EnsureAllUsed()
     {
