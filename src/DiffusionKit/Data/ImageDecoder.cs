@@ -46,7 +46,7 @@ internal static class ImageDecoder
         int height = codec.Info.Height;
         if (width < 1 || height < 1)
         {
-            throw new InvalidDataException($"'{path}' has no pixels ({width}x{height}).");
+            throw new InvalidDataException($"'{path}': the image has no pixels ({width}x{height}).");
         }
 
         // Premultiplied RGBA: every colour channel is already multiplied by alpha, which is compositing onto black.
@@ -55,8 +55,8 @@ internal static class ImageDecoder
         SKCodecResult result = codec.GetPixels(info, rgba);
         if (result != SKCodecResult.Success)
         {
-            string reason = result == SKCodecResult.IncompleteInput ? "the file is truncated" : $"the decoder reported {result}";
-            throw new InvalidDataException($"'{path}' could not be decoded: {reason}.");
+            string reason = result == SKCodecResult.IncompleteInput ? "the file is truncated" : $"the image data is corrupt (the decoder reported {result})";
+            throw new InvalidDataException($"'{path}': {reason}.");
         }
 
         byte[] rgb = new byte[width * height * 3];
@@ -124,12 +124,12 @@ internal static class ImageDecoder
         var file = new FileInfo(path);
         if (!file.Exists)
         {
-            throw new FileNotFoundException($"'{path}' does not exist.", path);
+            throw new FileNotFoundException($"'{path}': the file does not exist.", path);
         }
 
         if (file.Length == 0)
         {
-            throw new InvalidDataException($"'{path}' is empty (0 bytes).");
+            throw new InvalidDataException($"'{path}': the file is empty (0 bytes).");
         }
 
         SKCodec? codec = SKCodec.Create(path, out SKCodecResult result);
@@ -137,14 +137,33 @@ internal static class ImageDecoder
         {
             string reason = result switch
             {
-                SKCodecResult.IncompleteInput => "the file is truncated",
-                SKCodecResult.Unimplemented or SKCodecResult.InvalidInput or SKCodecResult.ErrorInInput => "it is not an image in a format Skia decodes (PNG, JPEG, GIF, BMP, WebP, ICO, WBMP)",
-                _ => $"the decoder reported {result}",
+                SKCodecResult.IncompleteInput when HasImageSignature(path) => "the file is truncated",
+                SKCodecResult.IncompleteInput or SKCodecResult.Unimplemented or SKCodecResult.InvalidInput or SKCodecResult.ErrorInInput => "not an image in a format Skia decodes (PNG, JPEG, GIF, BMP, WebP, ICO, WBMP)",
+                _ => $"not readable as an image (the decoder reported {result})",
             };
-            throw new InvalidDataException($"'{path}' could not be opened as an image: {reason}.");
+            throw new InvalidDataException($"'{path}': {reason}.");
         }
 
         return codec;
+    }
+
+    /// <summary>Whether the file starts like a PNG, JPEG, GIF, BMP, WebP or ICO (Skia reports a file too short to sniff as incomplete, whatever it holds).</summary>
+    private static bool HasImageSignature(string path)
+    {
+        Span<byte> head = stackalloc byte[12];
+        int read;
+        using (var stream = File.OpenRead(path))
+        {
+            read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        }
+
+        ReadOnlySpan<byte> h = head[..read];
+        return h.StartsWith(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' })
+            || h.StartsWith(new byte[] { 0xFF, 0xD8, 0xFF })
+            || h.StartsWith("GIF8"u8)
+            || h.StartsWith("BM"u8)
+            || (h.StartsWith("RIFF"u8) && h.Length >= 12 && h[8..12].SequenceEqual("WEBP"u8))
+            || h.StartsWith(new byte[] { 0, 0, 1, 0 });
     }
 
     private static SKBitmap ToBitmap(RgbImage image)

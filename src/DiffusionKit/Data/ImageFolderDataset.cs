@@ -148,7 +148,7 @@ public sealed class ImageFolderDataset : IStreamingImageCaptionDataset
             {
                 sizes[i] = ImageDecoder.ReadSize(listed[i].Path);
             }
-            catch (InvalidDataException ex)
+            catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
             {
                 errors[i] = Reason(ex, listed[i].Path);
             }
@@ -171,7 +171,7 @@ public sealed class ImageFolderDataset : IStreamingImageCaptionDataset
             {
                 decoded[i] = Fit(ImageDecoder.Decode(listed[i].Path), size, options.RandomCrop);
             }
-            catch (InvalidDataException ex)
+            catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
             {
                 errors[i] = Reason(ex, listed[i].Path);
             }
@@ -413,7 +413,7 @@ public sealed class ImageFolderDataset : IStreamingImageCaptionDataset
     /// <summary>The decoder's message without the leading quoted path (the report names the path itself).</summary>
     private static string Reason(Exception ex, string path)
     {
-        string prefix = $"'{path}' ";
+        string prefix = $"'{path}': ";
         string message = ex.Message.StartsWith(prefix, StringComparison.Ordinal) ? ex.Message[prefix.Length..] : ex.Message;
         return message.TrimEnd('.');
     }
