@@ -189,6 +189,20 @@ internal sealed class CliArguments
     /// <summary>Whether the user gave option or flag <paramref name="name"/> (does not count as reading it).</summary>
     public bool Has(string name) => _values.ContainsKey(name) || _flags.Contains(name);
 
+    /// <summary>A sampler name (<see cref="Scheduling.SchedulerNames.ParseSampler"/>: ddim, ddpm, dpm-solver, euler-a, dpm-solver-sde, ...), or <paramref name="fallback"/> when absent.</summary>
+    public SamplerKind Sampler(string name, SamplerKind fallback)
+    {
+        string? text = String(name);
+        if (text is null)
+        {
+            return fallback;
+        }
+
+        return Scheduling.SchedulerNames.TryParseSampler(text, out var kind)
+            ? kind
+            : throw new CliUsageException($"--{name} must be one of {Scheduling.SchedulerNames.AllowedSamplerNames}, not '{text}'.");
+    }
+
     /// <summary>Fails on options the command never asked for (typos).</summary>
     public void EnsureAllUsed()
     {

@@ -20,9 +20,10 @@ internal static class BenchCommand
 {
     public const string Usage = """
         diffusionkit bench [--train-steps 40] [--warmup-steps 5] [--batch 100] [--sample-images 32] [--sample-steps 500]
-                           [--features 64] [--threads N] [--skip-train] [--skip-sample] [--precision fp32|bf16] [--plain-baseline]
+                           [--features 64] [--threads N] [--skip-train] [--skip-sample] [--precision fp32|bf16|auto] [--plain-baseline] [--skip-peak]
           --plain-baseline also times a hand-written TorchSharp training loop on the same network, for comparison.
-          Measures the course configuration (ContextUnet n_feat 64, 16x16, 5 context features).
+          Measures the course configuration (ContextUnet n_feat 64, 16x16, 5 context features). First measures the machine's
+          fp32 FMA peak (GFLOP/s over the threads used) and reports every figure also as GFLOP/s and % of that peak.
         """;
 
     public static int Run(CliArguments args)
@@ -36,8 +37,9 @@ internal static class BenchCommand
         int? threads = args.OptionalInt("threads", 1, 256);
         bool skipTrain = args.Flag("skip-train");
         bool plain = args.Flag("plain-baseline");
-        var precision = PrecisionNames.Parse(args.String("precision"));
+        var precision = PrecisionNames.Parse(args.String("precision") ?? "fp32");
         bool skipSample = args.Flag("skip-sample");
+        bool skipPeak = args.Flag("skip-peak");
         args.EnsureAllUsed();
         if (threads is { } t)
         {
@@ -45,8 +47,27 @@ internal static class BenchCommand
         }
 
         var inv = CultureInfo.InvariantCulture;
+
         Console.WriteLine(string.Create(inv, $"threads={torch.get_num_threads()} features={features} batch={batch}"));
         var options = new ContextUnetOptions { Features = features, ContextSize = 5, ImageSize = 16 };
+        double forwardFlops = NetworkFlops.Forward(options);
+        double? peak = null;
+        if (!skipPeak)
+        {
+            var measured = FmaPeak.Measure(torch.get_num_threads());
+            peak = measured.GigaFlops;
+            Console.WriteLine(string.Create(inv, $"peak: fp32 FMA {measured.GigaFlops:F1} GFLOP/s ({measured.Threads} threads, {measured.VectorBits}-bit vectors)"));
+        }
+
+        Console.WriteLine(string.Create(inv, $"network: {forwardFlops / 1e6:F1} MFLOP forward per image (training step ~3x)"));
+        string Rate(double imagesPerSecond, double flopsPerImage)
+        {
+            double giga = imagesPerSecond * flopsPerImage / 1e9;
+            return peak is { } p
+                ? string.Create(inv, $"{giga:F1} GFLOP/s, {100 * giga / p:F1}% of peak")
+                : string.Create(inv, $"{giga:F1} GFLOP/s");
+        }
+
         using var model = new ContextUnet(options, seed: 0);
         var schedule = new NoiseSchedule();
         var encoder = BagOfWordsEncoder.ForSprites();
@@ -58,13 +79,13 @@ internal static class BenchCommand
             var stamps = new List<(int Step, long Ticks, double Rss)>();
             var clock = Stopwatch.StartNew();
             var progress = new ActionProgress<TrainingProgress>(p => stamps.Add((p.Step, clock.ElapsedTicks, ProcessMemory.ResidentMiB())));
-            new DiffusionTrainer(new DiffusionTrainerOptions { Steps = warmup + trainSteps, BatchSize = batch, Seed = 1, Precision = precision })
+            var trained = new DiffusionTrainer(new DiffusionTrainerOptions { Steps = warmup + trainSteps, BatchSize = batch, Seed = 1, Precision = precision, OnPrecisionMeasured = m => Console.WriteLine(m.ToString()) })
                 .Train(model, new DdpmScheduler(schedule), data, encoder, progress);
             var start = stamps[warmup - 1];
             var end = stamps[^1];
             double seconds = (end.Ticks - start.Ticks) / (double)Stopwatch.Frequency;
             double imagesPerSecond = trainSteps * batch / seconds;
-            Console.WriteLine(string.Create(inv, $"train: {precision} {imagesPerSecond:F1} images/s over {trainSteps} steps of batch {batch} (after {warmup} warm-up steps)"));
+            Console.WriteLine(string.Create(inv, $"train: {trained.Precision} {imagesPerSecond:F1} images/s ({Rate(imagesPerSecond, 3 * forwardFlops)}) over {trainSteps} steps of batch {batch} (after {warmup} warm-up steps)"));
             var middle = stamps[warmup - 1 + (trainSteps / 2)];
             Console.WriteLine(string.Create(inv, $"train: RSS after warm-up {start.Rss:F0} MiB, half-way {middle.Rss:F0} MiB, at the end {end.Rss:F0} MiB"));
         }
@@ -72,7 +93,7 @@ internal static class BenchCommand
         if (plain)
         {
             double baseline = PlainTrainingLoop.Run(options, batch, warmup, trainSteps);
-            Console.WriteLine(string.Create(inv, $"train: plain hand-written fp32 loop {baseline:F1} images/s over {trainSteps} steps of batch {batch}"));
+            Console.WriteLine(string.Create(inv, $"train: plain hand-written fp32 loop {baseline:F1} images/s ({Rate(baseline, 3 * forwardFlops)}) over {trainSteps} steps of batch {batch}"));
         }
 
         if (!skipSample)
@@ -91,16 +112,24 @@ internal static class BenchCommand
             });
             INoiseScheduler scheduler = sampleSteps == schedule.TrainTimesteps ? new DdpmScheduler(schedule) : new DdimScheduler(schedule, sampleSteps);
             var clock = Stopwatch.StartNew();
-            using var bf16 = precision == Precision.BFloat16 ? new BFloat16Denoiser(model) : null;
+            var samplePrecision = precision;
+            if (samplePrecision == Precision.Auto)
+            {
+                var measurement = PrecisionProbe.MeasureSampling(model, sampleImages);
+                Console.WriteLine(measurement.ToString());
+                samplePrecision = measurement.Chosen;
+            }
+
+            using var bf16 = samplePrecision == Precision.BFloat16 ? new BFloat16Denoiser(model) : null;
             IDenoiser denoiser = bf16 is null ? model : bf16;
             var images = DiffusionSampler.Instance.Sample(denoiser, scheduler, context, new SamplingOptions { Seed = 1 }, progress);
             clock.Stop();
             string name = scheduler is DdpmScheduler ? "DDPM" : "DDIM";
-            Console.WriteLine(string.Create(inv, $"sample: {name} {precision} {sampleImages} images x {sampleSteps} steps in {clock.Elapsed.TotalSeconds:F2} s ({images.shape[0]} images)"));
+            Console.WriteLine(string.Create(inv, $"sample: {name} {samplePrecision} {sampleImages} images x {sampleSteps} steps in {clock.Elapsed.TotalSeconds:F2} s ({images.shape[0]} images; {Rate(sampleImages * sampleSteps / clock.Elapsed.TotalSeconds, forwardFlops)})"));
             if (plain)
             {
                 var baseline = PlainSamplingLoop.Run(model, context, sampleImages);
-                Console.WriteLine(string.Create(inv, $"sample: plain hand-written fp32 DDPM loop {sampleImages} images x 500 steps in {baseline.TotalSeconds:F2} s"));
+                Console.WriteLine(string.Create(inv, $"sample: plain hand-written fp32 DDPM loop {sampleImages} images x 500 steps in {baseline.TotalSeconds:F2} s ({Rate(sampleImages * 500 / baseline.TotalSeconds, forwardFlops)})"));
             }
 
             if (rss.Count >= 2)

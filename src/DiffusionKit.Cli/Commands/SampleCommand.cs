@@ -19,15 +19,15 @@ internal static class SampleCommand
 {
     public const string Usage = """
         diffusionkit sample --checkpoint <folder> --out <folder> (--prompt "a large red circle" ... | --all-shapes)
-                            [--per-prompt 4] [--sampler ddim|ddpm|dpm-solver|euler-a] [--steps N] [--guidance 2] [--seed 0]
-                            [--animation] [--threads N] [--precision fp32|bf16] [--reword "large=big,small=tiny"]
-          --steps defaults to 25 for ddim, 20 for dpm-solver and euler-a, T (500) for ddpm.
+                            [--per-prompt 4] [--sampler ddim|ddpm|dpm-solver|dpm-solver-sde|euler-a] [--steps N] [--guidance 3] [--seed 0]
+                            [--animation] [--threads N] [--precision auto|fp32|bf16] [--reword "large=big,small=tiny"]
+          --sampler defaults to ddim; --steps to 25 for ddim, 20 for dpm-solver(-sde) and euler-a, T (500) for ddpm.
           Images of prompt p use seed + p; manifest.jsonl lines are {"file", "prompt", "seed"}.
           --reword replaces whole words of every prompt (to test words never seen in training); the manifest then also
           keeps the original as "caption", which eval judges against.
         """;
 
-    internal sealed record Settings(string Checkpoint, string Output, IReadOnlyList<string> Prompts, int PerPrompt, SchedulerAlgorithm Sampler, int? Steps, double Guidance, long Seed, bool Animation, Precision Precision = Precision.Float32, IReadOnlyDictionary<string, string>? Rewording = null);
+    internal sealed record Settings(string Checkpoint, string Output, IReadOnlyList<string> Prompts, int PerPrompt, SamplerKind Sampler, int? Steps, double Guidance, long Seed, bool Animation, Precision Precision = Precision.Float32, IReadOnlyDictionary<string, string>? Rewording = null);
 
     public static int Run(CliArguments args)
     {
@@ -44,7 +44,7 @@ internal static class SampleCommand
             throw new CliUsageException("Give at least one --prompt, or --all-shapes for the 48 shapes prompts.");
         }
 
-        var sampler = SamplerNames.Parse(args.String("sampler"), SchedulerAlgorithm.Ddim);
+        var sampler = args.Sampler("sampler", PipelineDefaults.DefaultSampler);
         var settings = new Settings(
             checkpoint,
             output,
@@ -52,7 +52,7 @@ internal static class SampleCommand
             args.Int("per-prompt", 4, 1, 10_000),
             sampler,
             args.OptionalInt("steps", 1),
-            args.Double("guidance", 2, 0, 100),
+            args.Double("guidance", PipelineDefaults.DefaultGuidanceScale, 0, 100),
             args.Long("seed", 0),
             args.Flag("animation"),
             PrecisionNames.Parse(args.String("precision")),
@@ -103,9 +103,17 @@ internal static class SampleCommand
     {
         var inv = CultureInfo.InvariantCulture;
         using var loaded = DiffusionCheckpoint.Load(settings.Checkpoint, MiniLmTextEncoder.FromCheckpointConfig);
-        int steps = settings.Steps ?? SamplerNames.DefaultSteps(settings.Sampler, loaded.Schedule.TrainTimesteps);
+        int steps = settings.Steps ?? SchedulerOptions.DefaultInferenceSteps(settings.Sampler, loaded.Schedule.TrainTimesteps);
         using var unconditional = loaded.Encoder.EncodeUnconditional();
-        using var bf16 = settings.Precision == Precision.BFloat16 ? new BFloat16Denoiser(loaded.Model) : null;
+        var precision = settings.Precision;
+        if (precision == Precision.Auto)
+        {
+            var measurement = PrecisionProbe.MeasureSampling(loaded.Model, Math.Max(1, settings.PerPrompt) * (settings.Guidance > 0 ? 2 : 1), cancellationToken);
+            Console.WriteLine(measurement.ToString());
+            precision = measurement.Chosen;
+        }
+
+        using var bf16 = precision == Precision.BFloat16 ? new BFloat16Denoiser(loaded.Model) : null;
         IDenoiser denoiser = bf16 is null ? loaded.Model : bf16;
 
         Directory.CreateDirectory(settings.Output);

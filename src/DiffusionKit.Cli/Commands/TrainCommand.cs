@@ -18,7 +18,7 @@ internal static class TrainCommand
         diffusionkit train --out <checkpoint-folder> [--data shapes|npy|<image-folder>] [--images sprites.npy --labels labels.npy]
                            [--steps N | --epochs N] [--time 10m] [--batch 100] [--lr 1e-3] [--lr-schedule linear|cosine|constant] [--warmup 0]
                            [--features 64] [--image-size 16] [--count 24000] [--hold-out "blue triangle,yellow cross"]
-                           [--dropout 0.1] [--ema 0] [--seed 0] [--threads N] [--encoder bow|learned|minilm] [--encoder-dim 32] [--precision fp32|bf16]
+                           [--dropout 0.1] [--ema 0] [--seed 0] [--threads N] [--encoder bow|learned|minilm] [--encoder-dim 32] [--precision auto|fp32|bf16]
                            [--prediction epsilon|v_prediction|sample] [--beta-schedule linear|scaled_linear|squaredcos_cap_v2] [--snr-gamma 5]
           Ctrl+C stops training, saves the checkpoint and exits with code 130.
         """ + "\n" + TrainingDataSource.Usage;
@@ -77,7 +77,7 @@ internal static class TrainCommand
         {
             scheduler = new SchedulerOptions
             {
-                Algorithm = SchedulerAlgorithm.Ddpm,
+                Algorithm = SamplerKind.Ddpm,
                 PredictionType = SchedulerNames.ParsePredictionType(args.String("prediction") ?? "epsilon"),
                 BetaSchedule = SchedulerNames.ParseBetaSchedule(args.String("beta-schedule") ?? "linear"),
             };
@@ -108,6 +108,7 @@ internal static class TrainCommand
             ContextDropout = args.Double("dropout", 0.1, 0, 1),
             EmaDecay = args.Double("ema", 0, 0, 0.999999),
             Precision = PrecisionNames.Parse(args.String("precision")),
+            OnPrecisionMeasured = measurement => Console.WriteLine(measurement.ToString()),
             Seed = seed,
         };
         if (trainer.Steps is null && trainer.Epochs is null && trainer.MaxDuration is null)

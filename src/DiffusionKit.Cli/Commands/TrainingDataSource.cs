@@ -27,7 +27,7 @@ internal sealed record TrainingDataSource(IImageCaptionDataset Dataset, BagOfWor
     /// image of every step (training costs about 3× that). Chosen so the default run, sampling included, fits in 10
     /// minutes on a 2-core machine 0.6× as fast as the one it was measured on (docs/training.md, "Your own images").
     /// </summary>
-    internal const double FolderBudgetForwardFlops = 2.0e14;
+    internal const double FolderBudgetForwardFlops = 1.25e13;
 
     /// <summary>Forward FLOPs of the context U-Net per 16×16 image at n_feat 64 (docs/reference.md).</summary>
     private const double ForwardFlopsAt16By64 = 301e6;
@@ -78,7 +78,6 @@ internal sealed record TrainingDataSource(IImageCaptionDataset Dataset, BagOfWor
         ["prediction"] = "v_prediction",
         ["snr-gamma"] = "5",
         ["ema"] = "0.995",
-        ["precision"] = "fp32",
     };
 
     /// <summary>Fills in the folder defaults and, without --steps/--epochs/--time, the step budget for this image size.</summary>

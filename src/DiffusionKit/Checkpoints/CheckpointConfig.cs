@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using DiffusionKit.Scheduling;
 
 namespace DiffusionKit.Checkpoints;
 
@@ -27,9 +28,14 @@ public sealed class CheckpointConfig
     [JsonPropertyName("model")]
     public ModelConfig Model { get; set; } = new();
 
-    /// <summary>The training noise schedule.</summary>
+    /// <summary>
+    /// The training scheduler settings (noise schedule, prediction type, spacing, ...), stored in diffusers'
+    /// <c>scheduler_config.json</c> format by <see cref="SchedulerConfigJson"/>. Its <see cref="SchedulerOptions.Algorithm"/>
+    /// is the trainer's; any sampler can be used later (<see cref="SchedulerOptions.WithAlgorithm"/>).
+    /// </summary>
     [JsonPropertyName("scheduler")]
-    public ScheduleConfig Scheduler { get; set; } = new();
+    [JsonConverter(typeof(SchedulerConfigJson.Converter))]
+    public SchedulerOptions Scheduler { get; set; } = new();
 
     /// <summary>The prompt encoder.</summary>
     [JsonPropertyName("text_encoder")]
@@ -61,53 +67,6 @@ public sealed class CheckpointConfig
         /// <summary>Image height and width (the course's <c>height</c>).</summary>
         [JsonPropertyName("height")]
         public int ImageSize { get; set; } = 16;
-    }
-
-    /// <summary>
-    /// The training noise schedule and the settings every sampler shares, under diffusers' names. Fields added after
-    /// version 1's first release default to the course's values, so older files load unchanged.
-    /// </summary>
-    public sealed class ScheduleConfig
-    {
-        /// <summary>T.</summary>
-        [JsonPropertyName("num_train_timesteps")]
-        public int TrainTimesteps { get; set; } = 500;
-
-        /// <summary>beta1.</summary>
-        [JsonPropertyName("beta_start")]
-        public double BetaStart { get; set; } = 1e-4;
-
-        /// <summary>beta2.</summary>
-        [JsonPropertyName("beta_end")]
-        public double BetaEnd { get; set; } = 0.02;
-
-        /// <summary><c>linear</c>, <c>scaled_linear</c> or <c>squaredcos_cap_v2</c>.</summary>
-        [JsonPropertyName("beta_schedule")]
-        public string BetaSchedule { get; set; } = "linear";
-
-        /// <summary>What the network predicts: <c>epsilon</c>, <c>v_prediction</c> or <c>sample</c>.</summary>
-        [JsonPropertyName("prediction_type")]
-        public string PredictionType { get; set; } = "epsilon";
-
-        /// <summary><c>linspace</c>, <c>leading</c> or <c>trailing</c>.</summary>
-        [JsonPropertyName("timestep_spacing")]
-        public string TimestepSpacing { get; set; } = "trailing";
-
-        /// <summary>Offset added to inference timesteps (diffusers' <c>steps_offset</c>).</summary>
-        [JsonPropertyName("steps_offset")]
-        public int StepsOffset { get; set; }
-
-        /// <summary>Whether predicted clean samples are clipped to ±<see cref="ClipSampleRange"/>.</summary>
-        [JsonPropertyName("clip_sample")]
-        public bool ClipSample { get; set; }
-
-        /// <summary>The clipping range.</summary>
-        [JsonPropertyName("clip_sample_range")]
-        public double ClipSampleRange { get; set; } = 1.0;
-
-        /// <summary>Timestep indexing: <c>course</c> (1..T, ab_0 = 1) or <c>diffusers</c> (0..T-1).</summary>
-        [JsonPropertyName("convention")]
-        public string Convention { get; set; } = "course";
     }
 
     /// <summary>The prompt encoder and its settings.</summary>

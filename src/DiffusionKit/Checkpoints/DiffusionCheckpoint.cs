@@ -35,12 +35,12 @@ public static class DiffusionCheckpoint
     public static CheckpointConfig Describe(ContextUnet model, NoiseSchedule schedule, ITextEncoder encoder, IReadOnlyDictionary<string, string>? training = null)
     {
         ArgumentNullException.ThrowIfNull(schedule);
-        return Describe(model, SchedulerFactory.OptionsFor(schedule, SchedulerAlgorithm.Ddim, null), encoder, training);
+        return Describe(model, SchedulerFactory.OptionsFor(schedule, SamplerKind.Ddim, null), encoder, training);
     }
 
     /// <summary>Describes <paramref name="model"/>, the training scheduler settings (schedule, prediction type, spacing) and <paramref name="encoder"/> as a config.</summary>
     /// <param name="model">The network.</param>
-    /// <param name="scheduler">The scheduler options the model was trained with; the algorithm is not stored (any sampler can be used later).</param>
+    /// <param name="scheduler">The scheduler options the model was trained with (any sampler can be used later).</param>
     /// <param name="encoder">A <see cref="BagOfWordsEncoder"/>, a <see cref="LearnedTextEncoder"/> or an <see cref="ICheckpointTextEncoder"/>.</param>
     /// <param name="training">Informational training settings.</param>
     /// <returns>A new config.</returns>
@@ -85,7 +85,7 @@ public static class DiffusionCheckpoint
                 ContextSize = model.Options.ContextSize,
                 ImageSize = model.Options.ImageSize,
             },
-            Scheduler = ScheduleConfigMapping.FromSchedulerOptions(scheduler),
+            Scheduler = SchedulerFactory.Validated(scheduler),
             TextEncoder = encoderConfig,
             Training = training?.ToDictionary(p => p.Key, p => p.Value) ?? new Dictionary<string, string>(),
         };
@@ -206,7 +206,7 @@ public static class DiffusionCheckpoint
         {
             options = new ContextUnetOptions { InChannels = config.Model.InChannels, Features = config.Model.Features, ContextSize = config.Model.ContextSize, ImageSize = config.Model.ImageSize };
             options.Validate();
-            schedule = new NoiseSchedule(config.Scheduler.ToSchedulerOptions());
+            schedule = new NoiseSchedule(config.Scheduler);
         }
         catch (InvalidDataException ex)
         {

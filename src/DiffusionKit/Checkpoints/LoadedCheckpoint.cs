@@ -18,12 +18,12 @@ public sealed record LoadedCheckpoint(CheckpointConfig Config, ContextUnet Model
     /// A scheduler over the checkpoint's training schedule (prediction type, spacing, ...) for any algorithm: this is how a
     /// trained model switches sampler without retraining.
     /// </summary>
-    /// <param name="algorithm">DDPM, DDIM, DPM-Solver++ 2M or Euler ancestral.</param>
-    /// <param name="inferenceSteps">Steps; null for the algorithm's default (T for DDPM, 25 otherwise).</param>
+    /// <param name="algorithm">The sampler.</param>
+    /// <param name="inferenceSteps">Steps; null for the sampler's default (<see cref="SchedulerOptions.DefaultInferenceSteps"/>).</param>
     /// <returns>A new scheduler.</returns>
     /// <exception cref="ArgumentOutOfRangeException">When the steps do not fit the algorithm (e.g. 0, more than T, or DDPM with fewer than T).</exception>
-    public INoiseScheduler CreateScheduler(SchedulerAlgorithm algorithm, int? inferenceSteps = null)
-        => SchedulerFactory.Create(Config.Scheduler.ToSchedulerOptions(algorithm).WithAlgorithm(algorithm, inferenceSteps));
+    public INoiseScheduler CreateScheduler(SamplerKind algorithm, int? inferenceSteps = null)
+        => SchedulerFactory.Create(Config.Scheduler.WithAlgorithm(algorithm, inferenceSteps));
 
     /// <summary>Disposes the model, and the encoder when it is disposable.</summary>
     public void Dispose()

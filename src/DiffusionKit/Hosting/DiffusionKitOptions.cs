@@ -40,17 +40,21 @@ public sealed class DiffusionKitOptions
     /// <summary>beta2 of a new model's schedule; null (default) means 0.02. In [beta1, 1).</summary>
     public double? BetaEnd { get; set; }
 
-    /// <summary>Default sampler, a <see cref="SamplerKind"/> name, case-insensitive: <c>"ddim"</c> (default), <c>"ddpm"</c>, <c>"dpmsolvermultistep"</c> or <c>"eulerancestral"</c>.</summary>
-    public string Sampler { get; set; } = "ddim";
+    /// <summary>
+    /// Default sampler, case-insensitive: a short name (<c>"ddim"</c>, the default; <c>"ddpm"</c>, <c>"dpm-solver"</c>,
+    /// <c>"euler-a"</c>, <c>"dpm-solver-sde"</c>), a <see cref="SamplerKind"/> name or diffusers' scheduler class name
+    /// (see <see cref="Scheduling.SchedulerNames.ParseSampler"/>).
+    /// </summary>
+    public string Sampler { get; set; } = Scheduling.SchedulerNames.ShortName(PipelineDefaults.DefaultSampler);
 
-    /// <summary>Default denoising steps; null (default) means 25 for DDIM (at most T) and T for DDPM, which allows only T. At least 1.</summary>
+    /// <summary>Default denoising steps; null (default) means the sampler's default (<see cref="Scheduling.SchedulerOptions.DefaultInferenceSteps"/>: 25 for DDIM, 20 for the DPM-Solvers and Euler ancestral, at most T; T for DDPM, which allows only T). At least 1.</summary>
     public int? Steps { get; set; }
 
-    /// <summary>Default classifier-free guidance weight. Default 0 (off). Finite and at least 0.</summary>
-    public double GuidanceScale { get; set; }
+    /// <summary>Default classifier-free guidance weight. Default <see cref="PipelineDefaults.DefaultGuidanceScale"/> (3); 0 turns it off. Finite and at least 0.</summary>
+    public double GuidanceScale { get; set; } = PipelineDefaults.DefaultGuidanceScale;
 
     /// <summary>Default seed (prompt p of a request uses Seed + p); also seeds a new model's weights. Default 0.</summary>
-    public long Seed { get; set; }
+    public long Seed { get; set; } = PipelineDefaults.DefaultSeed;
 
     /// <summary>Device: <c>"cpu"</c> (default), <c>"cuda"</c> or <c>"cuda:N"</c>. CUDA needs a TorchSharp CUDA backend in the app; for a checked fallback use <see cref="ConfigureBuilder"/> with <c>UseCuda</c>.</summary>
     public string Device { get; set; } = "cpu";

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using DiffusionKit.Checkpoints;
 using DiffusionKit.Models;
+using DiffusionKit.Scheduling;
 using Microsoft.Extensions.Options;
 
 namespace DiffusionKit.Hosting;
@@ -34,10 +35,10 @@ internal sealed partial class DiffusionKitOptionsValidator : IValidateOptions<Di
             trainTimesteps = options.TrainTimesteps ?? 500;
         }
 
-        bool knownSampler = SamplerNames.TryParse(options.Sampler, out var sampler);
+        bool knownSampler = SchedulerNames.TryParseSampler(options.Sampler, out var sampler);
         if (!knownSampler)
         {
-            failures.Add($"{Prefix}{nameof(options.Sampler)} is '{options.Sampler}'; allowed values: {SamplerNames.Allowed}.");
+            failures.Add($"{Prefix}{nameof(options.Sampler)} is '{options.Sampler}'; allowed values: {SchedulerNames.AllowedSamplerNames}.");
         }
 
         if (options.Steps is { } steps)

@@ -2,6 +2,7 @@ using DiffusionKit;
 using DiffusionKit.Hosting;
 using DiffusionKit.Models;
 using DiffusionKit.Pipeline;
+using DiffusionKit.Scheduling;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -93,13 +94,19 @@ public static class DiffusionKitServiceCollectionExtensions
             });
             if (options.TrainTimesteps is not null || options.BetaStart is not null || options.BetaEnd is not null)
             {
-                builder.UseSchedule(options.TrainTimesteps ?? 500, options.BetaStart ?? 1e-4, options.BetaEnd ?? 0.02);
+                var schedule = new SchedulerOptions();
+                builder.UseScheduler(new SchedulerOptions
+                {
+                    TrainTimesteps = options.TrainTimesteps ?? schedule.TrainTimesteps,
+                    BetaStart = options.BetaStart ?? schedule.BetaStart,
+                    BetaEnd = options.BetaEnd ?? schedule.BetaEnd,
+                });
             }
         }
 
-        if (!SamplerNames.TryParse(options.Sampler, out var sampler))
+        if (!SchedulerNames.TryParseSampler(options.Sampler, out var sampler))
         {
-            throw new OptionsValidationException(nameof(DiffusionKitOptions), typeof(DiffusionKitOptions), [$"DiffusionKit:Sampler is '{options.Sampler}'; allowed values: {SamplerNames.Allowed}."]);
+            throw new OptionsValidationException(nameof(DiffusionKitOptions), typeof(DiffusionKitOptions), [$"DiffusionKit:Sampler is '{options.Sampler}'; allowed values: {SchedulerNames.AllowedSamplerNames}."]);
         }
 
         builder.UseSampler(sampler, options.Steps).UseGuidance(options.GuidanceScale).UseSeed(options.Seed).UseDevice(options.Device.ToLowerInvariant());

@@ -21,8 +21,9 @@ namespace DiffusionKit.Pipeline;
 /// <see cref="InvalidOperationException"/>. A builder builds once. Not thread-safe.
 /// </para>
 /// <para>
-/// Defaults: DDIM with 25 steps (at most T), guidance 0, seed 0, the CPU, TorchSharp's default thread count, the
-/// course's schedule (T 500, beta 1e-4..0.02), and a U-Net with <see cref="ContextUnetOptions"/>' defaults except
+/// Defaults (shared with the DI options and the CLI, see <see cref="PipelineDefaults"/>): DDIM with 25 steps (at most T),
+/// guidance 3, seed 0, the CPU, TorchSharp's default thread count, the course's scheduler settings
+/// (<see cref="SchedulerOptions"/>' defaults: T 500, beta 1e-4..0.02, epsilon prediction), and a U-Net with <see cref="ContextUnetOptions"/>' defaults except
 /// that its ContextSize follows the encoder. A text encoder (or a checkpoint) is required.
 /// </para>
 /// </remarks>
@@ -31,14 +32,13 @@ public sealed class DiffusionPipelineBuilder
     private ContextUnetOptions? _modelOptions;
     private ContextUnet? _modelInstance;
     private string? _checkpointFolder;
-    private (int TrainTimesteps, double BetaStart, double BetaEnd)? _schedule;
     private SchedulerOptions? _scheduler;
-    private SamplerKind _sampler = SamplerKind.Ddim;
+    private SamplerKind _sampler = PipelineDefaults.DefaultSampler;
     private int? _steps;
-    private double _guidance;
+    private double _guidance = PipelineDefaults.DefaultGuidanceScale;
     private ITextEncoder? _encoder;
     private Device? _device;
-    private long _seed;
+    private long _seed = PipelineDefaults.DefaultSeed;
     private int? _threads;
     private ILoggerFactory _loggerFactory = NullLoggerFactory.Instance;
     private readonly List<Func<CheckpointConfig.TextEncoderConfig, ITextEncoder?>> _encoderFactories = new();
@@ -72,7 +72,7 @@ public sealed class DiffusionPipelineBuilder
         return this;
     }
 
-    /// <summary>Loads the model, schedule and text encoder from a checkpoint folder (<c>config.json</c> + <c>model.safetensors</c>); replaces any earlier model choice. Do not combine with <see cref="UseSchedule"/> or <see cref="UseTextEncoder"/>.</summary>
+    /// <summary>Loads the model, schedule and text encoder from a checkpoint folder (<c>config.json</c> + <c>model.safetensors</c>); replaces any earlier model choice. Do not combine with <see cref="UseScheduler"/> or <see cref="UseTextEncoder"/>.</summary>
     /// <param name="folder">A folder written by <see cref="DiffusionCheckpoint.Save"/> or <see cref="PipelineTrainer.SaveCheckpoint"/>.</param>
     /// <returns>This builder.</returns>
     public DiffusionPipelineBuilder FromCheckpoint(string folder)
@@ -102,24 +102,13 @@ public sealed class DiffusionPipelineBuilder
         return this;
     }
 
-    /// <summary>Sets the course's linear noise schedule. Default T 500, beta 1e-4..0.02.</summary>
-    /// <param name="trainTimesteps">T, at least 1.</param>
-    /// <param name="betaStart">beta1, in (0, 1).</param>
-    /// <param name="betaEnd">beta2, in [beta1, 1).</param>
-    /// <returns>This builder.</returns>
-    public DiffusionPipelineBuilder UseSchedule(int trainTimesteps, double betaStart, double betaEnd)
-    {
-        ThrowIfBuilt(nameof(UseSchedule));
-        (_schedule, _scheduler) = ((trainTimesteps, betaStart, betaEnd), null);
-        return this;
-    }
-
     /// <summary>
     /// Sets the training scheduler settings of a new model: the noise schedule (T, betas, beta schedule, convention),
     /// the prediction type (epsilon, v_prediction or sample) and the timestep spacing. Trainers from
     /// <see cref="BuildTrainer"/> train on this prediction type, checkpoints record it, and every sampler of the
-    /// pipeline follows it. Replaces <see cref="UseSchedule"/>; the sampler's algorithm and steps still come from
-    /// <see cref="UseSampler"/>. Validated by <see cref="Build"/>.
+    /// pipeline follows it. Default <c>new SchedulerOptions()</c> (the course's schedule: T 500, linear betas
+    /// 1e-4..0.02, epsilon prediction). The sampler's algorithm and steps come from <see cref="UseSampler"/>.
+    /// Validated by <see cref="Build"/>.
     /// </summary>
     /// <param name="options">The settings; <see cref="SchedulerOptions.Algorithm"/> and <see cref="SchedulerOptions.InferenceSteps"/> are ignored.</param>
     /// <returns>This builder.</returns>
@@ -127,13 +116,13 @@ public sealed class DiffusionPipelineBuilder
     {
         ArgumentNullException.ThrowIfNull(options);
         ThrowIfBuilt(nameof(UseScheduler));
-        (_schedule, _scheduler) = (null, options);
+        _scheduler = options;
         return this;
     }
 
     /// <summary>Sets the default sampler and its step count. Default <see cref="SamplerKind.Ddim"/>.</summary>
     /// <param name="kind">The algorithm.</param>
-    /// <param name="steps">Denoising steps; null for the sampler's default (T for DDPM, which allows only T; 25 for DDIM, which allows 1..T).</param>
+    /// <param name="steps">Denoising steps; null for the sampler's default (<see cref="SchedulerOptions.DefaultInferenceSteps"/>: T for DDPM, which allows only T; 25 for DDIM; 20 for the others).</param>
     /// <returns>This builder.</returns>
     public DiffusionPipelineBuilder UseSampler(SamplerKind kind, int? steps = null)
     {
@@ -142,7 +131,7 @@ public sealed class DiffusionPipelineBuilder
         return this;
     }
 
-    /// <summary>Sets the default classifier-free guidance weight. Default 0 (off). Must be finite and at least 0.</summary>
+    /// <summary>Sets the default classifier-free guidance weight. Default <see cref="PipelineDefaults.DefaultGuidanceScale"/> (3); 0 turns it off. Must be finite and at least 0.</summary>
     /// <param name="guidanceScale">w in <c>eps = (1 + w)·eps_cond - w·eps_uncond</c>.</param>
     /// <returns>This builder.</returns>
     public DiffusionPipelineBuilder UseGuidance(double guidanceScale)
@@ -286,29 +275,21 @@ public sealed class DiffusionPipelineBuilder
         ContextUnetOptions? modelOptions = null;
         if (_checkpointFolder is not null)
         {
-            if (_schedule is not null || _scheduler is not null || _encoder is not null)
+            if (_scheduler is not null || _encoder is not null)
             {
-                string call = _schedule is not null ? nameof(UseSchedule) : _scheduler is not null ? nameof(UseScheduler) : nameof(UseTextEncoder);
+                string call = _scheduler is not null ? nameof(UseScheduler) : nameof(UseTextEncoder);
                 throw new InvalidOperationException($"FromCheckpoint supplies the schedule and the text encoder; remove the {call} call.");
             }
 
             var config = DiffusionCheckpoint.ReadConfig(_checkpointFolder);
-            training = config.Scheduler.ToSchedulerOptions();
+            training = config.Scheduler;
             schedule = new NoiseSchedule(training);
         }
         else
         {
             var encoder = _encoder ?? throw new InvalidOperationException($"No text encoder: call {nameof(UseTextEncoder)} (or UseVocabulary), or load everything with {nameof(FromCheckpoint)}.");
-            if (_schedule is { } course)
-            {
-                schedule = new NoiseSchedule(course.TrainTimesteps, course.BetaStart, course.BetaEnd);
-                training = SchedulerFactory.OptionsFor(schedule, SchedulerAlgorithm.Ddim, null);
-            }
-            else
-            {
-                training = SchedulerFactory.Validated(_scheduler ?? new SchedulerOptions());
-                schedule = new NoiseSchedule(training);
-            }
+            training = SchedulerFactory.Validated(_scheduler ?? new SchedulerOptions());
+            schedule = new NoiseSchedule(training);
             var options = _modelInstance?.Options ?? _modelOptions ?? new ContextUnetOptions { ContextSize = encoder.ContextSize };
             options.Validate();
             if (options.InChannels is not (1 or 3))

@@ -1,8 +1,24 @@
+using DiffusionKit.Scheduling;
+
 namespace DiffusionKit.Pipeline;
 
-/// <summary>The generation settings a pipeline uses when a request leaves them null.</summary>
+/// <summary>
+/// The generation settings a pipeline uses when a request leaves them null. The static members are the one home of the
+/// defaults that <see cref="DiffusionPipelineBuilder"/>, the DI options (<c>DiffusionKitOptions</c>) and the CLI share,
+/// so the same checkpoint gives the same images through each of them.
+/// </summary>
 /// <param name="Sampler">The sampling algorithm.</param>
 /// <param name="Steps">Denoising steps (already validated against the sampler and schedule).</param>
 /// <param name="GuidanceScale">Classifier-free guidance weight, finite and at least 0.</param>
 /// <param name="Seed">Seed of the first prompt's sampler call.</param>
-public sealed record PipelineDefaults(SamplerKind Sampler, int Steps, double GuidanceScale, long Seed);
+public sealed record PipelineDefaults(SamplerKind Sampler, int Steps, double GuidanceScale, long Seed)
+{
+    /// <summary>The default sampler: <see cref="SamplerKind.Ddim"/> (the course's fast sampler). Its default steps come from <see cref="SchedulerOptions.DefaultInferenceSteps"/>.</summary>
+    public const SamplerKind DefaultSampler = SamplerKind.Ddim;
+
+    /// <summary>The default classifier-free guidance weight w: 3, the demo's measured setting (docs/benchmarks.md). 0 turns guidance off.</summary>
+    public const double DefaultGuidanceScale = 3;
+
+    /// <summary>The default seed: 0.</summary>
+    public const long DefaultSeed = 0;
+}

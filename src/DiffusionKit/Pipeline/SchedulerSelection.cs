@@ -3,25 +3,12 @@ using DiffusionKit.Scheduling;
 namespace DiffusionKit.Pipeline;
 
 /// <summary>
-/// The one place where the pipeline turns a <see cref="SamplerKind"/> into a scheduler, so new scheduler algorithms
-/// are wired in here only.
+/// The one place where the pipeline turns a <see cref="SamplerKind"/> into a scheduler over its training settings.
 /// </summary>
 internal static class SchedulerSelection
 {
-    /// <summary>The step count used when neither the builder nor the request sets one: T for DDPM, 25 (the course's) for DDIM, at most T.</summary>
-    internal static int DefaultSteps(SamplerKind kind, NoiseSchedule schedule) => SchedulerOptions.DefaultInferenceSteps(Algorithm(kind), schedule.TrainTimesteps);
-
-    /// <summary>The scheduler algorithm behind a <see cref="SamplerKind"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">When the kind is not a defined value.</exception>
-    internal static SchedulerAlgorithm Algorithm(SamplerKind kind, string paramName = nameof(SamplerKind)) => kind switch
-    {
-        SamplerKind.Ddpm => SchedulerAlgorithm.Ddpm,
-        SamplerKind.Ddim => SchedulerAlgorithm.Ddim,
-        SamplerKind.DpmSolverMultistep => SchedulerAlgorithm.DpmSolverMultistep,
-        SamplerKind.EulerAncestral => SchedulerAlgorithm.EulerAncestral,
-        SamplerKind.DpmSolverMultistepSde => SchedulerAlgorithm.DpmSolverMultistepSde,
-        _ => throw new ArgumentOutOfRangeException(paramName, kind, $"The sampler must be one of {string.Join(", ", Enum.GetNames<SamplerKind>())}."),
-    };
+    /// <summary>The step count used when neither the builder nor the request sets one (<see cref="SchedulerOptions.DefaultInferenceSteps"/>).</summary>
+    internal static int DefaultSteps(SamplerKind kind, NoiseSchedule schedule) => SchedulerOptions.DefaultInferenceSteps(kind, schedule.TrainTimesteps);
 
     /// <summary>Checks that <paramref name="kind"/> can take <paramref name="steps"/> steps over <paramref name="total"/> training timesteps.</summary>
     /// <param name="kind">The sampler.</param>
@@ -31,8 +18,12 @@ internal static class SchedulerSelection
     /// <exception cref="ArgumentOutOfRangeException">When the kind is unknown or the steps do not fit it, naming <paramref name="paramName"/> and the allowed values.</exception>
     internal static void Validate(SamplerKind kind, int steps, int total, string paramName)
     {
-        var algorithm = Algorithm(kind);
-        if (algorithm == SchedulerAlgorithm.Ddpm && steps != total)
+        if (!Enum.IsDefined(kind))
+        {
+            throw new ArgumentOutOfRangeException(nameof(SamplerKind), kind, $"The sampler must be one of {string.Join(", ", Enum.GetNames<SamplerKind>())}.");
+        }
+
+        if (kind == SamplerKind.Ddpm && steps != total)
         {
             throw new ArgumentOutOfRangeException(paramName, steps, $"{paramName} must be {total} for the Ddpm sampler, which walks every training timestep; use Ddim or DpmSolverMultistep for fewer steps.");
         }
@@ -46,7 +37,7 @@ internal static class SchedulerSelection
     /// <summary>Creates a fresh scheduler for one sampling loop over the training scheduler settings (schedule, prediction type, spacing).</summary>
     internal static INoiseScheduler Create(SamplerKind kind, int steps, SchedulerOptions training)
     {
-        var options = training.WithAlgorithm(Algorithm(kind), steps);
+        var options = training.WithAlgorithm(kind, steps);
         Validate(kind, steps, training.TrainTimesteps, nameof(steps));
         return SchedulerFactory.Create(options);
     }

@@ -26,7 +26,7 @@ public sealed class DdimScheduler : INoiseScheduler
     /// <param name="schedule">The training schedule.</param>
     /// <param name="inferenceSteps">1..T; default 25 (the course).</param>
     public DdimScheduler(NoiseSchedule schedule, int inferenceSteps = 25)
-        : this(schedule ?? throw new ArgumentNullException(nameof(schedule)), SchedulerFactory.OptionsFor(schedule, SchedulerAlgorithm.Ddim, inferenceSteps), inferenceSteps)
+        : this(schedule ?? throw new ArgumentNullException(nameof(schedule)), SchedulerFactory.OptionsFor(schedule, SamplerKind.Ddim, inferenceSteps), inferenceSteps)
     {
     }
 
@@ -39,7 +39,7 @@ public sealed class DdimScheduler : INoiseScheduler
     /// <summary>Creates a DDIM scheduler from <paramref name="options"/> with <see cref="SchedulerOptions.ResolvedInferenceSteps"/> steps.</summary>
     /// <exception cref="ArgumentOutOfRangeException">When an option is invalid, naming it.</exception>
     public DdimScheduler(SchedulerOptions options)
-        : this(new NoiseSchedule(SchedulerFactory.Validated(options)), options, options.InferenceSteps ?? SchedulerOptions.DefaultInferenceSteps(SchedulerAlgorithm.Ddim, options.TrainTimesteps))
+        : this(new NoiseSchedule(SchedulerFactory.Validated(options)), options, options.InferenceSteps ?? SchedulerOptions.DefaultInferenceSteps(SamplerKind.Ddim, options.TrainTimesteps))
     {
     }
 

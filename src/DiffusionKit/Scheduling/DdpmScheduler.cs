@@ -22,7 +22,7 @@ public sealed class DdpmScheduler : INoiseScheduler
 
     /// <summary>Creates a DDPM scheduler over <paramref name="schedule"/> with the course's step settings.</summary>
     public DdpmScheduler(NoiseSchedule schedule)
-        : this(schedule ?? throw new ArgumentNullException(nameof(schedule)), SchedulerFactory.OptionsFor(schedule, SchedulerAlgorithm.Ddpm, null))
+        : this(schedule ?? throw new ArgumentNullException(nameof(schedule)), SchedulerFactory.OptionsFor(schedule, SamplerKind.Ddpm, null))
     {
     }
 

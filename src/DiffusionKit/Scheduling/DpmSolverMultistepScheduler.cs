@@ -13,7 +13,7 @@ namespace DiffusionKit.Scheduling;
 /// clean sample; or the first training timestep's sigma with <see cref="FinalSigmas.SigmaMin"/>). With x0 predictions m_i (converted from the model output) and <c>h = lambda_{i+1} - lambda_i</c>:
 /// first order <c>x_{i+1} = s_{i+1}/s_i·x_i - alpha_{i+1}·(exp(-h) - 1)·m_i</c>; second order adds
 /// <c>-0.5·alpha_{i+1}·(exp(-h) - 1)·D1</c> with <c>D1 = (m_i - m_{i-1})·h/h_{i-1}</c>.</para>
-/// <para>SDE variant (<see cref="SchedulerAlgorithm.DpmSolverMultistepSde"/>, diffusers' <c>sde-dpmsolver++</c>):
+/// <para>SDE variant (<see cref="SamplerKind.DpmSolverMultistepSde"/>, diffusers' <c>sde-dpmsolver++</c>):
 /// <c>x_{i+1} = s_{i+1}/s_i·exp(-h)·x_i + alpha_{i+1}·(1 - exp(-2h))·(m_i + 0.5·D1) + s_{i+1}·sqrt(1 - exp(-2h))·z</c>
 /// (D1 only on second-order steps), z fresh standard-normal noise from the loop's generator; the last step to sigma = 0
 /// returns m_i without noise.</para>
@@ -34,20 +34,20 @@ public sealed class DpmSolverMultistepScheduler : INoiseScheduler
     public DpmSolverMultistepScheduler(SchedulerOptions options)
     {
         Schedule = new NoiseSchedule(SchedulerFactory.Validated(options));
-        if (options.Algorithm is not (SchedulerAlgorithm.DpmSolverMultistep or SchedulerAlgorithm.DpmSolverMultistepSde))
+        if (options.Algorithm is not (SamplerKind.DpmSolverMultistep or SamplerKind.DpmSolverMultistepSde))
         {
             throw new ArgumentException($"options.Algorithm is {options.Algorithm}; this scheduler runs DpmSolverMultistep or DpmSolverMultistepSde (use SchedulerFactory.Create for the others).", nameof(options));
         }
 
         Options = options;
-        SetTimesteps(options.InferenceSteps ?? SchedulerOptions.DefaultInferenceSteps(SchedulerAlgorithm.DpmSolverMultistep, options.TrainTimesteps));
+        SetTimesteps(options.InferenceSteps ?? SchedulerOptions.DefaultInferenceSteps(SamplerKind.DpmSolverMultistep, options.TrainTimesteps));
     }
 
     /// <summary>The variance schedule.</summary>
     public NoiseSchedule Schedule { get; }
 
-    /// <summary>Whether this is the SDE variant (<see cref="SchedulerAlgorithm.DpmSolverMultistepSde"/>), which adds fresh noise at every step but the last.</summary>
-    public bool IsStochastic => Options.Algorithm == SchedulerAlgorithm.DpmSolverMultistepSde;
+    /// <summary>Whether this is the SDE variant (<see cref="SamplerKind.DpmSolverMultistepSde"/>), which adds fresh noise at every step but the last.</summary>
+    public bool IsStochastic => Options.Algorithm == SamplerKind.DpmSolverMultistepSde;
 
     /// <summary>The options this scheduler follows.</summary>
     public SchedulerOptions Options { get; }

@@ -31,7 +31,7 @@ public sealed class EulerAncestralScheduler : INoiseScheduler
     {
         Schedule = new NoiseSchedule(SchedulerFactory.Validated(options));
         Options = options;
-        SetTimesteps(options.InferenceSteps ?? SchedulerOptions.DefaultInferenceSteps(SchedulerAlgorithm.EulerAncestral, options.TrainTimesteps));
+        SetTimesteps(options.InferenceSteps ?? SchedulerOptions.DefaultInferenceSteps(SamplerKind.EulerAncestral, options.TrainTimesteps));
     }
 
     /// <summary>The variance schedule.</summary>

@@ -15,15 +15,15 @@ public static class SchedulerFactory
         options.Validate();
         return options.Algorithm switch
         {
-            SchedulerAlgorithm.Ddpm => new DdpmScheduler(options),
-            SchedulerAlgorithm.Ddim => new DdimScheduler(options),
-            SchedulerAlgorithm.DpmSolverMultistep or SchedulerAlgorithm.DpmSolverMultistepSde => new DpmSolverMultistepScheduler(options),
+            SamplerKind.Ddpm => new DdpmScheduler(options),
+            SamplerKind.Ddim => new DdimScheduler(options),
+            SamplerKind.DpmSolverMultistep or SamplerKind.DpmSolverMultistepSde => new DpmSolverMultistepScheduler(options),
             _ => new EulerAncestralScheduler(options),
         };
     }
 
     /// <summary>Options that describe an existing schedule, for the schedulers' legacy constructors.</summary>
-    internal static SchedulerOptions OptionsFor(NoiseSchedule schedule, SchedulerAlgorithm algorithm, int? inferenceSteps) => new()
+    internal static SchedulerOptions OptionsFor(NoiseSchedule schedule, SamplerKind algorithm, int? inferenceSteps) => new()
     {
         Algorithm = algorithm,
         TrainTimesteps = schedule.TrainTimesteps,

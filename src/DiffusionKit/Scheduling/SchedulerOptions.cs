@@ -11,8 +11,8 @@ namespace DiffusionKit.Scheduling;
 /// Call <see cref="Validate"/> (the schedulers and <see cref="SchedulerFactory"/> do) before use.</remarks>
 public sealed class SchedulerOptions
 {
-    /// <summary>The sampling algorithm. Default <see cref="SchedulerAlgorithm.Ddim"/> (the course's fast sampler).</summary>
-    public SchedulerAlgorithm Algorithm { get; init; } = SchedulerAlgorithm.Ddim;
+    /// <summary>The sampling algorithm. Default <see cref="SamplerKind.Ddim"/> (the course's fast sampler).</summary>
+    public SamplerKind Algorithm { get; init; } = SamplerKind.Ddim;
 
     /// <summary>Number of training timesteps T (<c>num_train_timesteps</c>). Default 500 (the course; diffusers uses 1000). At least 1.</summary>
     public int TrainTimesteps { get; init; } = 500;
@@ -65,18 +65,26 @@ public sealed class SchedulerOptions
     /// <summary>How timesteps are indexed. Default <see cref="ScheduleConvention.Course"/>.</summary>
     public ScheduleConvention Convention { get; init; } = ScheduleConvention.Course;
 
-    /// <summary>Number of inference steps; null means T for DDPM and 25 (the course's DDIM) for the others. Must lie in 1..T; DDPM only supports T.</summary>
+    /// <summary>Number of inference steps; null means the sampler's default (<see cref="DefaultInferenceSteps"/>). Must lie in 1..T; DDPM only supports T.</summary>
     public int? InferenceSteps { get; init; }
 
     /// <summary>The number of inference steps the options resolve to (see <see cref="InferenceSteps"/>).</summary>
     public int ResolvedInferenceSteps => InferenceSteps ?? DefaultInferenceSteps(Algorithm, TrainTimesteps);
 
-    /// <summary>The step count used when none is given: T for DDPM, 25 (the course's DDIM) or T if smaller for the others.</summary>
+    /// <summary>
+    /// The one rule for the step count used when none is given (by these options, the pipeline builder, the DI options
+    /// and the CLI): T for DDPM (it walks every training timestep), 25 for DDIM (the course's), 20 for DPM-Solver++ 2M,
+    /// its SDE variant and Euler ancestral (DPM-Solver++'s advice for guided sampling); never more than T.
+    /// </summary>
     /// <param name="algorithm">The sampling algorithm.</param>
     /// <param name="trainTimesteps">T.</param>
     /// <returns>The default number of inference steps.</returns>
-    public static int DefaultInferenceSteps(SchedulerAlgorithm algorithm, int trainTimesteps)
-        => algorithm == SchedulerAlgorithm.Ddpm ? trainTimesteps : Math.Min(25, trainTimesteps);
+    public static int DefaultInferenceSteps(SamplerKind algorithm, int trainTimesteps) => algorithm switch
+    {
+        SamplerKind.Ddpm => trainTimesteps,
+        SamplerKind.Ddim => Math.Min(25, trainTimesteps),
+        _ => Math.Min(20, trainTimesteps),
+    };
 
     /// <summary>
     /// A copy with another algorithm (and optionally step count) over the same training schedule and settings: how a
@@ -85,7 +93,7 @@ public sealed class SchedulerOptions
     /// <param name="algorithm">The new algorithm.</param>
     /// <param name="inferenceSteps">The new step count; null for the algorithm's default (see <see cref="InferenceSteps"/>).</param>
     /// <returns>New options; this instance is unchanged.</returns>
-    public SchedulerOptions WithAlgorithm(SchedulerAlgorithm algorithm, int? inferenceSteps = null) => new()
+    public SchedulerOptions WithAlgorithm(SamplerKind algorithm, int? inferenceSteps = null) => new()
     {
         Algorithm = algorithm,
         TrainTimesteps = TrainTimesteps,
@@ -126,7 +134,7 @@ public sealed class SchedulerOptions
         Check(double.IsFinite(Eta) && Eta >= 0, nameof(Eta), Eta, "finite and at least 0 (0 = deterministic DDIM, 1 = DDPM-like)");
         Check(SolverOrder is 1 or 2, nameof(SolverOrder), SolverOrder, "1 or 2");
         int steps = ResolvedInferenceSteps;
-        if (Algorithm == SchedulerAlgorithm.Ddpm)
+        if (Algorithm == SamplerKind.Ddpm)
         {
             Check(steps == TrainTimesteps, nameof(InferenceSteps), steps, $"{TrainTimesteps} (DDPM walks every training timestep; choose Ddim, DpmSolverMultistep or EulerAncestral for fewer steps)");
         }

@@ -98,7 +98,17 @@ public sealed class DiffusionTrainer
 
         // Mixed precision: the optimiser and the EMA work on float32 masters; the model itself is cast to bfloat16 inside
         // the try below, so the finally always casts it back.
-        using var masters = _options.Precision == Precision.BFloat16 ? BFloat16MasterWeights.Create(model) : null;
+        // Precision.Auto: time both precisions on this machine with this network first (weights are restored after).
+        var measurement = _options.Precision == Precision.Auto
+            ? PrecisionProbe.MeasureTraining(model, scheduler, (int)Math.Min(_options.BatchSize, dataset.Count), cancellationToken)
+            : null;
+        if (measurement is not null)
+        {
+            _options.OnPrecisionMeasured?.Invoke(measurement);
+        }
+
+        var precision = measurement?.Chosen ?? _options.Precision;
+        using var masters = precision == Precision.BFloat16 ? BFloat16MasterWeights.Create(model) : null;
         var encoderParameters = trainableEncoder?.TrainableParameters().ToList() ?? new List<TorchSharp.Modules.Parameter>();
         ExponentialMovingAverage? ema = null;
         using var generator = new Generator((ulong)_options.Seed);
@@ -212,7 +222,11 @@ public sealed class DiffusionTrainer
             model.eval();
         }
 
-        return new TrainingResult(step, loss, average, clock.Elapsed, step * (double)batch / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), stoppedByTime);
+        return new TrainingResult(step, loss, average, clock.Elapsed, step * (double)batch / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), stoppedByTime)
+        {
+            Precision = precision,
+            PrecisionMeasurement = measurement,
+        };
     }
 
     /// <summary>The learning rate at a step: the schedule's value at the run's fraction (steps or time, whichever is further along), times the warm-up factor.</summary>

@@ -52,9 +52,18 @@ public sealed class DiffusionTrainerOptions
     /// <summary>
     /// Arithmetic of the forward and backward passes. Default <see cref="Training.Precision.Float32"/>;
     /// <see cref="Training.Precision.BFloat16"/> trains in mixed precision (bfloat16 compute, float32 master weights,
-    /// optimiser and EMA) and returns the model in float32. A trainable text encoder stays in float32 either way.
+    /// optimiser and EMA) and returns the model in float32; <see cref="Training.Precision.Auto"/> times both on this
+    /// machine first and trains in the faster (the CLI's and the builder's default). A trainable text encoder stays in
+    /// float32 either way.
     /// </summary>
     public Precision Precision { get; init; } = Precision.Float32;
+
+    /// <summary>
+    /// Called once, before the first step, with the measurement when <see cref="Precision"/> is
+    /// <see cref="Training.Precision.Auto"/> (to log the choice and both figures). Default null. The same measurement is
+    /// in <see cref="TrainingResult.PrecisionMeasurement"/>.
+    /// </summary>
+    public Action<PrecisionMeasurement>? OnPrecisionMeasured { get; init; }
 
     /// <summary>Checks every setting and throws naming the first bad one.</summary>
     /// <exception cref="ArgumentOutOfRangeException">When a value is outside its range.</exception>

@@ -7,4 +7,11 @@ namespace DiffusionKit.Training;
 /// <param name="Elapsed">Wall time.</param>
 /// <param name="ImagesPerSecond">Training throughput.</param>
 /// <param name="StoppedByTimeBudget">True when <see cref="DiffusionTrainerOptions.MaxDuration"/> ended the run.</param>
-public sealed record TrainingResult(int Steps, double FinalLoss, double AverageLoss, TimeSpan Elapsed, double ImagesPerSecond, bool StoppedByTimeBudget);
+public sealed record TrainingResult(int Steps, double FinalLoss, double AverageLoss, TimeSpan Elapsed, double ImagesPerSecond, bool StoppedByTimeBudget)
+{
+    /// <summary>The precision the run trained in (<see cref="Training.Precision.Auto"/> resolved to what was measured faster).</summary>
+    public Precision Precision { get; init; }
+
+    /// <summary>With <see cref="Training.Precision.Auto"/>, the measurement that chose <see cref="Precision"/>; otherwise null.</summary>
+    public PrecisionMeasurement? PrecisionMeasurement { get; init; }
+}

@@ -29,20 +29,23 @@ public sealed class SchedulerCheckpointTests
         var json = JsonNode.Parse(File.ReadAllText(dir.File("config.json")))!["scheduler"]!;
         json["prediction_type"]!.GetValue<string>().Should().Be("v_prediction");
         json["beta_schedule"]!.GetValue<string>().Should().Be("squaredcos_cap_v2");
+        json["_class_name"]!.GetValue<string>().Should().Be("DDIMScheduler");
+        json["diffusionkit_convention"]!.GetValue<string>().Should().Be("course");
+        SchedulerConfigJson.Deserialize(json.ToJsonString()).PredictionType.Should().Be(PredictionType.VPrediction, "the section is a scheduler_config.json");
 
         using var loaded = DiffusionCheckpoint.Load(dir.Path);
-        var options = loaded.Config.Scheduler.ToSchedulerOptions();
+        var options = loaded.Config.Scheduler;
         options.PredictionType.Should().Be(PredictionType.VPrediction);
         options.BetaSchedule.Should().Be(BetaSchedule.SquaredCosCapV2);
         loaded.Schedule.BetaScheduleKind.Should().Be(BetaSchedule.SquaredCosCapV2);
     }
 
     [Theory]
-    [InlineData(SchedulerAlgorithm.Ddpm, null, 500)]
-    [InlineData(SchedulerAlgorithm.Ddim, 10, 10)]
-    [InlineData(SchedulerAlgorithm.DpmSolverMultistep, 8, 8)]
-    [InlineData(SchedulerAlgorithm.EulerAncestral, 6, 6)]
-    public void A_loaded_checkpoint_samples_with_any_algorithm_without_retraining(SchedulerAlgorithm algorithm, int? steps, int expectedSteps)
+    [InlineData(SamplerKind.Ddpm, null, 500)]
+    [InlineData(SamplerKind.Ddim, 10, 10)]
+    [InlineData(SamplerKind.DpmSolverMultistep, 8, 8)]
+    [InlineData(SamplerKind.EulerAncestral, 6, 6)]
+    public void A_loaded_checkpoint_samples_with_any_algorithm_without_retraining(SamplerKind algorithm, int? steps, int expectedSteps)
     {
         using var dir = new TempDirectory();
         SaveTiny(dir.Path, new SchedulerOptions());
@@ -61,7 +64,7 @@ public sealed class SchedulerCheckpointTests
     [InlineData("beta_schedule", "cosine", "squaredcos_cap_v2")]
     [InlineData("prediction_type", "eps", "v_prediction")]
     [InlineData("timestep_spacing", "even", "trailing")]
-    [InlineData("convention", "ldm", "diffusers")]
+    [InlineData("diffusionkit_convention", "ldm", "diffusers")]
     public void An_unknown_name_in_the_scheduler_config_fails_naming_the_field_and_the_allowed_values(string field, string bad, string allowedExample)
     {
         using var dir = new TempDirectory();
@@ -76,14 +79,33 @@ public sealed class SchedulerCheckpointTests
     }
 
     [Fact]
+    public void A_checkpoint_written_before_the_formats_were_unified_still_loads_with_its_convention()
+    {
+        using var dir = new TempDirectory();
+        SaveTiny(dir.Path, new SchedulerOptions());
+        var json = JsonNode.Parse(File.ReadAllText(dir.File("config.json")))!;
+        json["scheduler"] = JsonNode.Parse("""
+            { "num_train_timesteps": 400, "beta_start": 0.0001, "beta_end": 0.02, "beta_schedule": "linear", "prediction_type": "v_prediction",
+              "timestep_spacing": "trailing", "steps_offset": 0, "clip_sample": false, "clip_sample_range": 1, "convention": "course" }
+            """);
+        File.WriteAllText(dir.File("config.json"), json.ToJsonString());
+
+        using var loaded = DiffusionCheckpoint.Load(dir.Path);
+
+        loaded.Config.Scheduler.Convention.Should().Be(ScheduleConvention.Course);
+        loaded.Config.Scheduler.PredictionType.Should().Be(PredictionType.VPrediction);
+        loaded.Schedule.TrainTimesteps.Should().Be(400);
+    }
+
+    [Fact]
     public void Steps_that_do_not_fit_the_algorithm_fail_clearly()
     {
         using var dir = new TempDirectory();
         SaveTiny(dir.Path, new SchedulerOptions());
         using var loaded = DiffusionCheckpoint.Load(dir.Path);
 
-        ((Action)(() => loaded.CreateScheduler(SchedulerAlgorithm.Ddim, 0))).Should().Throw<ArgumentOutOfRangeException>();
-        ((Action)(() => loaded.CreateScheduler(SchedulerAlgorithm.DpmSolverMultistep, 501))).Should().Throw<ArgumentOutOfRangeException>();
-        ((Action)(() => loaded.CreateScheduler(SchedulerAlgorithm.Ddpm, 25))).Should().Throw<ArgumentOutOfRangeException>();
+        ((Action)(() => loaded.CreateScheduler(SamplerKind.Ddim, 0))).Should().Throw<ArgumentOutOfRangeException>();
+        ((Action)(() => loaded.CreateScheduler(SamplerKind.DpmSolverMultistep, 501))).Should().Throw<ArgumentOutOfRangeException>();
+        ((Action)(() => loaded.CreateScheduler(SamplerKind.Ddpm, 25))).Should().Throw<ArgumentOutOfRangeException>();
     }
 }

@@ -34,10 +34,11 @@ public sealed class CliArgumentsTests
         settings.Trainer.LearningRate.Should().Be(1e-3, "the user's --lr wins over the demo default");
         settings.Trainer.BatchSize.Should().Be(50);
         settings.Trainer.EmaDecay.Should().Be(0.995);
-        settings.Trainer.Precision.Should().Be(DiffusionKit.Training.Precision.BFloat16);
-        settings.Trainer.MaxDuration.Should().Be(TimeSpan.FromMinutes(8));
+        settings.Trainer.Precision.Should().Be(DiffusionKit.Training.Precision.Auto, "the precision is measured on the machine, not assumed");
+        settings.Trainer.Steps.Should().Be(DemoCommand.DefaultSteps, "the demo's budget is a step count, the same on every machine");
+        settings.Trainer.MaxDuration.Should().BeNull("no wall-clock budget unless the user asks for one");
         settings.Scheduler.PredictionType.Should().Be(PredictionType.VPrediction);
-        settings.Model.Features.Should().Be(64);
+        settings.Model.Features.Should().Be(DemoCommand.DefaultFeatures);
         settings.Data.Count.Should().Be(48);
         settings.Output.Should().Be(Path.Combine("demo-out", "checkpoint"));
     }
@@ -59,7 +60,7 @@ public sealed class CliArgumentsTests
 
         ((Action)(() => CliArguments.Parse(["--steps", "many"]).Int("steps", 1, 1))).Should().Throw<CliUsageException>().WithMessage("*--steps*integer*");
         ((Action)(() => CliArguments.Parse(["--time", "soon"]).Duration("time"))).Should().Throw<CliUsageException>().WithMessage("*--time*10m*");
-        ((Action)(() => SamplerNames.Parse("heun", SchedulerAlgorithm.Ddim))).Should().Throw<CliUsageException>().WithMessage("*ddim, ddpm, dpm-solver, euler-a*");
+        ((Action)(() => CliArguments.Parse(["--sampler", "heun"]).Sampler("sampler", SamplerKind.Ddim))).Should().Throw<CliUsageException>().WithMessage("*ddim, ddpm, dpm-solver, euler-a*");
         ((Action)(() => PrecisionNames.Parse("fp16"))).Should().Throw<CliUsageException>().WithMessage("*fp32 or bf16*");
         ((Action)(() => CliArguments.Parse(["steps"]))).Should().Throw<CliUsageException>();
     }

@@ -39,7 +39,7 @@ public sealed class TrainOnFolderTests
         config.Model.ImageSize.Should().Be(size, "the model size follows the images");
         config.TextEncoder.Vocabulary.Should().Equal("blue", "red", "square");
         config.Training["images"].Should().Be("12", "the broken file is skipped");
-        config.Scheduler.PredictionType.Should().Be("v_prediction", "folder defaults apply");
+        config.Scheduler.PredictionType.Should().Be(DiffusionKit.Scheduling.PredictionType.VPrediction, "folder defaults apply");
 
         SampleCommand.Run(CliArguments.Parse(["--checkpoint", checkpoint, "--out", dir.File("s"), "--prompt", "red square", "--per-prompt", "1", "--steps", "2"])).Should().Be(0);
         File.Exists(Path.Combine(dir.File("s"), "grid.png")).Should().BeTrue();

@@ -32,7 +32,7 @@ public sealed class AddDiffusionKitTests
 
         pipeline.Should().BeSameAs(provider.GetRequiredService<IDiffusionPipeline>()).And.BeSameAs(provider.GetRequiredService<DiffusionPipeline>());
         var concrete = (DiffusionPipeline)pipeline;
-        concrete.Defaults.Should().Be(new PipelineDefaults(SamplerKind.Ddim, 2, 0, 3));
+        concrete.Defaults.Should().Be(new PipelineDefaults(SamplerKind.Ddim, 2, PipelineDefaults.DefaultGuidanceScale, 3));
         concrete.Model.Options.ContextSize.Should().Be(3);
         result.Images.Should().ContainSingle().Which.Seed.Should().Be(3);
     }
@@ -97,7 +97,7 @@ public sealed class AddDiffusionKitTests
 
     [Theory]
     [InlineData("""{ "DiffusionKit": { "Vocabulary": [ "red" ], "Steps": 0 } }""", "DiffusionKit:Steps")]
-    [InlineData("""{ "DiffusionKit": { "Vocabulary": [ "red" ], "Sampler": "euler" } }""", "DiffusionKit:Sampler is 'euler'; allowed values: ddpm, ddim")]
+    [InlineData("""{ "DiffusionKit": { "Vocabulary": [ "red" ], "Sampler": "euler" } }""", "DiffusionKit:Sampler is 'euler'; allowed values: ddim, ddpm, dpm-solver, euler-a, dpm-solver-sde")]
     [InlineData("""{ "DiffusionKit": { "Vocabulary": [ "red" ], "Sampler": "ddpm", "Steps": 50 } }""", "DiffusionKit:Steps is 50, but the ddpm sampler")]
     [InlineData("""{ "DiffusionKit": { "Vocabulary": [ "red" ], "Features": 12 } }""", "DiffusionKit:Features")]
     [InlineData("""{ "DiffusionKit": { "Vocabulary": [ "red" ], "Device": "tpu" } }""", "DiffusionKit:Device is 'tpu'; allowed values: cpu, cuda, cuda:N")]

@@ -1,5 +1,6 @@
 using DiffusionKit.Models;
 using DiffusionKit.Pipeline;
+using DiffusionKit.Scheduling;
 using FluentAssertions;
 using Xunit;
 
@@ -24,10 +25,26 @@ public sealed class DiffusionPipelineBuilderTests
     {
         using var ddim = new DiffusionPipelineBuilder().UseVocabulary("red").UseModel(new ContextUnetOptions { Features = 8, ContextSize = 1 }).Build();
         using var ddpm = new DiffusionPipelineBuilder().UseVocabulary("red").UseModel(new ContextUnetOptions { Features = 8, ContextSize = 1 })
-            .UseSchedule(40, 1e-4, 0.02).UseSampler(SamplerKind.Ddpm).Build();
+            .UseScheduler(new SchedulerOptions { TrainTimesteps = 40 }).UseSampler(SamplerKind.Ddpm).Build();
+        using var solver = new DiffusionPipelineBuilder().UseVocabulary("red").UseModel(new ContextUnetOptions { Features = 8, ContextSize = 1 })
+            .UseSampler(SamplerKind.DpmSolverMultistepSde).Build();
 
         ddim.Defaults.Steps.Should().Be(25);
         ddpm.Defaults.Steps.Should().Be(40);
+        solver.Defaults.Steps.Should().Be(20);
+    }
+
+    [Fact]
+    public void Builder_DI_options_and_CLI_share_one_set_of_defaults()
+    {
+        using var pipeline = new DiffusionPipelineBuilder().UseVocabulary("red").UseModel(new ContextUnetOptions { Features = 8, ContextSize = 1 }).Build();
+        var options = new DiffusionKit.Hosting.DiffusionKitOptions();
+
+        pipeline.Defaults.Should().Be(new PipelineDefaults(SamplerKind.Ddim, 25, 3, 0));
+        SchedulerNames.ParseSampler(options.Sampler).Should().Be(pipeline.Defaults.Sampler);
+        options.GuidanceScale.Should().Be(pipeline.Defaults.GuidanceScale);
+        options.Seed.Should().Be(pipeline.Defaults.Seed);
+        options.Steps.Should().BeNull("null means the sampler's default, the same rule the builder uses");
     }
 
     public static TheoryData<string, Func<DiffusionPipelineBuilder, DiffusionPipelineBuilder>, string> InvalidSettings => new()
@@ -42,8 +59,8 @@ public sealed class DiffusionPipelineBuilderTests
         { "Features", b => b.UseModel(new ContextUnetOptions { Features = 12, ContextSize = 4 }), "multiple of 8" },
         { "ContextSize", b => b.UseModel(new ContextUnetOptions { Features = 8, ContextSize = 5 }), "ContextSize = 4" },
         { "InChannels", b => b.UseModel(new ContextUnetOptions { Features = 8, ContextSize = 4, InChannels = 2 }), "1 (grey) or 3 (RGB)" },
-        { "trainTimesteps", b => b.UseSchedule(0, 1e-4, 0.02), "at least 1" },
-        { "betaEnd", b => b.UseSchedule(500, 1e-4, 1.5), "[beta1" },
+        { "TrainTimesteps", b => b.UseScheduler(new SchedulerOptions { TrainTimesteps = 0 }), "at least 1" },
+        { "BetaEnd", b => b.UseScheduler(new SchedulerOptions { BetaEnd = 1.5 }), "[BetaStart" },
     };
 
     [Theory]

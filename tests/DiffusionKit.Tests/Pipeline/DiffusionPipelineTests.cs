@@ -62,7 +62,7 @@ public sealed class DiffusionPipelineTests
     public async Task Request_overrides_sampler_and_steps()
     {
         using var pipeline = new DiffusionPipelineBuilder().UseVocabulary(TinyPipelines.Vocabulary).UseModel(TinyPipelines.ModelOptions)
-            .UseSchedule(20, 1e-4, 0.02).UseSampler(SamplerKind.Ddim, 4).Build();
+            .UseScheduler(new SchedulerOptions { TrainTimesteps = 20 }).UseSampler(SamplerKind.Ddim, 4).Build();
         var steps = new List<GenerationProgress>();
 
         await foreach (var update in pipeline.GenerateStreamingAsync(new GenerationRequest { Prompts = ["red"], Sampler = SamplerKind.Ddpm }))
@@ -239,7 +239,7 @@ public sealed class DiffusionPipelineTests
         var request = new GenerationRequest { Prompts = ["blue"] };
 
         var config = DiffusionCheckpoint.ReadConfig(folder.Path);
-        config.Scheduler.PredictionType.Should().Be("v_prediction");
+        config.Scheduler.PredictionType.Should().Be(PredictionType.VPrediction);
         config.Training["snr_gamma"].Should().Be("5");
         config.Training["warmup_steps"].Should().Be("2");
         config.Training["lr_schedule"].Should().Be("cosine");

@@ -14,11 +14,11 @@ public sealed class SolverSamplingTests
 {
     private static Tensor Context(int batch) => arange(batch * 4, dtype: ScalarType.Float32).view(batch, 4) / 10;
 
-    private static INoiseScheduler Create(SchedulerAlgorithm algorithm, int steps = 8) => SchedulerFactory.Create(new SchedulerOptions
+    private static INoiseScheduler Create(SamplerKind algorithm, int steps = 8) => SchedulerFactory.Create(new SchedulerOptions
     {
         Algorithm = algorithm,
         TrainTimesteps = 50,
-        InferenceSteps = algorithm == SchedulerAlgorithm.Ddpm ? 50 : steps,
+        InferenceSteps = algorithm == SamplerKind.Ddpm ? 50 : steps,
     });
 
     /// <summary>The loop written out by hand: what DiffusionSampler must do for an unguided run.</summary>
@@ -45,11 +45,11 @@ public sealed class SolverSamplingTests
     }
 
     [Theory]
-    [InlineData(SchedulerAlgorithm.Ddpm)]
-    [InlineData(SchedulerAlgorithm.Ddim)]
-    [InlineData(SchedulerAlgorithm.DpmSolverMultistep)]
-    [InlineData(SchedulerAlgorithm.EulerAncestral)]
-    public void Guidance_0_is_plain_conditional_sampling_bit_for_bit(SchedulerAlgorithm algorithm)
+    [InlineData(SamplerKind.Ddpm)]
+    [InlineData(SamplerKind.Ddim)]
+    [InlineData(SamplerKind.DpmSolverMultistep)]
+    [InlineData(SamplerKind.EulerAncestral)]
+    public void Guidance_0_is_plain_conditional_sampling_bit_for_bit(SamplerKind algorithm)
     {
         using var scope = NewDisposeScope();
         var model = new ClosedFormDenoiser();
@@ -64,9 +64,9 @@ public sealed class SolverSamplingTests
     }
 
     [Theory]
-    [InlineData(SchedulerAlgorithm.DpmSolverMultistep)]
-    [InlineData(SchedulerAlgorithm.EulerAncestral)]
-    public void Guided_sampling_matches_the_guided_formula_with_every_solver(SchedulerAlgorithm algorithm)
+    [InlineData(SamplerKind.DpmSolverMultistep)]
+    [InlineData(SamplerKind.EulerAncestral)]
+    public void Guided_sampling_matches_the_guided_formula_with_every_solver(SamplerKind algorithm)
     {
         using var scope = NewDisposeScope();
         var model = new ClosedFormDenoiser();
@@ -84,7 +84,7 @@ public sealed class SolverSamplingTests
     public void Euler_ancestral_starts_from_scaled_noise_and_feeds_the_model_scaled_input()
     {
         using var scope = NewDisposeScope();
-        var scheduler = Create(SchedulerAlgorithm.EulerAncestral, steps: 1);
+        var scheduler = Create(SamplerKind.EulerAncestral, steps: 1);
         double abMax = new NoiseSchedule(trainTimesteps: 50).AlphaBars[50];
         scheduler.InitNoiseSigma.Should().BeApproximately(Math.Sqrt((1 - abMax) / abMax), 1e-12, "sigma_max, with trailing spacing");
         var recorder = new RecordingDenoiser();
@@ -107,7 +107,7 @@ public sealed class SolverSamplingTests
     public void Multistep_sampling_does_not_leak_tensors()
     {
         var model = new ClosedFormDenoiser();
-        var scheduler = Create(SchedulerAlgorithm.DpmSolverMultistep, steps: 12);
+        var scheduler = Create(SamplerKind.DpmSolverMultistep, steps: 12);
         using (DiffusionSampler.Instance.Sample(model, scheduler, null, new SamplingOptions { Count = 2 }))
         {
         }

@@ -56,7 +56,7 @@ public sealed class DiffusersGoldenTests
         using var scope = NewDisposeScope();
         var options = new SchedulerOptions
         {
-            Algorithm = SchedulerAlgorithm.Ddpm,
+            Algorithm = SamplerKind.Ddpm,
             Convention = ScheduleConvention.Diffusers,
             TrainTimesteps = 1000,
             VarianceType = VarianceType.FixedSmall,
@@ -99,7 +99,7 @@ public sealed class DiffusersGoldenTests
         using var scope = NewDisposeScope();
         var options = new SchedulerOptions
         {
-            Algorithm = SchedulerAlgorithm.Ddim,
+            Algorithm = SamplerKind.Ddim,
             Convention = ScheduleConvention.Diffusers,
             TrainTimesteps = 1000,
             BetaStart = betaStart,
@@ -143,7 +143,7 @@ public sealed class DiffusersGoldenTests
         using var scope = NewDisposeScope();
         var options = new SchedulerOptions
         {
-            Algorithm = SchedulerAlgorithm.DpmSolverMultistep,
+            Algorithm = SamplerKind.DpmSolverMultistep,
             Convention = ScheduleConvention.Diffusers,
             TrainTimesteps = 1000,
             SolverOrder = 2,
@@ -184,7 +184,7 @@ public sealed class DiffusersGoldenTests
         using var scope = NewDisposeScope();
         var options = new SchedulerOptions
         {
-            Algorithm = SchedulerAlgorithm.EulerAncestral,
+            Algorithm = SamplerKind.EulerAncestral,
             Convention = ScheduleConvention.Diffusers,
             TrainTimesteps = 1100,
             PredictionType = prediction,

@@ -40,11 +40,11 @@ public sealed class PredictionTypeTests
     }
 
     [Theory]
-    [InlineData(SchedulerAlgorithm.Ddpm)]
-    [InlineData(SchedulerAlgorithm.Ddim)]
-    [InlineData(SchedulerAlgorithm.DpmSolverMultistep)]
-    [InlineData(SchedulerAlgorithm.EulerAncestral)]
-    public void A_perfect_model_of_each_prediction_type_recovers_x0_at_the_first_step(SchedulerAlgorithm algorithm)
+    [InlineData(SamplerKind.Ddpm)]
+    [InlineData(SamplerKind.Ddim)]
+    [InlineData(SamplerKind.DpmSolverMultistep)]
+    [InlineData(SamplerKind.EulerAncestral)]
+    public void A_perfect_model_of_each_prediction_type_recovers_x0_at_the_first_step(SamplerKind algorithm)
     {
         // Given the exact target of each prediction type for a known (x0, noise), every scheduler predicts the same x0.
         using var scope = NewDisposeScope();
@@ -53,13 +53,13 @@ public sealed class PredictionTypeTests
         var noise = randn(Shape, generator: g);
         foreach (var prediction in Enum.GetValues<PredictionType>())
         {
-            var scheduler = SchedulerFactory.Create(new SchedulerOptions { Algorithm = algorithm, PredictionType = prediction, InferenceSteps = algorithm == SchedulerAlgorithm.Ddpm ? null : 10 });
+            var scheduler = SchedulerFactory.Create(new SchedulerOptions { Algorithm = algorithm, PredictionType = prediction, InferenceSteps = algorithm == SamplerKind.Ddpm ? null : 10 });
             int t = scheduler.Timesteps[0];
             var ts = full(new long[] { 3 }, t, dtype: ScalarType.Int64);
             var xt = scheduler.AddNoise(x0, noise, ts);
             var target = scheduler.GetTrainingTarget(x0, noise, ts);
             // Euler works in sigma space, on x_t / sqrt(ab_t); the others on x_t.
-            var sample = algorithm == SchedulerAlgorithm.EulerAncestral ? xt / Math.Sqrt(new NoiseSchedule().AlphaBars[t]) : xt;
+            var sample = algorithm == SamplerKind.EulerAncestral ? xt / Math.Sqrt(new NoiseSchedule().AlphaBars[t]) : xt;
 
             using var loop = scheduler.BeginLoop();
             using var result = loop.Step(target, t, sample, g);

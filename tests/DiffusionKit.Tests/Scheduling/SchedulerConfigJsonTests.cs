@@ -11,7 +11,7 @@ public sealed class SchedulerConfigJsonTests
     {
         var options = new SchedulerOptions
         {
-            Algorithm = SchedulerAlgorithm.DpmSolverMultistep,
+            Algorithm = SamplerKind.DpmSolverMultistep,
             TrainTimesteps = 1000,
             BetaStart = 0.00085,
             BetaEnd = 0.012,
@@ -50,7 +50,7 @@ public sealed class SchedulerConfigJsonTests
             """;
         var options = SchedulerConfigJson.Deserialize(json);
         options.Convention.Should().Be(ScheduleConvention.Diffusers);
-        options.Algorithm.Should().Be(SchedulerAlgorithm.Ddim);
+        options.Algorithm.Should().Be(SamplerKind.Ddim);
         options.BetaSchedule.Should().Be(BetaSchedule.ScaledLinear);
         options.StepsOffset.Should().Be(1);
         SchedulerFactory.Create(new SchedulerOptions
@@ -89,13 +89,13 @@ public sealed class SchedulerConfigJsonTests
         var sde = SchedulerConfigJson.Deserialize("""{"_class_name": "DPMSolverMultistepScheduler", "algorithm_type": "sde-dpmsolver++"}""");
         var ode = SchedulerConfigJson.Deserialize("""{"_class_name": "DPMSolverMultistepScheduler", "algorithm_type": "dpmsolver++"}""");
 
-        sde.Algorithm.Should().Be(SchedulerAlgorithm.DpmSolverMultistepSde);
-        ode.Algorithm.Should().Be(SchedulerAlgorithm.DpmSolverMultistep);
+        sde.Algorithm.Should().Be(SamplerKind.DpmSolverMultistepSde);
+        ode.Algorithm.Should().Be(SamplerKind.DpmSolverMultistep);
         var written = System.Text.Json.Nodes.JsonNode.Parse(SchedulerConfigJson.Serialize(sde))!;
         written["_class_name"]!.GetValue<string>().Should().Be("DPMSolverMultistepScheduler");
         written["algorithm_type"]!.GetValue<string>().Should().Be("sde-dpmsolver++");
-        SchedulerConfigJson.Deserialize(SchedulerConfigJson.Serialize(sde)).Algorithm.Should().Be(SchedulerAlgorithm.DpmSolverMultistepSde);
-        SchedulerConfigJson.Deserialize(SchedulerConfigJson.Serialize(ode)).Algorithm.Should().Be(SchedulerAlgorithm.DpmSolverMultistep);
+        SchedulerConfigJson.Deserialize(SchedulerConfigJson.Serialize(sde)).Algorithm.Should().Be(SamplerKind.DpmSolverMultistepSde);
+        SchedulerConfigJson.Deserialize(SchedulerConfigJson.Serialize(ode)).Algorithm.Should().Be(SamplerKind.DpmSolverMultistep);
     }
 
     [Fact]

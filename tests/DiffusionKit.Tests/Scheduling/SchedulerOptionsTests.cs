@@ -27,12 +27,12 @@ public sealed class SchedulerOptionsTests
     }
 
     [Theory]
-    [InlineData(SchedulerAlgorithm.Ddpm, typeof(DdpmScheduler), 500)]
-    [InlineData(SchedulerAlgorithm.Ddim, typeof(DdimScheduler), 25)]
-    [InlineData(SchedulerAlgorithm.DpmSolverMultistep, typeof(DpmSolverMultistepScheduler), 25)]
-    [InlineData(SchedulerAlgorithm.EulerAncestral, typeof(EulerAncestralScheduler), 25)]
-    [InlineData(SchedulerAlgorithm.DpmSolverMultistepSde, typeof(DpmSolverMultistepScheduler), 25)]
-    public void Factory_builds_each_algorithm_over_the_same_schedule(SchedulerAlgorithm algorithm, Type type, int steps)
+    [InlineData(SamplerKind.Ddpm, typeof(DdpmScheduler), 500)]
+    [InlineData(SamplerKind.Ddim, typeof(DdimScheduler), 25)]
+    [InlineData(SamplerKind.DpmSolverMultistep, typeof(DpmSolverMultistepScheduler), 20)]
+    [InlineData(SamplerKind.EulerAncestral, typeof(EulerAncestralScheduler), 20)]
+    [InlineData(SamplerKind.DpmSolverMultistepSde, typeof(DpmSolverMultistepScheduler), 20)]
+    public void Factory_builds_each_algorithm_over_the_same_schedule(SamplerKind algorithm, Type type, int steps)
     {
         var scheduler = SchedulerFactory.Create(new SchedulerOptions { Algorithm = algorithm });
         scheduler.Should().BeOfType(type);
@@ -48,7 +48,7 @@ public sealed class SchedulerOptionsTests
     {
         var trained = new SchedulerOptions
         {
-            Algorithm = SchedulerAlgorithm.Ddpm,
+            Algorithm = SamplerKind.Ddpm,
             Convention = ScheduleConvention.Diffusers,
             TrainTimesteps = 1000,
             BetaSchedule = BetaSchedule.SquaredCosCapV2,
@@ -56,12 +56,12 @@ public sealed class SchedulerOptionsTests
             ClipSample = true,
         };
 
-        var fast = trained.WithAlgorithm(SchedulerAlgorithm.DpmSolverMultistep, 20);
+        var fast = trained.WithAlgorithm(SamplerKind.DpmSolverMultistep, 20);
 
         fast.Should().BeEquivalentTo(trained, o => o.Excluding(x => x.Algorithm).Excluding(x => x.InferenceSteps).Excluding(x => x.ResolvedInferenceSteps));
-        fast.Algorithm.Should().Be(SchedulerAlgorithm.DpmSolverMultistep);
+        fast.Algorithm.Should().Be(SamplerKind.DpmSolverMultistep);
         fast.InferenceSteps.Should().Be(20);
-        trained.Algorithm.Should().Be(SchedulerAlgorithm.Ddpm);
+        trained.Algorithm.Should().Be(SamplerKind.Ddpm);
         var dpm = (DpmSolverMultistepScheduler)SchedulerFactory.Create(fast);
         var ddpm = (DdpmScheduler)SchedulerFactory.Create(trained);
         dpm.Schedule.AlphaBars.Should().Equal(ddpm.Schedule.AlphaBars);
@@ -75,8 +75,8 @@ public sealed class SchedulerOptionsTests
         { new SchedulerOptions { BetaEnd = 1.5 }, "BetaEnd", "1)" },
         { new SchedulerOptions { InferenceSteps = 0 }, "InferenceSteps", "1..500" },
         { new SchedulerOptions { InferenceSteps = 501 }, "InferenceSteps", "1..500" },
-        { new SchedulerOptions { Algorithm = SchedulerAlgorithm.DpmSolverMultistep, InferenceSteps = 1001, TrainTimesteps = 1000 }, "InferenceSteps", "1..1000" },
-        { new SchedulerOptions { Algorithm = SchedulerAlgorithm.Ddpm, InferenceSteps = 25 }, "InferenceSteps", "Ddim" },
+        { new SchedulerOptions { Algorithm = SamplerKind.DpmSolverMultistep, InferenceSteps = 1001, TrainTimesteps = 1000 }, "InferenceSteps", "1..1000" },
+        { new SchedulerOptions { Algorithm = SamplerKind.Ddpm, InferenceSteps = 25 }, "InferenceSteps", "Ddim" },
         { new SchedulerOptions { Eta = -0.5 }, "Eta", "at least 0" },
         { new SchedulerOptions { Eta = double.NaN }, "Eta", "finite" },
         { new SchedulerOptions { SolverOrder = 3 }, "SolverOrder", "1 or 2" },
@@ -84,7 +84,7 @@ public sealed class SchedulerOptionsTests
         { new SchedulerOptions { ClipSampleRange = 0 }, "ClipSampleRange", "greater than 0" },
         { new SchedulerOptions { BetaSchedule = (BetaSchedule)7 }, "BetaSchedule", "Linear, ScaledLinear, SquaredCosCapV2" },
         { new SchedulerOptions { PredictionType = (PredictionType)9 }, "PredictionType", "Epsilon, VPrediction, Sample" },
-        { new SchedulerOptions { Algorithm = (SchedulerAlgorithm)5 }, "Algorithm", "DpmSolverMultistepSde" },
+        { new SchedulerOptions { Algorithm = (SamplerKind)5 }, "Algorithm", "DpmSolverMultistepSde" },
         { new SchedulerOptions { TimestepSpacing = (TimestepSpacing)(-1) }, "TimestepSpacing", "Linspace" },
         { new SchedulerOptions { Convention = (ScheduleConvention)2 }, "Convention", "Course, Diffusers" },
     };
@@ -117,13 +117,19 @@ public sealed class SchedulerOptionsTests
             SchedulerNames.ParseTimestepSpacing(SchedulerNames.Format(value)).Should().Be(value);
         }
 
-        foreach (var value in Enum.GetValues<SchedulerAlgorithm>().Where(a => a != SchedulerAlgorithm.DpmSolverMultistepSde))
+        foreach (var value in Enum.GetValues<SamplerKind>().Where(a => a != SamplerKind.DpmSolverMultistepSde))
         {
-            SchedulerNames.ParseAlgorithm(SchedulerNames.Format(value)).Should().Be(value);
+            SchedulerNames.ParseSampler(SchedulerNames.Format(value)).Should().Be(value);
+        }
+
+        foreach (var value in Enum.GetValues<SamplerKind>())
+        {
+            SchedulerNames.ParseSampler(SchedulerNames.ShortName(value)).Should().Be(value);
+            SchedulerNames.ParseSampler(value.ToString().ToUpperInvariant()).Should().Be(value);
         }
 
         // diffusers has one class for both DPM-Solver++ variants; algorithm_type tells them apart (SchedulerConfigJsonTests).
-        SchedulerNames.Format(SchedulerAlgorithm.DpmSolverMultistepSde).Should().Be("DPMSolverMultistepScheduler");
+        SchedulerNames.Format(SamplerKind.DpmSolverMultistepSde).Should().Be("DPMSolverMultistepScheduler");
 
         SchedulerNames.ParseBetaSchedule("squaredcos_cap_v2").Should().Be(BetaSchedule.SquaredCosCapV2);
         SchedulerNames.ParseBetaSchedule("scaled_linear").Should().Be(BetaSchedule.ScaledLinear);
@@ -133,6 +139,26 @@ public sealed class SchedulerOptionsTests
         SchedulerNames.ParseFinalSigmas("sigma_min").Should().Be(FinalSigmas.SigmaMin);
         SchedulerNames.Format(VarianceType.FixedLarge).Should().Be("fixed_large");
         SchedulerNames.Format(FinalSigmas.Zero).Should().Be("zero");
+    }
+
+    [Theory]
+    [InlineData("ddim", SamplerKind.Ddim)]
+    [InlineData(" Euler-A ", SamplerKind.EulerAncestral)]
+    [InlineData("dpm-solver-sde", SamplerKind.DpmSolverMultistepSde)]
+    [InlineData("DpmSolverMultistep", SamplerKind.DpmSolverMultistep)]
+    [InlineData("ddpmscheduler", SamplerKind.Ddpm)]
+    public void Sampler_names_accept_short_enum_and_diffusers_names(string name, SamplerKind expected)
+        => SchedulerNames.ParseSampler(name).Should().Be(expected);
+
+    [Theory]
+    [InlineData("1")]
+    [InlineData("dpm")]
+    [InlineData("")]
+    public void Unknown_sampler_names_fail_listing_the_short_names(string name)
+    {
+        SchedulerNames.TryParseSampler(name, out _).Should().BeFalse();
+        var act = () => SchedulerNames.ParseSampler(name);
+        act.Should().Throw<ArgumentException>().WithMessage("*ddim, ddpm, dpm-solver, euler-a, dpm-solver-sde*");
     }
 
     [Theory]

@@ -14,7 +14,7 @@ public sealed class SolverTests
     public void Dpm_solver_needs_a_loop_and_refuses_a_bare_step()
     {
         using var scope = NewDisposeScope();
-        var s = SchedulerFactory.Create(new SchedulerOptions { Algorithm = SchedulerAlgorithm.DpmSolverMultistep, InferenceSteps = 5 });
+        var s = SchedulerFactory.Create(new SchedulerOptions { Algorithm = SamplerKind.DpmSolverMultistep, InferenceSteps = 5 });
         var act = () => s.Step(zeros(Shape), s.Timesteps[0], zeros(Shape));
         act.Should().Throw<NotSupportedException>().WithMessage("*BeginLoop*");
     }
@@ -23,7 +23,7 @@ public sealed class SolverTests
     public void Dpm_solver_loop_steps_must_follow_the_timesteps_in_order()
     {
         using var scope = NewDisposeScope();
-        var s = SchedulerFactory.Create(new SchedulerOptions { Algorithm = SchedulerAlgorithm.DpmSolverMultistep, InferenceSteps = 5 });
+        var s = SchedulerFactory.Create(new SchedulerOptions { Algorithm = SamplerKind.DpmSolverMultistep, InferenceSteps = 5 });
         using var loop = s.BeginLoop();
         var skip = () => loop.Step(zeros(Shape), s.Timesteps[1], zeros(Shape));
         skip.Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "timestep" && e.Message.Contains($"expects timestep {s.Timesteps[0]}"));
@@ -34,7 +34,7 @@ public sealed class SolverTests
     {
         // First order DPM-Solver++ equals deterministic DDIM between the same timesteps (Lu et al. 2022, section 4.1).
         using var scope = NewDisposeScope();
-        var options = new SchedulerOptions { Algorithm = SchedulerAlgorithm.DpmSolverMultistep, InferenceSteps = 5 };
+        var options = new SchedulerOptions { Algorithm = SamplerKind.DpmSolverMultistep, InferenceSteps = 5 };
         var dpm = SchedulerFactory.Create(options);
         var ddim = new DdimScheduler(inferenceSteps: 5);
         dpm.Timesteps.Should().Equal(ddim.Timesteps);
@@ -63,7 +63,7 @@ public sealed class SolverTests
     public void Dpm_solver_with_order_1_is_DDIM_throughout()
     {
         using var scope = NewDisposeScope();
-        var dpm = SchedulerFactory.Create(new SchedulerOptions { Algorithm = SchedulerAlgorithm.DpmSolverMultistep, InferenceSteps = 5, SolverOrder = 1 });
+        var dpm = SchedulerFactory.Create(new SchedulerOptions { Algorithm = SamplerKind.DpmSolverMultistep, InferenceSteps = 5, SolverOrder = 1 });
         var ddim = new DdimScheduler(inferenceSteps: 5);
         var x = tensor(new[] { 0.5f, -0.25f, 1.0f, 0.0f }).view(Shape);
         var eps = tensor(new[] { 0.1f, 0.2f, -0.3f, 0.4f }).view(Shape);
@@ -87,7 +87,7 @@ public sealed class SolverTests
         using var scope = NewDisposeScope();
         var dpm = (DpmSolverMultistepScheduler)SchedulerFactory.Create(new SchedulerOptions
         {
-            Algorithm = SchedulerAlgorithm.DpmSolverMultistepSde, PredictionType = PredictionType.Sample, InferenceSteps = 5,
+            Algorithm = SamplerKind.DpmSolverMultistepSde, PredictionType = PredictionType.Sample, InferenceSteps = 5,
         });
         dpm.IsStochastic.Should().BeTrue();
         var ab = new NoiseSchedule().AlphaBars;
@@ -126,7 +126,7 @@ public sealed class SolverTests
     public void Sde_dpm_solver_is_seeded_and_lands_on_the_x0_prediction()
     {
         using var scope = NewDisposeScope();
-        var dpm = SchedulerFactory.Create(new SchedulerOptions { Algorithm = SchedulerAlgorithm.DpmSolverMultistepSde, PredictionType = PredictionType.Sample, InferenceSteps = 4 });
+        var dpm = SchedulerFactory.Create(new SchedulerOptions { Algorithm = SamplerKind.DpmSolverMultistepSde, PredictionType = PredictionType.Sample, InferenceSteps = 4 });
         var x = tensor(new[] { 0.5f, -0.25f, 1.0f, 0.0f }).view(Shape);
         var m = tensor(new[] { 0.1f, 0.2f, -0.3f, 0.4f }).view(Shape);
         Tensor Run(ulong seed)
@@ -156,7 +156,7 @@ public sealed class SolverTests
     public void Euler_ancestral_scales_model_input_and_adds_sigma_up_noise()
     {
         using var scope = NewDisposeScope();
-        var s = (EulerAncestralScheduler)SchedulerFactory.Create(new SchedulerOptions { Algorithm = SchedulerAlgorithm.EulerAncestral, InferenceSteps = 5 });
+        var s = (EulerAncestralScheduler)SchedulerFactory.Create(new SchedulerOptions { Algorithm = SamplerKind.EulerAncestral, InferenceSteps = 5 });
         s.Timesteps.Should().Equal(500, 400, 300, 200, 100);
         double ab = s.Schedule.AlphaBars[500];
         double sigma = Math.Sqrt((1 - ab) / ab);
@@ -184,7 +184,7 @@ public sealed class SolverTests
     public void Ddpm_fixed_small_adds_the_posterior_variance_and_clipping_bounds_x0()
     {
         using var scope = NewDisposeScope();
-        var s = SchedulerFactory.Create(new SchedulerOptions { Algorithm = SchedulerAlgorithm.Ddpm, VarianceType = VarianceType.FixedSmall, ClipSample = true, ClipSampleRange = 0.5 });
+        var s = SchedulerFactory.Create(new SchedulerOptions { Algorithm = SamplerKind.Ddpm, VarianceType = VarianceType.FixedSmall, ClipSample = true, ClipSampleRange = 0.5 });
         var schedule = new NoiseSchedule();
         var x = full(Shape, 0.9f);
         var eps = full(Shape, -0.8f);

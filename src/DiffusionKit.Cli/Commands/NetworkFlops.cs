@@ -1,0 +1,31 @@
+using DiffusionKit.Models;
+
+namespace DiffusionKit.Cli.Commands;
+
+/// <summary>
+/// Floating-point operations of one <see cref="ContextUnet"/> forward pass per image, counted from its layers
+/// (convolutions, transposed convolutions and linear layers; 2 FLOP per multiply-add; norms, activations and pooling,
+/// under 1% of the total, are left out). n_feat 64 at 16×16 gives 301 MFLOP, the figure in docs/reference.md.
+/// A training step costs about 3 forward passes (forward, and backward for inputs and weights).
+/// </summary>
+internal static class NetworkFlops
+{
+    /// <summary>Forward FLOPs per image.</summary>
+    public static double Forward(ContextUnetOptions options)
+    {
+        double n = options.Features, c = options.InChannels, k = options.ContextSize;
+        double full = (double)options.ImageSize * options.ImageSize, half = full / 4, quarter = full / 16;
+        double macs = 0;
+        macs += full * ((9 * c * n) + (9 * n * n) + (c * n));                       // init_conv: two 3x3 convs + 1x1 shortcut
+        macs += full * 4 * 9 * n * n;                                               // down1: two blocks of two 3x3 convs n->n
+        macs += half * 9 * ((n * 2 * n) + (3 * 2 * n * 2 * n));                     // down2: n->2n, then three 2n->2n
+        macs += quarter * 2 * n * 2 * n;                                            // up0: ConvTranspose 2n->2n, kernel h/4, from 1x1
+        macs += half * 4 * n * n;                                                   // up1: ConvTranspose 4n->n, 2x2 stride 2
+        macs += half * 4 * 9 * n * n;                                               // up1: two blocks of two 3x3 convs n->n
+        macs += full * 2 * n * n;                                                   // up2: ConvTranspose 2n->n, 2x2 stride 2
+        macs += full * 4 * 9 * n * n;                                               // up2: two blocks of two 3x3 convs n->n
+        macs += full * ((9 * 2 * n * n) + (9 * n * c));                             // out: 3x3 2n->n, 3x3 n->c
+        macs += (2 * n) + (4 * n * n) + n + (n * n) + (k * 2 * n) + (4 * n * n) + (k * n) + (n * n); // time and context MLPs
+        return 2 * macs;
+    }
+}

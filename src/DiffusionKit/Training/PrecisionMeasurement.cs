@@ -1,0 +1,14 @@
+namespace DiffusionKit.Training;
+
+/// <summary>The outcome of a <see cref="PrecisionProbe"/> measurement: both throughputs and the faster precision.</summary>
+/// <param name="Chosen">The faster precision (<see cref="Precision.Float32"/> or <see cref="Precision.BFloat16"/>); float32 on a tie.</param>
+/// <param name="Float32ImagesPerSecond">Best measured float32 throughput, images per second.</param>
+/// <param name="BFloat16ImagesPerSecond">Best measured bfloat16 throughput, images per second.</param>
+/// <param name="Workload">What was timed, e.g. "training steps of batch 50" or "forward passes of batch 64".</param>
+public sealed record PrecisionMeasurement(Precision Chosen, double Float32ImagesPerSecond, double BFloat16ImagesPerSecond, string Workload)
+{
+    /// <summary>One line for logs: the choice and both figures.</summary>
+    public override string ToString() => string.Create(
+        System.Globalization.CultureInfo.InvariantCulture,
+        $"precision auto: {(Chosen == Precision.BFloat16 ? "bf16" : "fp32")} (fp32 {Float32ImagesPerSecond:F1} images/s, bf16 {BFloat16ImagesPerSecond:F1} images/s, {Workload})");
+}
