@@ -68,9 +68,9 @@ internal sealed record TrainingDataSource(IImageCaptionDataset Dataset, BagOfWor
     /// The defaults of <c>train --data &lt;folder&gt;</c> for options the user did not give (measured on the digits
     /// proxy, build/research/digits_bar.py; docs/training.md).
     /// </summary>
+    /// <remarks>The width (<c>--features</c>) is not here: it depends on the image size, see <see cref="DefaultFeatures"/>.</remarks>
     public static IReadOnlyDictionary<string, string> FolderDefaults { get; } = new Dictionary<string, string>
     {
-        ["features"] = "64",
         ["batch"] = "100",
         ["lr"] = "2e-3",
         ["lr-schedule"] = "cosine",
@@ -88,6 +88,8 @@ internal sealed record TrainingDataSource(IImageCaptionDataset Dataset, BagOfWor
             args.SetDefault(name, value);
         }
 
+        args.SetDefault("features", DefaultFeatures(imageSize).ToString(CultureInfo.InvariantCulture));
+
         if (!args.Has("steps") && !args.Has("epochs") && !args.Has("time"))
         {
             int features = args.Int("features", 64, 8);
@@ -95,6 +97,9 @@ internal sealed record TrainingDataSource(IImageCaptionDataset Dataset, BagOfWor
             args.SetDefault("steps", DefaultSteps(imageSize, features, batch).ToString(CultureInfo.InvariantCulture));
         }
     }
+
+    /// <summary>The default width for a folder: n_feat 64 up to 16×16 images, 32 above (a quarter of the cost per image, so four times the steps fit the budget).</summary>
+    internal static int DefaultFeatures(int imageSize) => imageSize <= 16 ? 64 : 32;
 
     /// <summary>
     /// The default step count: <see cref="FolderBudgetForwardFlops"/> divided by the forward cost of one batch, which
