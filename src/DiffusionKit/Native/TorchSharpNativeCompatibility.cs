@@ -44,13 +44,16 @@ public static class TorchSharpNativeCompatibility
     private static NativeFixOutcome? s_outcome;
     private static Exception? s_failure;
     private static IntPtr s_patchedHandle;
+    private static TorchSharpNativeLoadException? s_missingBackend;
 
     /// <summary>
     /// Checks the TorchSharp native library next to the app and patches it when this system needs it. Idempotent and
     /// thread-safe; call it before the first TorchSharp call when DiffusionKit is not the first to touch TorchSharp.
     /// </summary>
     /// <returns>What was found and done.</returns>
-    /// <exception cref="TorchSharpNativeLoadException">When the library needs a version the system lacks and no fix is possible.</exception>
+    /// <exception cref="TorchSharpNativeLoadException">When the app has no TorchSharp backend (the message names the packages
+    /// to add: TorchSharp-cpu, or DiffusionKit.Cuda with a TorchSharp CUDA bundle), or the library needs a version the
+    /// system lacks and no fix is possible.</exception>
     public static NativeFixOutcome EnsureLoadable()
     {
         lock (Gate)
@@ -78,7 +81,11 @@ public static class TorchSharpNativeCompatibility
         }
     }
 
-    /// <summary>Runs the check without throwing; used where an exception cannot surface (module initialisation).</summary>
+    /// <summary>
+    /// Runs the check without throwing; used where an exception cannot surface (module initialisation). When the app has
+    /// no backend, TorchSharp's calls into its native library throw DiffusionKit's exception (naming the packages to add)
+    /// instead of an unhandled <see cref="DllNotFoundException"/>.
+    /// </summary>
     internal static void TryEnsureLoadable()
     {
         try
@@ -88,8 +95,22 @@ public static class TorchSharpNativeCompatibility
         catch (TorchSharpNativeLoadException)
         {
             // Remembered in s_failure and rethrown by the next EnsureLoadable call.
+            if (s_missingBackend is not null)
+            {
+                try
+                {
+                    NativeLibrary.SetDllImportResolver(typeof(torch).Assembly, ThrowMissingBackend);
+                }
+                catch (InvalidOperationException)
+                {
+                    // Someone else resolves TorchSharp's imports; EnsureLoadable still reports the missing backend.
+                }
+            }
         }
     }
+
+    private static IntPtr ThrowMissingBackend(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
+        => libraryName.Contains("TorchSharp", StringComparison.Ordinal) && s_missingBackend is { } missing ? throw missing : IntPtr.Zero;
 
     private static bool IsDisabled()
     {
@@ -105,14 +126,24 @@ public static class TorchSharpNativeCompatibility
 
     private static NativeFixOutcome Run()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return NativeFixOutcome.NotNeeded;
-        }
-
         if (IsDisabled())
         {
             return NativeFixOutcome.Disabled;
+        }
+
+        try
+        {
+            TorchSharpBackend.ThrowIfMissing();
+        }
+        catch (TorchSharpNativeLoadException ex)
+        {
+            s_missingBackend = ex;
+            throw;
+        }
+
+        if (!OperatingSystem.IsLinux())
+        {
+            return NativeFixOutcome.NotNeeded;
         }
 
         string? library = FindLibrary();

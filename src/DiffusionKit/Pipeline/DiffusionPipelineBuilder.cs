@@ -221,6 +221,7 @@ public sealed class DiffusionPipelineBuilder
     /// <returns>A pipeline that owns its model unless it came from <see cref="UseModel(ContextUnet)"/>.</returns>
     /// <exception cref="ArgumentException">When a setting is invalid; the message names it and its allowed values.</exception>
     /// <exception cref="InvalidOperationException">When the builder was already built, settings conflict, or a required one is missing.</exception>
+    /// <exception cref="Native.TorchSharpNativeLoadException">When the app has no TorchSharp backend: the message names the packages to add (TorchSharp-cpu, or DiffusionKit.Cuda with a CUDA bundle).</exception>
     /// <exception cref="FileNotFoundException">When the checkpoint folder lacks a file.</exception>
     /// <exception cref="InvalidDataException">When the checkpoint is corrupt.</exception>
     public DiffusionPipeline Build() => new(Assemble(nameof(Build)));
@@ -241,6 +242,9 @@ public sealed class DiffusionPipelineBuilder
     private PipelineComponents Assemble(string method)
     {
         ThrowIfBuilt(method);
+
+        // 0. A TorchSharp backend is present (else DiffusionKit's message naming the packages, not TorchSharp's load error).
+        Native.TorchSharpNativeCompatibility.EnsureLoadable();
 
         // 1. Settings that need nothing else.
         if (_threads is < 1)

@@ -7,7 +7,7 @@ namespace DiffusionKit.Tests.Native;
 /// <summary>Builds a consumer app from scratch and runs it: DiffusionKit must make TorchSharp load with no manual step.</summary>
 public sealed class FreshOutputLoadTests
 {
-    private static string RepoRoot()
+    internal static string RepoRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "DiffusionKit.sln")))
@@ -18,7 +18,7 @@ public sealed class FreshOutputLoadTests
         return dir?.FullName ?? throw new InvalidOperationException("Repository root not found.");
     }
 
-    private static (int Exit, string Output) Run(string file, string args, string workingDirectory, IDictionary<string, string>? env = null)
+    internal static (int Exit, string Output) Run(string file, string args, string workingDirectory, IDictionary<string, string>? env = null)
     {
         var info = new ProcessStartInfo(file, args)
         {
