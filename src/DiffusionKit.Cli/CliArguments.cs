@@ -56,15 +56,6 @@ internal sealed class CliArguments
         return parsed;
     }
 
-    /// <summary>Gives option <paramref name="name"/> the value <paramref name="value"/> unless the user gave one.</summary>
-    public void SetDefault(string name, string value)
-    {
-        if (!_values.ContainsKey(name) && !_flags.Contains(name))
-        {
-            _values[name] = new List<string> { value };
-        }
-    }
-
     public bool Flag(string name)
     {
         _known.Add(name);
@@ -184,6 +175,19 @@ internal sealed class CliArguments
             ? value
             : throw new CliUsageException($"--{name} must be one of {string.Join(", ", System.Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}, not '{text}'.");
     }
+
+    /// <summary>Gives option <paramref name="name"/> the value <paramref name="value"/> unless the user gave it (a default that depends on other options, such as the data).</summary>
+    public void SetDefault(string name, string value)
+    {
+        if (!_values.ContainsKey(name) && !_flags.Contains(name))
+        {
+            _values[name] = new List<string> { value };
+            _known.Add(name);
+        }
+    }
+
+    /// <summary>Whether the user gave option or flag <paramref name="name"/> (does not count as reading it).</summary>
+    public bool Has(string name) => _values.ContainsKey(name) || _flags.Contains(name);
 
     /// <summary>A sampler name (<see cref="Scheduling.SchedulerNames.ParseSampler"/>: ddim, ddpm, dpm-solver, euler-a, dpm-solver-sde, ...), or <paramref name="fallback"/> when absent.</summary>
     public SamplerKind Sampler(string name, SamplerKind fallback)

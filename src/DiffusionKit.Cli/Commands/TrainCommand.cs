@@ -15,7 +15,7 @@ namespace DiffusionKit.Cli.Commands;
 internal static class TrainCommand
 {
     public const string Usage = """
-        diffusionkit train --out <checkpoint-folder> [--data shapes|npy] [--images sprites.npy --labels labels.npy]
+        diffusionkit train --out <checkpoint-folder> [--data shapes|npy|<image-folder>] [--images sprites.npy --labels labels.npy]
                            [--steps N | --epochs N] [--time 10m] [--batch 100] [--lr 1e-3] [--lr-schedule linear|cosine|constant] [--warmup 0]
                            [--features 64] [--image-size 16] [--count 24000] [--hold-out "blue triangle,yellow cross"]
                            [--dropout 0.1] [--ema 0] [--seed 0] [--threads N] [--encoder bow|learned|minilm] [--encoder-dim 32] [--precision auto|fp32|bf16]
@@ -27,7 +27,7 @@ internal static class TrainCommand
           --steps (a total); model, encoder and schedule come from the checkpoint, the other settings default to its own.
           --sample-every writes <out>/samples/step-NNNNNNN.png grids of the sample prompts from the current (EMA) weights.
           Ctrl+C or SIGTERM stops training, saves a checkpoint of the last finished step and exits with code 130 or 143.
-        """;
+        """ + "\n" + TrainingDataSource.Usage;
 
     /// <summary>Settings of one training run, shared with the demo.</summary>
     internal sealed record Settings(
@@ -76,6 +76,9 @@ internal static class TrainCommand
                 }
             }
 
+            // The built-in shapes' size comes from the checkpoint too.
+            args.SetDefault("image-size", resumed.Model.ImageSize.ToString(CultureInfo.InvariantCulture));
+
             // The run's other settings default to the saved run's, so 'train --resume <out> --steps N' just continues.
             foreach (var (option, key) in ResumeDefaults)
             {
@@ -86,38 +89,22 @@ internal static class TrainCommand
             }
         }
 
-        string data = args.String("data") ?? "shapes";
         int? threads = args.OptionalInt("threads", 1, 256);
         if (threads is { } t)
         {
             torch.set_num_threads(t);
         }
 
-        IImageCaptionDataset dataset;
-        ITextEncoder encoder;
         long seed = args.Long("seed", 0);
-        switch (data)
+        var source = TrainingDataSource.Create(args, seed);
+        if (source.IsFolder)
         {
-            case "shapes":
-                var heldOut = ParseHeldOut(args.String("hold-out"));
-                dataset = new ShapesDataset(new ShapesDatasetOptions
-                {
-                    Count = args.Int("count", 24000, 1),
-                    ImageSize = args.Int("image-size", resumed?.Model.ImageSize ?? 16, 16, 64),
-                    Seed = (int)seed,
-                    HeldOut = heldOut,
-                });
-                encoder = BagOfWordsEncoder.ForShapes();
-                break;
-            case "npy":
-                dataset = SpriteNpyDataset.Load(
-                    args.Required("images", "the course's sprites .npy file (N, H, W, 3) uint8"),
-                    args.Required("labels", "the course's labels .npy file (N, 5) one-hot"));
-                encoder = BagOfWordsEncoder.ForSprites();
-                break;
-            default:
-                throw new CliUsageException($"--data must be 'shapes' or 'npy', not '{data}'.");
+            TrainingDataSource.ApplyFolderDefaults(args, source.Dataset.ImageSize);
         }
+
+        IImageCaptionDataset dataset = source.Dataset;
+        ITextEncoder encoder = source.Encoder;
+        string data = source.Name;
 
         string encoderName = args.String("encoder") ?? "bow";
         int encoderDim = args.Int("encoder-dim", 32, 1, 4096);

@@ -107,6 +107,15 @@ public sealed class CheckpointConfig
         [JsonRequired]
         public string Type { get; set; } = BagOfWordsType;
 
+        /// <summary>
+        /// Learned encoder only: <c>sum-layernorm</c> (sum of token embeddings, projection, LayerNorm without affine
+        /// weights; what new encoders use) or <c>mean</c> (masked mean, no norm). Absent means <c>mean</c>, so files written
+        /// before the field existed load and encode exactly as before.
+        /// </summary>
+        [JsonPropertyName("pooling")]
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public string? Pooling { get; set; }
+
         /// <summary>The vocabulary: context-vector order for bag-of-words, id order (from id 2) for learned; empty for minilm.</summary>
         [JsonPropertyName("vocabulary")]
         public List<string> Vocabulary { get; set; } = new();

@@ -74,6 +74,7 @@ public static class DiffusionCheckpoint
                 Type = CheckpointConfig.TextEncoderConfig.LearnedType,
                 Vocabulary = learned.Vocabulary.ToList(),
                 Dimension = learned.Dimension,
+                Pooling = LearnedPoolingNames.ToName(learned.Pooling),
             },
             ICheckpointTextEncoder custom => custom.DescribeForCheckpoint(),
             _ => throw new ArgumentException(
@@ -121,7 +122,8 @@ public static class DiffusionCheckpoint
         {
             learned = encoder as LearnedTextEncoder
                 ?? throw new ArgumentException("config.TextEncoder is 'learned': pass the trained LearnedTextEncoder so its weights are saved with the model.", nameof(encoder));
-            if (!learned.Vocabulary.SequenceEqual(config.TextEncoder.Vocabulary ?? new List<string>(), StringComparer.Ordinal) || learned.Dimension != config.TextEncoder.Dimension)
+            if (!learned.Vocabulary.SequenceEqual(config.TextEncoder.Vocabulary ?? new List<string>(), StringComparer.Ordinal) || learned.Dimension != config.TextEncoder.Dimension
+                || LearnedPoolingNames.ToName(learned.Pooling) != (config.TextEncoder.Pooling ?? LearnedPoolingNames.ToName(TokenPooling.Mean)))
             {
                 throw new ArgumentException("config.TextEncoder does not describe the learned encoder being saved; build it with DiffusionCheckpoint.Describe.", nameof(config));
             }
@@ -403,7 +405,9 @@ public static class DiffusionCheckpoint
             LearnedTextEncoder learned;
             try
             {
-                learned = new LearnedTextEncoder(settings.Vocabulary ?? new List<string>(), dimension, config.Model.ContextSize);
+                TokenPooling pooling = LearnedPoolingNames.Parse(settings.Pooling)
+                    ?? throw new InvalidDataException($"'{configPath}': field 'text_encoder.pooling' is '{settings.Pooling}'; known values: {string.Join(", ", LearnedPoolingNames.All)}.");
+                learned = new LearnedTextEncoder(settings.Vocabulary ?? new List<string>(), dimension, config.Model.ContextSize, pooling: pooling);
             }
             catch (ArgumentException ex)
             {

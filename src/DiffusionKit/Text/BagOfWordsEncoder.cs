@@ -101,6 +101,36 @@ public sealed class BagOfWordsEncoder : ITextEncoder
     public static BagOfWordsEncoder ForShapes() =>
         new(ShapesCatalog.ColorWords.Concat(ShapesCatalog.KindWords).Concat(ShapesCatalog.SizeWords));
 
+    /// <summary>
+    /// Builds the vocabulary from training captions: every distinct token (<see cref="WordTokenizer"/>) that is not a
+    /// stop word, in ordinal order, so the same captions always give the same context layout. The vocabulary is saved
+    /// in checkpoints (<c>text_encoder.vocabulary</c>), so sampling later encodes prompts exactly as training did.
+    /// </summary>
+    /// <param name="captions">The training captions (repeats are fine).</param>
+    /// <param name="stopWords">Words to drop; null means <see cref="DefaultStopWords"/>.</param>
+    /// <returns>A new encoder.</returns>
+    /// <exception cref="ArgumentNullException">When <paramref name="captions"/> or one caption is null.</exception>
+    /// <exception cref="ArgumentException">When the captions hold no word besides stop words.</exception>
+    public static BagOfWordsEncoder FromCaptions(IEnumerable<string> captions, IEnumerable<string>? stopWords = null)
+    {
+        ArgumentNullException.ThrowIfNull(captions);
+        var stop = (stopWords ?? DefaultStopWords).ToList();
+        var stopSet = new HashSet<string>(stop.Select(w => w?.ToLowerInvariant() ?? string.Empty), StringComparer.Ordinal);
+        var words = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (string caption in captions)
+        {
+            ArgumentNullException.ThrowIfNull(caption, nameof(captions));
+            words.UnionWith(Tokenize(caption).Where(t => !stopSet.Contains(t)));
+        }
+
+        if (words.Count == 0)
+        {
+            throw new ArgumentException($"The captions hold no words besides the stop words ({string.Join(", ", stopSet.Order(StringComparer.Ordinal))}); a bag-of-words encoder needs at least one.", nameof(captions));
+        }
+
+        return new BagOfWordsEncoder(words, stop);
+    }
+
     /// <summary>The encoder for the course's sprites: hero, non-hero, food, spell, side-facing (<see cref="SpriteNpyDataset.ClassNames"/> order).</summary>
     /// <returns>A new encoder with <see cref="ContextSize"/> 5.</returns>
     public static BagOfWordsEncoder ForSprites() => new(SpriteNpyDataset.ClassNames);

@@ -6,15 +6,16 @@ using static TorchSharp.torch;
 namespace DiffusionKit.Text;
 
 /// <summary>
-/// A prompt encoder trained jointly with the U-Net: word tokens → a trainable token embedding → masked mean pooling →
-/// Linear/GELU/Linear projection to <see cref="ContextSize"/>; the empty prompt gives a learned null embedding.
+/// A prompt encoder trained jointly with the U-Net: word tokens → a trainable token embedding → pooling (by default the
+/// sum, see <see cref="TokenPooling"/>) → Linear/GELU/Linear projection to <see cref="ContextSize"/> → (by default) a
+/// LayerNorm without affine weights; the empty prompt gives a learned null embedding.
 /// </summary>
 /// <remarks>
 /// <para>
 /// Tokens: <see cref="WordTokenizer"/> (lowercase words of letters, digits and inner hyphens). Token id
 /// <see cref="PadId"/> (0) is <c>&lt;pad&gt;</c>, <see cref="UnknownId"/> (1) is <c>&lt;unk&gt;</c>, and word i of
 /// <see cref="Vocabulary"/> has id i + 2. A word not in the vocabulary is encoded as <c>&lt;unk&gt;</c>: never an
-/// exception, and every unknown word shares that one embedding. Repeated words count each time in the mean.
+/// exception, and every unknown word shares that one embedding. Repeated words count each time in the pooling.
 /// </para>
 /// <para>
 /// A prompt without any token (empty, whitespace or punctuation only) is the unconditional prompt and encodes to
@@ -59,13 +60,20 @@ public sealed class LearnedTextEncoder : nn.Module, ITrainableTextEncoder
     /// <param name="dimension">Width of the token embedding and of the projection's hidden layer; at least 1.</param>
     /// <param name="contextSize">Length of the context vectors; at least 1; null means <paramref name="dimension"/>.</param>
     /// <param name="generator">CPU generator for the initial weights; null uses TorchSharp's global generator (not reproducible unless seeded).</param>
+    /// <param name="pooling">How token embeddings are combined; default <see cref="TokenPooling.SumLayerNorm"/>.</param>
     /// <exception cref="ArgumentNullException">When <paramref name="vocabulary"/> is null.</exception>
     /// <exception cref="ArgumentException">When the vocabulary is empty, holds a duplicate or an entry that is not one lowercase token.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">When <paramref name="dimension"/> or <paramref name="contextSize"/> is less than 1.</exception>
-    public LearnedTextEncoder(IEnumerable<string> vocabulary, int dimension, int? contextSize = null, Generator? generator = null)
+    /// <exception cref="ArgumentOutOfRangeException">When <paramref name="dimension"/> or <paramref name="contextSize"/> is less than 1, or <paramref name="pooling"/> is not a defined value.</exception>
+    public LearnedTextEncoder(IEnumerable<string> vocabulary, int dimension, int? contextSize = null, Generator? generator = null, TokenPooling pooling = TokenPooling.SumLayerNorm)
         : base(nameof(LearnedTextEncoder))
     {
         ArgumentNullException.ThrowIfNull(vocabulary);
+        if (!Enum.IsDefined(pooling))
+        {
+            throw new ArgumentOutOfRangeException(nameof(pooling), pooling, $"pooling must be one of {string.Join(", ", Enum.GetNames<TokenPooling>())}.");
+        }
+
+        Pooling = pooling;
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
         int context = contextSize ?? dimension;
         ArgumentOutOfRangeException.ThrowIfLessThan(context, 1, nameof(contextSize));
@@ -122,6 +130,9 @@ public sealed class LearnedTextEncoder : nn.Module, ITrainableTextEncoder
     /// <inheritdoc />
     public int ContextSize { get; }
 
+    /// <summary>How token embeddings are combined (saved in checkpoints as <c>text_encoder.pooling</c>).</summary>
+    public TokenPooling Pooling { get; }
+
     /// <summary>
     /// Builds the vocabulary from training captions (every distinct token, in ordinal order) and creates an encoder
     /// with weights drawn from a generator seeded with <paramref name="seed"/>.
@@ -130,10 +141,11 @@ public sealed class LearnedTextEncoder : nn.Module, ITrainableTextEncoder
     /// <param name="dimension">Width of the token embedding; at least 1.</param>
     /// <param name="contextSize">Length of the context vectors; null means <paramref name="dimension"/>.</param>
     /// <param name="seed">Seed for the initial weights. Default 0.</param>
+    /// <param name="pooling">How token embeddings are combined; default <see cref="TokenPooling.SumLayerNorm"/>.</param>
     /// <returns>A new encoder; the caller disposes it.</returns>
     /// <exception cref="ArgumentNullException">When <paramref name="captions"/> or one caption is null.</exception>
     /// <exception cref="ArgumentException">When the captions hold no token at all.</exception>
-    public static LearnedTextEncoder FromCaptions(IEnumerable<string> captions, int dimension, int? contextSize = null, long seed = 0)
+    public static LearnedTextEncoder FromCaptions(IEnumerable<string> captions, int dimension, int? contextSize = null, long seed = 0, TokenPooling pooling = TokenPooling.SumLayerNorm)
     {
         ArgumentNullException.ThrowIfNull(captions);
         var words = new SortedSet<string>(StringComparer.Ordinal);
@@ -149,7 +161,7 @@ public sealed class LearnedTextEncoder : nn.Module, ITrainableTextEncoder
         }
 
         using var generator = new Generator((ulong)seed);
-        return new LearnedTextEncoder(words, dimension, contextSize, generator);
+        return new LearnedTextEncoder(words, dimension, contextSize, generator, pooling);
     }
 
     /// <summary>The token ids of a prompt: <see cref="UnknownId"/> for words outside <see cref="Vocabulary"/>; empty for the unconditional prompt.</summary>
@@ -211,9 +223,15 @@ public sealed class LearnedTextEncoder : nn.Module, ITrainableTextEncoder
         var mask = tokens.ne(PadId).unsqueeze(-1).to(ScalarType.Float32);
         var embedded = token_embedding.call(tokens);
 
-        // Masked mean over the real tokens; an all-padding row divides by 1 and is replaced by the null context below.
-        var pooled = (embedded * mask).sum(1) / mask.sum(1).clamp_min(1);
+        // Masked sum (or mean) over the real tokens; an all-padding row is replaced by the null context below.
+        var summed = (embedded * mask).sum(1);
+        var pooled = Pooling == TokenPooling.Mean ? summed / mask.sum(1).clamp_min(1) : summed;
         var projected = projection.call(pooled);
+        if (Pooling == TokenPooling.SumLayerNorm)
+        {
+            projected = nn.functional.layer_norm(projected, new long[] { ContextSize });
+        }
+
         var isEmpty = tensor(empty, new long[] { batch, 1 }).to(device);
         return where(isEmpty, null_context.unsqueeze(0).expand(batch, ContextSize), projected);
     }

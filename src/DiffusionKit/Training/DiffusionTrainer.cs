@@ -381,7 +381,8 @@ public sealed class DiffusionTrainer
                     // The step's randomness is drawn for the whole effective batch at once (in the same order as without
                     // accumulation), so k micro-batches of B see exactly the images, timesteps and noise of one batch of k·B.
                     var index = order!.narrow(0, (long)inEpoch * effectiveBatch, effectiveBatch);
-                    var x0All = data.Images.index_select(0, index).to(device);
+                    var next = inEpoch + 1 < batchesPerEpoch ? order!.narrow(0, (long)(inEpoch + 1) * effectiveBatch, effectiveBatch) : null;
+                    var x0All = data.Batch(index, generator, next).to(device);
                     var t = randint(scheduler.FirstTrainTimestep, scheduler.FirstTrainTimestep + scheduler.TrainTimesteps, new long[] { effectiveBatch }, ScalarType.Int64, generator: generator);
                     var noiseAll = randn(x0All.shape, dtype: ScalarType.Float32, generator: generator).to(device);
                     var keepAll = _options.ContextDropout > 0

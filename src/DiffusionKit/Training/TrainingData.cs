@@ -4,18 +4,23 @@ namespace DiffusionKit.Training;
 
 /// <summary>
 /// A data set held as tensors: images in [-1, 1] as float32 [N, C, H, W], the captions, and (for a frozen encoder) the
-/// encoded captions [N, ContextSize].
+/// encoded captions [N, ContextSize]. A <see cref="Data.IStreamingImageCaptionDataset"/> that asks to be read per batch
+/// (streaming or augmenting) is not loaded whole: <see cref="Batch"/> reads each batch from it.
 /// </summary>
 internal sealed class TrainingData : IDisposable
 {
-    private TrainingData(Tensor images, string[] captions, Tensor? contexts)
+    private readonly Data.IStreamingImageCaptionDataset? _perBatch;
+
+    private TrainingData(Tensor? images, string[] captions, Tensor? contexts, Data.IStreamingImageCaptionDataset? perBatch)
     {
         Images = images;
         Captions = captions;
         Contexts = contexts;
+        _perBatch = perBatch;
     }
 
-    public Tensor Images { get; }
+    /// <summary>All images, or null when the data set is read per batch.</summary>
+    public Tensor? Images { get; }
 
     /// <summary>Caption of each image, in image order.</summary>
     public string[] Captions { get; }
@@ -23,7 +28,47 @@ internal sealed class TrainingData : IDisposable
     /// <summary>Encoded captions, or null when the encoder is trained with the model and encodes each batch itself.</summary>
     public Tensor? Contexts { get; }
 
-    public long Count => Images.shape[0];
+    public long Count => Captions.Length;
+
+    /// <summary>
+    /// The images at <paramref name="index"/> as float32 [B, C, H, W] in [-1, 1] on the CPU. A per-batch data set is
+    /// read now (augmented with a seed drawn from <paramref name="generator"/> when it augments) and told to prefetch
+    /// <paramref name="next"/>; a loaded one is indexed without touching the generator.
+    /// </summary>
+    public Tensor Batch(Tensor index, Generator generator, Tensor? next)
+    {
+        if (_perBatch is null)
+        {
+            return Images!.index_select(0, index);
+        }
+
+        long[] rows = index.data<long>().ToArray();
+        int size = _perBatch.ImageSize;
+        int channels = _perBatch.Channels;
+        int pixels = size * size * channels;
+        var bytes = new byte[rows.Length * pixels];
+        bool augment = _perBatch.Augments;
+        int batchSeed = augment ? (int)randint(int.MaxValue, new long[] { 1 }, ScalarType.Int64, generator: generator).item<long>() : 0;
+        for (int i = 0; i < rows.Length; i++)
+        {
+            var destination = bytes.AsSpan(i * pixels, pixels);
+            if (augment)
+            {
+                _perBatch.CopyAugmentedImage((int)rows[i], destination, unchecked(batchSeed + (i * 7919)));
+            }
+            else
+            {
+                _perBatch.CopyImage((int)rows[i], destination);
+            }
+        }
+
+        if (next is not null)
+        {
+            _perBatch.Prefetch(next.data<long>().Select(r => (int)r).ToArray());
+        }
+
+        return ToImages(bytes, rows.Length, size, channels);
+    }
 
     /// <summary>Converts the data set (HWC bytes) and, when <paramref name="encodeContexts"/>, encodes each distinct caption once.</summary>
     public static TrainingData Load(IImageCaptionDataset dataset, ITextEncoder encoder, bool encodeContexts = true)
@@ -32,20 +77,24 @@ internal sealed class TrainingData : IDisposable
         int size = dataset.ImageSize;
         int channels = dataset.Channels;
         int pixels = size * size * channels;
-        var bytes = new byte[(long)n * pixels];
+        var perBatch = dataset as Data.IStreamingImageCaptionDataset is { ReadPerBatch: true } streaming ? streaming : null;
+        var bytes = perBatch is null ? new byte[(long)n * pixels] : null;
         var captions = new string[n];
         for (int i = 0; i < n; i++)
         {
-            dataset.CopyImage(i, bytes.AsSpan(i * pixels, pixels));
+            if (bytes is not null)
+            {
+                dataset.CopyImage(i, bytes.AsSpan(i * pixels, pixels));
+            }
+
             captions[i] = dataset.GetCaption(i);
         }
 
         using var scope = NewDisposeScope();
-        var images = tensor(bytes, new long[] { n, size, size, channels }, ScalarType.Byte)
-            .permute(0, 3, 1, 2).to(ScalarType.Float32).div(127.5).sub(1).contiguous();
+        var images = bytes is null ? null : ToImages(bytes, n, size, channels);
         if (!encodeContexts)
         {
-            return new TrainingData(images.MoveToOuterDisposeScope(), captions, null);
+            return new TrainingData(images?.MoveToOuterDisposeScope(), captions, null, perBatch);
         }
 
         var distinct = captions.Distinct(StringComparer.Ordinal).ToList();
@@ -57,12 +106,17 @@ internal sealed class TrainingData : IDisposable
         }
 
         var contexts = encoded.index_select(0, tensor(captions.Select(c => row[c]).ToArray())).contiguous();
-        return new TrainingData(images.MoveToOuterDisposeScope(), captions, contexts.MoveToOuterDisposeScope());
+        return new TrainingData(images?.MoveToOuterDisposeScope(), captions, contexts.MoveToOuterDisposeScope(), perBatch);
     }
 
     public void Dispose()
     {
-        Images.Dispose();
+        Images?.Dispose();
         Contexts?.Dispose();
     }
+
+    /// <summary>HWC bytes → float32 [N, C, H, W] in [-1, 1].</summary>
+    private static Tensor ToImages(byte[] bytes, long n, int size, int channels) =>
+        tensor(bytes, new long[] { n, size, size, channels }, ScalarType.Byte)
+            .permute(0, 3, 1, 2).to(ScalarType.Float32).div(127.5).sub(1).contiguous();
 }

@@ -1,0 +1,76 @@
+using DiffusionKit.Checkpoints;
+using DiffusionKit.Cli;
+using DiffusionKit.Cli.Commands;
+using DiffusionKit.Tests.Checkpoints;
+using DiffusionKit.Tests.Data;
+using DiffusionKit.Text;
+using FluentAssertions;
+using Xunit;
+
+namespace DiffusionKit.Tests.Cli;
+
+/// <summary><c>train --data &lt;folder&gt;</c> end to end on small generated folders.</summary>
+public sealed class TrainOnFolderTests
+{
+    private static void MakeFolder(string root, int size)
+    {
+        for (int i = 0; i < 6; i++)
+        {
+            ImageFiles.Solid(Path.Combine(root, "red square", $"{i}.png"), size, size, (byte)(200 + i), 0, 0);
+            ImageFiles.Solid(Path.Combine(root, "blue square", $"{i}.png"), size, size, 0, 0, (byte)(200 + i));
+        }
+
+        File.WriteAllBytes(Path.Combine(root, "red square", "broken.png"), [1, 2, 3]);
+    }
+
+    [Theory]
+    [InlineData(32)]
+    [InlineData(64)]
+    public void Train_on_a_folder_then_sample_its_captions(int size)
+    {
+        using var dir = new TempDirectory();
+        string data = dir.File("data");
+        MakeFolder(data, size);
+        string checkpoint = dir.File("ckpt");
+
+        TrainCommand.Run(CliArguments.Parse(["--data", data, "--out", checkpoint, "--steps", "2", "--batch", "4", "--features", "8", "--random-flip"])).Should().Be(0);
+
+        var config = DiffusionCheckpoint.ReadConfig(checkpoint);
+        config.Model.ImageSize.Should().Be(size, "the model size follows the images");
+        config.TextEncoder.Vocabulary.Should().Equal("blue", "red", "square");
+        config.Training["images"].Should().Be("12", "the broken file is skipped");
+        config.Scheduler.PredictionType.Should().Be(DiffusionKit.Scheduling.PredictionType.VPrediction, "folder defaults apply");
+
+        SampleCommand.Run(CliArguments.Parse(["--checkpoint", checkpoint, "--out", dir.File("s"), "--prompt", "red square", "--per-prompt", "1", "--steps", "2"])).Should().Be(0);
+        File.Exists(Path.Combine(dir.File("s"), "grid.png")).Should().BeTrue();
+    }
+
+    [Fact]
+    public void Size_strict_and_bad_folders_are_reported_as_usage_errors()
+    {
+        using var dir = new TempDirectory();
+        string data = dir.File("data");
+        MakeFolder(data, 8);
+
+        ((Action)(() => TrainCommand.Parse(CliArguments.Parse(["--data", data, "--out", dir.File("c"), "--strict"]))))
+            .Should().Throw<CliUsageException>().WithMessage("*broken.png*");
+        ((Action)(() => TrainCommand.Parse(CliArguments.Parse(["--data", dir.File("missing"), "--out", dir.File("c")]))))
+            .Should().Throw<CliUsageException>().WithMessage("*shapes*npy*folder*");
+        ((Action)(() => TrainCommand.Parse(CliArguments.Parse(["--data", data, "--out", dir.File("c"), "--size", "18"]))))
+            .Should().Throw<CliUsageException>().WithMessage("*multiple of 4*");
+
+        var settings = TrainCommand.Parse(CliArguments.Parse(["--data", data, "--out", dir.File("c"), "--size", "16"]));
+        settings.Model.ImageSize.Should().Be(16);
+        settings.Trainer.Steps.Should().Be(TrainingDataSource.DefaultSteps(16, 64, 100), "without a budget the folder's step default applies");
+        settings.Encoder.Should().BeOfType<BagOfWordsEncoder>().Which.Vocabulary.Should().Equal("blue", "red", "square");
+    }
+
+    [Fact]
+    public void The_default_step_budget_depends_only_on_sizes()
+    {
+        int at16 = TrainingDataSource.DefaultSteps(16, 64, 100);
+        TrainingDataSource.DefaultSteps(32, 64, 100).Should().BeCloseTo(at16 / 4, 1, "four times the pixels, a quarter of the steps");
+        TrainingDataSource.DefaultSteps(16, 32, 100).Should().BeCloseTo(at16 * 4, 4);
+        TrainingDataSource.DefaultSteps(16, 64, 50).Should().BeCloseTo(at16 * 2, 2);
+    }
+}
