@@ -16,10 +16,19 @@ const string Usage = """
     Run 'diffusionkit <command> --help' for a command's options, 'diffusionkit --version' for the version.
     """;
 
+// Every failure ends here as one line on stderr and a documented exit code (ExitCodes, docs/cli.md); nothing ends
+// with "Unhandled exception" and SIGABRT. A failure on another thread is reported the same way.
+AppDomain.CurrentDomain.UnhandledException += (_, e) =>
+{
+    var (code, message) = e.ExceptionObject is Exception ex ? ExitCodes.Describe(ex) : (ExitCodes.Failure, "unknown failure");
+    Console.Error.WriteLine($"error: {message}");
+    Environment.Exit(code);
+};
+
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {
     Console.WriteLine(Usage);
-    return args.Length == 0 ? 2 : 0;
+    return args.Length == 0 ? ExitCodes.Usage : ExitCodes.Success;
 }
 
 if (args[0] is "--version")
@@ -42,15 +51,14 @@ var rest = args.Skip(1).ToArray();
 
 if (command.usage.Length == 0)
 {
-    Console.Error.WriteLine($"Unknown command '{args[0]}'.");
-    Console.Error.WriteLine(Usage);
-    return 2;
+    Console.Error.WriteLine($"error: unknown command '{ExitCodes.OneLine(args[0])}'; the commands are demo, train, sample, eval, bench, bench-samplers (run 'diffusionkit --help').");
+    return ExitCodes.Usage;
 }
 
 if (rest.Contains("--help") || rest.Contains("-h"))
 {
     Console.WriteLine(command.usage);
-    return 0;
+    return ExitCodes.Success;
 }
 
 try
@@ -62,14 +70,10 @@ try
     TorchSharp.torch.set_num_threads(Environment.ProcessorCount);
     return command.run(CliArguments.Parse(rest));
 }
-catch (CliUsageException ex)
+catch (Exception ex)
 {
-    Console.Error.WriteLine($"error: {ex.Message}");
-    Console.Error.WriteLine(command.usage);
-    return 2;
-}
-catch (Exception ex) when (ex is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or TorchSharpNativeLoadException)
-{
-    Console.Error.WriteLine($"error: {ex.Message}");
-    return 1;
+    var (code, message) = ExitCodes.Describe(ex);
+    string hint = code == ExitCodes.Usage ? $" (run 'diffusionkit {args[0]} --help' for the options)" : string.Empty;
+    Console.Error.WriteLine($"error: {message}{hint}");
+    return code;
 }

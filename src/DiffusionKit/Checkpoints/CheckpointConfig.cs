@@ -18,27 +18,33 @@ public sealed class CheckpointConfig
 
     /// <summary>Always <see cref="FormatName"/>.</summary>
     [JsonPropertyName("format")]
+    [JsonRequired]
     public string Format { get; set; } = FormatName;
 
     /// <summary>Format version; readers refuse versions newer than <see cref="CurrentVersion"/>.</summary>
     [JsonPropertyName("version")]
+    [JsonRequired]
     public int Version { get; set; } = CurrentVersion;
 
     /// <summary>The network's architecture.</summary>
     [JsonPropertyName("model")]
+    [JsonRequired]
     public ModelConfig Model { get; set; } = new();
 
     /// <summary>
     /// The training scheduler settings (noise schedule, prediction type, spacing, ...), stored in diffusers'
     /// <c>scheduler_config.json</c> format by <see cref="SchedulerConfigJson"/>. Its <see cref="SchedulerOptions.Algorithm"/>
-    /// is the trainer's; any sampler can be used later (<see cref="SchedulerOptions.WithAlgorithm"/>).
+    /// is the trainer's; any sampler can be used later (<see cref="SchedulerOptions.WithAlgorithm"/>). Required when
+    /// reading: a checkpoint without it is refused rather than assumed to predict epsilon.
     /// </summary>
     [JsonPropertyName("scheduler")]
+    [JsonRequired]
     [JsonConverter(typeof(SchedulerConfigJson.Converter))]
     public SchedulerOptions Scheduler { get; set; } = new();
 
     /// <summary>The prompt encoder.</summary>
     [JsonPropertyName("text_encoder")]
+    [JsonRequired]
     public TextEncoderConfig TextEncoder { get; set; } = new();
 
     /// <summary>How the weights were trained (informational; not needed to load).</summary>
@@ -50,22 +56,27 @@ public sealed class CheckpointConfig
     {
         /// <summary>Model type; only <c>ContextUnet</c> exists today.</summary>
         [JsonPropertyName("type")]
+        [JsonRequired]
         public string Type { get; set; } = "ContextUnet";
 
         /// <summary>Image channels.</summary>
         [JsonPropertyName("in_channels")]
+        [JsonRequired]
         public int InChannels { get; set; } = 3;
 
         /// <summary>Width (the course's <c>n_feat</c>).</summary>
         [JsonPropertyName("n_feat")]
+        [JsonRequired]
         public int Features { get; set; } = 64;
 
         /// <summary>Context length (the course's <c>n_cfeat</c>).</summary>
         [JsonPropertyName("n_cfeat")]
+        [JsonRequired]
         public int ContextSize { get; set; } = 5;
 
         /// <summary>Image height and width (the course's <c>height</c>).</summary>
         [JsonPropertyName("height")]
+        [JsonRequired]
         public int ImageSize { get; set; } = 16;
     }
 
@@ -93,6 +104,7 @@ public sealed class CheckpointConfig
 
         /// <summary>Encoder type: <c>bag-of-words</c> (the default), <c>learned</c> or <c>minilm</c>.</summary>
         [JsonPropertyName("type")]
+        [JsonRequired]
         public string Type { get; set; } = BagOfWordsType;
 
         /// <summary>The vocabulary: context-vector order for bag-of-words, id order (from id 2) for learned; empty for minilm.</summary>

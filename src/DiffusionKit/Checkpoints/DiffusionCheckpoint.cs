@@ -134,25 +134,56 @@ public static class DiffusionCheckpoint
     }
 
     /// <summary>Reads and validates <c>config.json</c> of a checkpoint folder.</summary>
-    /// <exception cref="FileNotFoundException">When the folder or file is missing.</exception>
-    /// <exception cref="InvalidDataException">When the file is not a valid DiffusionKit config; the message names the field.</exception>
+    /// <remarks>
+    /// The file must be a regular file (links to one are fine) of at most <see cref="CheckpointLimits.MaxConfigBytes"/>,
+    /// valid UTF-8 JSON with only known fields; <c>format</c>, <c>version</c>, <c>model</c> (all its sizes),
+    /// <c>scheduler</c> (at least <c>num_train_timesteps</c>, <c>beta_start</c>, <c>beta_end</c>) and
+    /// <c>text_encoder.type</c> are required; every size is checked against <see cref="CheckpointLimits"/> and the
+    /// model and scheduler options are validated, all before anything is allocated.
+    /// </remarks>
+    /// <exception cref="FileNotFoundException">When the file is missing.</exception>
+    /// <exception cref="DirectoryNotFoundException">When the folder is missing.</exception>
+    /// <exception cref="InvalidDataException">When the file is not a valid DiffusionKit config; the message names the file and the field.</exception>
     public static CheckpointConfig ReadConfig(string folder)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         string path = Path.Combine(folder, ConfigFileName);
-        if (!File.Exists(path))
+        if (File.Exists(folder))
+        {
+            throw new InvalidDataException($"'{folder}' is a file, not a checkpoint folder; pass the folder that holds {ConfigFileName} and {WeightsFileName}.");
+        }
+
+        if (!Directory.Exists(folder))
+        {
+            throw new DirectoryNotFoundException($"Checkpoint folder '{folder}' does not exist. Train one with 'diffusionkit train' or DiffusionCheckpoint.Save.");
+        }
+
+        if (!File.Exists(path) && !Directory.Exists(path))
         {
             throw new FileNotFoundException($"'{folder}' is not a checkpoint folder: {ConfigFileName} is missing. Train one with 'diffusionkit train' or DiffusionCheckpoint.Save.", path);
+        }
+
+        byte[] bytes = CheckpointFileGuard.ReadAllBytes(path, CheckpointLimits.MaxConfigBytes, "the checkpoint configuration");
+        var json = bytes.AsSpan();
+        if (json.StartsWith("\uFEFF"u8))
+        {
+            json = json[3..];
+        }
+
+        if (!System.Text.Unicode.Utf8.IsValid(json))
+        {
+            throw new InvalidDataException($"'{path}' is not valid UTF-8 text; a checkpoint config is UTF-8 JSON.");
         }
 
         CheckpointConfig? config;
         try
         {
-            config = JsonSerializer.Deserialize<CheckpointConfig>(File.ReadAllText(path));
+            config = JsonSerializer.Deserialize<CheckpointConfig>(json, ReadOptions);
         }
         catch (JsonException ex)
         {
-            throw new InvalidDataException($"'{path}' is not valid JSON: {ex.Message}", ex);
+            string field = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? string.Empty : $" (at field '{ex.Path.TrimStart('$', '.')}')";
+            throw new InvalidDataException($"'{path}' is not a valid checkpoint config{field}: {ex.Message}", ex);
         }
 
         if (config is null || config.Format != CheckpointConfig.FormatName)
@@ -165,9 +196,19 @@ public static class DiffusionCheckpoint
             throw new InvalidDataException($"'{path}': version {config.Version} is not supported (this library reads 1..{CheckpointConfig.CurrentVersion}); update DiffusionKit.");
         }
 
-        if (config.Model?.Type != "ContextUnet")
+        if (config.Model is null)
         {
-            throw new InvalidDataException($"'{path}': field 'model.type' is '{config.Model?.Type}'; the only known model type is 'ContextUnet'.");
+            throw new InvalidDataException($"'{path}': field 'model' must be an object describing the network.");
+        }
+
+        if (config.Model.Type != "ContextUnet")
+        {
+            throw new InvalidDataException($"'{path}': field 'model.type' is '{config.Model.Type}'; the only known model type is 'ContextUnet'.");
+        }
+
+        if (config.Scheduler is null)
+        {
+            throw new InvalidDataException($"'{path}': field 'scheduler' is missing; it says how the model was trained (num_train_timesteps, beta_start, beta_end, prediction_type, ...), so it cannot be guessed.");
         }
 
         if (string.IsNullOrWhiteSpace(config.TextEncoder?.Type))
@@ -175,9 +216,24 @@ public static class DiffusionCheckpoint
             throw new InvalidDataException($"'{path}': field 'text_encoder.type' is missing; known types: {KnownEncoderTypes}.");
         }
 
-        if (config.Scheduler is null)
+        if (config.Training is null)
         {
-            throw new InvalidDataException($"'{path}': field 'scheduler' is missing.");
+            throw new InvalidDataException($"'{path}': field 'training' must be an object of strings (or be left out).");
+        }
+
+        CheckpointLimits.Check(config, path);
+        try
+        {
+            ModelOptions(config).Validate();
+            config.Scheduler.Validate();
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new InvalidDataException($"'{path}': {ex.Message}", ex);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidDataException($"'{path}' holds an invalid setting: {ex.Message}", ex);
         }
 
         return config;
@@ -191,19 +247,25 @@ public static class DiffusionCheckpoint
     /// (<c>bag-of-words</c>, <c>learned</c>) never reach it. Null: only built-in types load.
     /// </param>
     /// <returns>The loaded checkpoint; dispose it to free the model and the encoder.</returns>
+    /// <remarks>
+    /// Files are treated as untrusted. <see cref="ReadConfig"/> checks the config first; then each weights file's
+    /// header is checked (regular file, layout, UTF-8) and compared with the names, shapes and dtypes the config
+    /// implies, all before any model tensor is allocated; the model is then built without random initialisation and
+    /// filled, and a floating-point tensor holding NaN or infinity is refused naming the tensor. Weights DiffusionKit saved
+    /// carry a content digest (<see cref="SafeTensorsFile.DigestMetadataKey"/>), which is verified.
+    /// </remarks>
     /// <exception cref="FileNotFoundException">When a file is missing.</exception>
-    /// <exception cref="InvalidDataException">When a file is corrupt or does not match the config; the message says which.</exception>
-    /// <exception cref="NotSupportedException">When the encoder type needs a factory that was not given (the message says which package to add).</exception>
+    /// <exception cref="DirectoryNotFoundException">When the folder is missing.</exception>
+    /// <exception cref="InvalidDataException">When a file is corrupt or does not match the config; the message names the file and the field or tensor.</exception>
+    /// <exception cref="NotSupportedException">When the checkpoint uses the <c>minilm</c> encoder and no factory was given (the message says which package to add).</exception>
     public static LoadedCheckpoint Load(string folder, Func<CheckpointConfig.TextEncoderConfig, ITextEncoder?>? encoderFactory = null)
     {
         var config = ReadConfig(folder);
         string configPath = Path.Combine(folder, ConfigFileName);
-        ContextUnetOptions options;
+        var options = ModelOptions(config);
         NoiseSchedule schedule;
         try
         {
-            options = new ContextUnetOptions { InChannels = config.Model.InChannels, Features = config.Model.Features, ContextSize = config.Model.ContextSize, ImageSize = config.Model.ImageSize };
-            options.Validate();
             schedule = new NoiseSchedule(config.Scheduler);
         }
         catch (InvalidDataException ex)
@@ -216,10 +278,18 @@ public static class DiffusionCheckpoint
         }
 
         string weightsPath = Path.Combine(folder, WeightsFileName);
-        if (!File.Exists(weightsPath))
+        if (!File.Exists(weightsPath) && !Directory.Exists(weightsPath))
         {
             throw new FileNotFoundException($"Checkpoint '{folder}' has no {WeightsFileName}.", weightsPath);
         }
+
+        string describe = string.Create(CultureInfo.InvariantCulture,
+            $"the model {ConfigFileName} describes (model.in_channels {options.InChannels}, model.n_feat {options.Features}, model.n_cfeat {options.ContextSize}, model.height {options.ImageSize})");
+        using var weights = CheckpointFileGuard.OpenRegular(weightsPath, long.MaxValue, "the model weights");
+        var expected = CheckpointWeightLayout.ForContextUnet(options);
+        CheckpointWeightLayout.CheckSize(weightsPath, weights.Length, expected, describe);
+        var header = SafeTensorsFile.ReadHeader(weights, weightsPath);
+        CheckpointWeightLayout.Check(weightsPath, header, expected, describe);
 
         var encoder = LoadEncoder(folder, config, encoderFactory);
         ContextUnet? model = null;
@@ -230,8 +300,8 @@ public static class DiffusionCheckpoint
                 throw new InvalidDataException($"'{configPath}': the {config.TextEncoder.Type} encoder produces {encoder.ContextSize}-dimensional contexts but model.n_cfeat is {options.ContextSize}.");
             }
 
-            model = new ContextUnet(options, seed: 0);
-            LoadWeights(weightsPath, model, $"the model described by {ConfigFileName}");
+            model = ContextUnet.CreateForLoading(options);
+            LoadWeights(weights, weightsPath, header, model, describe);
             model.eval();
             return new LoadedCheckpoint(config, model, schedule, encoder);
         }
@@ -242,6 +312,20 @@ public static class DiffusionCheckpoint
             throw;
         }
     }
+
+    private static readonly JsonSerializerOptions ReadOptions = new()
+    {
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+        MaxDepth = 16,
+    };
+
+    private static ContextUnetOptions ModelOptions(CheckpointConfig config) => new()
+    {
+        InChannels = config.Model.InChannels,
+        Features = config.Model.Features,
+        ContextSize = config.Model.ContextSize,
+        ImageSize = config.Model.ImageSize,
+    };
 
     private static string KnownEncoderTypes =>
         $"{CheckpointConfig.TextEncoderConfig.BagOfWordsType}, {CheckpointConfig.TextEncoderConfig.LearnedType}, {CheckpointConfig.TextEncoderConfig.MiniLmType} (with DiffusionKit.TextEncoders.MiniLM)";
@@ -263,39 +347,7 @@ public static class DiffusionCheckpoint
                 }
 
             case CheckpointConfig.TextEncoderConfig.LearnedType:
-                if (settings.Dimension is not int dimension)
-                {
-                    throw new InvalidDataException($"'{configPath}': field 'text_encoder.dim' is missing; the learned encoder needs its embedding width.");
-                }
-
-                string encoderWeightsPath = Path.Combine(folder, TextEncoderWeightsFileName);
-                if (!File.Exists(encoderWeightsPath))
-                {
-                    throw new FileNotFoundException($"Checkpoint '{folder}' uses the learned encoder but has no {TextEncoderWeightsFileName}.", encoderWeightsPath);
-                }
-
-                LearnedTextEncoder learned;
-                try
-                {
-                    learned = new LearnedTextEncoder(settings.Vocabulary ?? new List<string>(), dimension, config.Model.ContextSize);
-                }
-                catch (ArgumentException ex)
-                {
-                    throw new InvalidDataException($"'{configPath}' holds an invalid learned encoder: {ex.Message}", ex);
-                }
-
-                try
-                {
-                    LoadWeights(encoderWeightsPath, learned, $"the learned encoder described by {ConfigFileName}");
-                }
-                catch
-                {
-                    learned.Dispose();
-                    throw;
-                }
-
-                learned.eval();
-                return learned;
+                return LoadLearnedEncoder(folder, config);
 
             default:
                 var custom = encoderFactory?.Invoke(settings);
@@ -311,14 +363,61 @@ public static class DiffusionCheckpoint
                         + "MiniLmTextEncoder.FromCheckpointConfig as the encoderFactory of DiffusionCheckpoint.Load.");
                 }
 
-                throw new NotSupportedException(
-                    $"Checkpoint '{folder}' uses the text encoder type '{settings.Type}', which {(encoderFactory is null ? "needs an encoderFactory passed to DiffusionCheckpoint.Load" : "the given encoderFactory does not create")}; known types: {KnownEncoderTypes}.");
+                throw new InvalidDataException(
+                    $"'{configPath}': field 'text_encoder.type' is '{settings.Type}', which {(encoderFactory is null ? "is not built in (a custom type needs an encoderFactory passed to DiffusionCheckpoint.Load)" : "the given encoderFactory does not create")}; known types: {KnownEncoderTypes}.");
         }
     }
 
-    private static void LoadWeights(string path, TorchSharp.torch.nn.Module module, string describe)
+    private static LearnedTextEncoder LoadLearnedEncoder(string folder, CheckpointConfig config)
     {
-        var weights = SafeTensorsFile.Read(path);
+        string configPath = Path.Combine(folder, ConfigFileName);
+        var settings = config.TextEncoder;
+            if (settings.Dimension is not int dimension)
+            {
+                throw new InvalidDataException($"'{configPath}': field 'text_encoder.dim' is missing; the learned encoder needs its embedding width.");
+            }
+
+            string encoderWeightsPath = Path.Combine(folder, TextEncoderWeightsFileName);
+            if (!File.Exists(encoderWeightsPath) && !Directory.Exists(encoderWeightsPath))
+            {
+                throw new FileNotFoundException($"Checkpoint '{folder}' uses the learned encoder but has no {TextEncoderWeightsFileName}.", encoderWeightsPath);
+            }
+
+            string describe = string.Create(CultureInfo.InvariantCulture,
+                $"the learned encoder {ConfigFileName} describes ({settings.Vocabulary?.Count ?? 0} words in text_encoder.vocabulary, text_encoder.dim {dimension}, model.n_cfeat {config.Model.ContextSize})");
+            using var encoderWeights = CheckpointFileGuard.OpenRegular(encoderWeightsPath, long.MaxValue, "the learned encoder's weights");
+            var expected = CheckpointWeightLayout.ForLearnedEncoder(settings.Vocabulary?.Count ?? 0, dimension, config.Model.ContextSize);
+            CheckpointWeightLayout.CheckSize(encoderWeightsPath, encoderWeights.Length, expected, describe);
+            var header = SafeTensorsFile.ReadHeader(encoderWeights, encoderWeightsPath);
+            CheckpointWeightLayout.Check(encoderWeightsPath, header, expected, describe);
+
+            LearnedTextEncoder learned;
+            try
+            {
+                learned = new LearnedTextEncoder(settings.Vocabulary ?? new List<string>(), dimension, config.Model.ContextSize);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new InvalidDataException($"'{configPath}' holds an invalid learned encoder: {ex.Message}", ex);
+            }
+
+            try
+            {
+                LoadWeights(encoderWeights, encoderWeightsPath, header, learned, describe);
+            }
+            catch
+            {
+                learned.Dispose();
+                throw;
+            }
+
+            learned.eval();
+            return learned;
+    }
+
+    private static void LoadWeights(FileStream stream, string path, SafeTensorsHeader header, TorchSharp.torch.nn.Module module, string describe)
+    {
+        var weights = SafeTensorsFile.ReadTensors(stream, path, header, rejectNonFinite: true);
         try
         {
             ModuleWeights.Load(module, weights);
@@ -341,7 +440,7 @@ public static class DiffusionCheckpoint
         var weights = ModuleWeights.Save(module);
         try
         {
-            SafeTensorsFile.Write(path, weights, new Dictionary<string, string> { ["format"] = "pt" });
+            SafeTensorsFile.Write(path, weights, new Dictionary<string, string> { ["format"] = "pt", [SafeTensorsFile.DigestMetadataKey] = SafeTensorsFile.ComputeDigest(weights) });
         }
         finally
         {

@@ -26,8 +26,18 @@ public static class SafeTensorsFile
     /// <summary>The header key under which safetensors stores free-form string metadata.</summary>
     public const string MetadataKey = "__metadata__";
 
+    /// <summary>
+    /// The metadata key of DiffusionKit's content digest (SHA-256 over each tensor's name, dtype, shape and bytes).
+    /// Checkpoints DiffusionKit saves carry it; when a file has it, reading verifies it, so tensors whose offsets were
+    /// swapped or whose bytes changed are refused. Files without it (for example from PyTorch) read as before.
+    /// </summary>
+    public const string DigestMetadataKey = "diffusionkit.sha256";
+
     /// <summary>Largest header accepted when reading (100 MB, the reference implementation's limit).</summary>
     public const long MaxHeaderLength = 100_000_000;
+
+    /// <summary>Most dimensions a tensor may have when reading (libtorch's own limit is 64; real weights have at most 4 or 5).</summary>
+    public const int MaxRank = 32;
 
     /// <summary>Writes <paramref name="tensors"/> (and optional metadata) to <paramref name="path"/> atomically.</summary>
     /// <param name="path">The file to create or replace.</param>
@@ -109,9 +119,20 @@ public static class SafeTensorsFile
     public static Dictionary<string, Tensor> Read(string path, out IReadOnlyDictionary<string, string> metadata)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        EnsureLittleEndian();
+        using var stream = CheckpointFileGuard.OpenRegular(path, long.MaxValue, "a safetensors file");
+        var header = ReadHeader(stream, path);
+        metadata = header.Metadata;
+        return ReadTensors(stream, path, header, rejectNonFinite: false);
+    }
 
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+    /// <summary>
+    /// Reads and checks the length field and the JSON header of an open safetensors file, without reading tensor data:
+    /// the header must be valid UTF-8 JSON starting with <c>{</c>, at most <see cref="MaxHeaderLength"/> bytes, and
+    /// describe tensors that tile the data section exactly.
+    /// </summary>
+    internal static SafeTensorsHeader ReadHeader(FileStream stream, string path)
+    {
+        EnsureLittleEndian();
         var fileLength = stream.Length;
         if (fileLength < 8)
         {
@@ -119,6 +140,7 @@ public static class SafeTensorsFile
         }
 
         Span<byte> lengthBytes = stackalloc byte[8];
+        stream.Position = 0;
         stream.ReadExactly(lengthBytes);
         var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
         if (headerLength > (ulong)(fileLength - 8))
@@ -133,14 +155,30 @@ public static class SafeTensorsFile
 
         var header = new byte[headerLength];
         stream.ReadExactly(header);
-        var dataLength = fileLength - 8 - (long)headerLength;
-        var entries = ParseHeader(path, header, dataLength, out metadata);
+        if (header.Length == 0 || header[0] != (byte)'{')
+        {
+            throw Invalid(path, "the header is not an object (the format requires a JSON object starting with '{')");
+        }
 
+        if (!System.Text.Unicode.Utf8.IsValid(header))
+        {
+            throw Invalid(path, $"the header is not valid UTF-8 (first bad byte at header offset {FirstInvalidUtf8(header)})");
+        }
+
+        var dataLength = fileLength - 8 - (long)headerLength;
+        var entries = ParseHeader(path, header, dataLength, out var metadata);
+        return new SafeTensorsHeader(entries, metadata, 8 + (long)headerLength, dataLength);
+    }
+
+    /// <summary>Reads every tensor <paramref name="header"/> lists onto the CPU; with <paramref name="rejectNonFinite"/>, a floating-point tensor holding NaN or infinity is an error.</summary>
+    internal static Dictionary<string, Tensor> ReadTensors(FileStream stream, string path, SafeTensorsHeader header, bool rejectNonFinite)
+    {
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        header.Metadata.TryGetValue(DigestMetadataKey, out var expectedDigest);
+        var digest = expectedDigest is null ? null : new SafeTensorsDigest();
         try
         {
-            var dataStart = 8 + (long)headerLength;
-            foreach (var entry in entries)
+            foreach (var entry in header.Entries)
             {
                 var byteCount = entry.End - entry.Begin;
                 if (byteCount > Array.MaxLength)
@@ -149,14 +187,30 @@ public static class SafeTensorsFile
                 }
 
                 var buffer = new byte[byteCount];
-                stream.Position = dataStart + entry.Begin;
+                stream.Position = header.DataStart + entry.Begin;
                 stream.ReadExactly(buffer);
+                digest?.Add(entry.Name, entry.DTypeName, entry.Shape, buffer);
                 var tensor = torch.empty(entry.Shape, dtype: entry.Type);
                 result.Add(entry.Name, tensor);
                 if (byteCount > 0)
                 {
                     tensor.bytes = buffer;
                 }
+
+                if (rejectNonFinite && byteCount > 0 && tensor.is_floating_point())
+                {
+                    using var finite = tensor.isfinite();
+                    using var all = finite.all();
+                    if (!all.item<bool>())
+                    {
+                        throw new InvalidDataException($"'{path}': tensor '{entry.Name}' holds NaN or infinite values; the weights are corrupt (or were saved from a diverged run) and cannot be sampled from.");
+                    }
+                }
+            }
+
+            if (digest is not null && !string.Equals(digest.Finish(), expectedDigest, StringComparison.Ordinal))
+            {
+                throw Invalid(path, $"its content does not match its '{DigestMetadataKey}' digest: tensors were swapped, renamed or altered after it was saved");
             }
         }
         catch
@@ -170,6 +224,45 @@ public static class SafeTensorsFile
         }
 
         return result;
+    }
+
+    private static int FirstInvalidUtf8(byte[] bytes)
+    {
+        var span = bytes.AsSpan();
+        var offset = 0;
+        while (!span.IsEmpty)
+        {
+            var status = System.Text.Rune.DecodeFromUtf8(span, out _, out var consumed);
+            if (status != System.Buffers.OperationStatus.Done)
+            {
+                return offset;
+            }
+
+            span = span[consumed..];
+            offset += consumed;
+        }
+
+        return offset;
+    }
+
+    /// <summary>The <see cref="DigestMetadataKey"/> value for <paramref name="tensors"/> (as <see cref="Write"/> would store them).</summary>
+    /// <exception cref="ArgumentException">A tensor's dtype is not supported.</exception>
+    internal static string ComputeDigest(IReadOnlyDictionary<string, Tensor> tensors)
+    {
+        var digest = new SafeTensorsDigest();
+        foreach (var (name, tensor) in tensors)
+        {
+            if (!SafeTensorsDType.TryFromType(tensor.dtype, out var dtypeName, out _))
+            {
+                throw new ArgumentException($"Tensor '{name}' has dtype {tensor.dtype}, which safetensors files here do not support.", nameof(tensors));
+            }
+
+            using var scope = torch.NewDisposeScope();
+            var cpu = tensor.detach().cpu().contiguous();
+            digest.Add(name, dtypeName, cpu.shape, cpu.numel() == 0 ? [] : cpu.bytes);
+        }
+
+        return digest.Finish();
     }
 
     private static byte[] BuildHeader(List<(string Name, string DType, long[] Shape, long Begin, long End)> entries, IReadOnlyDictionary<string, string>? metadata)
@@ -219,7 +312,7 @@ public static class SafeTensorsFile
         return header;
     }
 
-    private static List<(string Name, ScalarType Type, long[] Shape, long Begin, long End)> ParseHeader(
+    private static List<SafeTensorsEntry> ParseHeader(
         string path, byte[] header, long dataLength, out IReadOnlyDictionary<string, string> metadata)
     {
         JsonDocument document;
@@ -240,7 +333,7 @@ public static class SafeTensorsFile
             }
 
             var meta = new Dictionary<string, string>(StringComparer.Ordinal);
-            var entries = new List<(string Name, ScalarType Type, long[] Shape, long Begin, long End)>();
+            var entries = new List<SafeTensorsEntry>();
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in document.RootElement.EnumerateObject())
             {
@@ -282,7 +375,7 @@ public static class SafeTensorsFile
         }
     }
 
-    private static (string Name, ScalarType Type, long[] Shape, long Begin, long End) ParseEntry(string path, string name, JsonElement element)
+    private static SafeTensorsEntry ParseEntry(string path, string name, JsonElement element)
     {
         if (element.ValueKind != JsonValueKind.Object)
         {
@@ -301,6 +394,11 @@ public static class SafeTensorsFile
         }
 
         var shape = ReadIntegers(path, name, element, "shape", expectedCount: null);
+        if (shape.Length > MaxRank)
+        {
+            throw Invalid(path, $"tensor '{name}' has {shape.Length} dimensions, more than the {MaxRank} this reader accepts");
+        }
+
         var offsets = ReadIntegers(path, name, element, "data_offsets", expectedCount: 2);
         if (offsets[1] < offsets[0])
         {
@@ -322,7 +420,7 @@ public static class SafeTensorsFile
             throw Invalid(path, $"tensor '{name}' ({dtypeName} [{string.Join(", ", shape)}]) needs {expectedBytes} bytes but its data_offsets [{offsets[0]}, {offsets[1]}] span {offsets[1] - offsets[0]}");
         }
 
-        return (name, type, shape, offsets[0], offsets[1]);
+        return new SafeTensorsEntry(name, type, dtypeName, shape, offsets[0], offsets[1]);
     }
 
     private static long[] ReadIntegers(string path, string name, JsonElement element, string field, int? expectedCount)
@@ -351,7 +449,7 @@ public static class SafeTensorsFile
         return values.ToArray();
     }
 
-    private static void CheckLayout(string path, List<(string Name, ScalarType Type, long[] Shape, long Begin, long End)> entries, long dataLength)
+    private static void CheckLayout(string path, List<SafeTensorsEntry> entries, long dataLength)
     {
         entries.Sort((a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
         long expectedBegin = 0;

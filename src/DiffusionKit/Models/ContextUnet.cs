@@ -55,6 +55,12 @@ public sealed class ContextUnet : nn.Module<Tensor, Tensor, Tensor?, Tensor>, ID
     /// </param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     public ContextUnet(ContextUnetOptions? options = null, Generator? generator = null)
+        : this(options, generator, initializeWeights: true)
+    {
+    }
+
+    /// <summary>Creates the network; without <paramref name="initializeWeights"/> it skips the seeded initialisation (for loaders that overwrite every weight next).</summary>
+    private ContextUnet(ContextUnetOptions? options, Generator? generator, bool initializeWeights)
         : base(nameof(ContextUnet))
     {
         Options = options ?? new ContextUnetOptions();
@@ -86,7 +92,10 @@ public sealed class ContextUnet : nn.Module<Tensor, Tensor, Tensor?, Tensor>, ID
             nn.Conv2d(n, c, kernel_size: 3, stride: 1, padding: 1));
 
         RegisterComponents();
-        WeightInitializer.Initialize(this, generator);
+        if (initializeWeights)
+        {
+            WeightInitializer.Initialize(this, generator);
+        }
     }
 
     /// <summary>Creates the network with weights drawn from a new generator seeded with <paramref name="seed"/>.</summary>
@@ -97,6 +106,13 @@ public sealed class ContextUnet : nn.Module<Tensor, Tensor, Tensor?, Tensor>, ID
         : this(options, CreateGenerator(seed))
     {
     }
+
+    /// <summary>
+    /// Creates the network for a loader that copies a full <c>state_dict</c> into it next: the seeded
+    /// re-initialisation (and its temporary random tensors) is skipped, and the weights hold whatever the layers'
+    /// constructors left until they are overwritten.
+    /// </summary>
+    internal static ContextUnet CreateForLoading(ContextUnetOptions options) => new(options, generator: null, initializeWeights: false);
 
     /// <summary>The validated sizes this network was built with.</summary>
     public ContextUnetOptions Options { get; }
