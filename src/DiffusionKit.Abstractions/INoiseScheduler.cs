@@ -11,7 +11,7 @@ namespace DiffusionKit;
 /// By default timesteps follow the course's convention: training timesteps are the integers <c>1..TrainTimesteps</c>
 /// (T), and <c>ab_0 = 1</c> is the clean image. A scheduler built with diffusers' convention uses <c>0..T-1</c> instead.
 /// <see cref="Timesteps"/> lists, in descending order, the timesteps an inference loop visits; each is passed to
-/// <see cref="Step"/> (or to the <see cref="ISchedulerLoop.Step"/> of a loop from <see cref="BeginLoop"/>) in turn.
+/// <see cref="Step(Tensor, int, Tensor, INoiseSource)"/> (or to the <see cref="ISchedulerLoop.Step(Tensor, int, Tensor, INoiseSource)"/> of a loop from <see cref="BeginLoop"/>) in turn.
 /// </para>
 /// <para>
 /// A sampling loop should: scale the initial Gaussian noise by <see cref="InitNoiseSigma"/>; call <see cref="BeginLoop"/>
@@ -20,7 +20,7 @@ namespace DiffusionKit;
 /// identity, so single-step schedulers (DDPM, DDIM) need not implement them.
 /// </para>
 /// <para>
-/// Thread-safety: <see cref="AddNoise"/> and <see cref="Step"/> are pure functions of their arguments and the
+/// Thread-safety: <see cref="AddNoise"/> and <see cref="Step(Tensor, int, Tensor, INoiseSource)"/> are pure functions of their arguments and the
 /// schedule and may be called concurrently. <see cref="SetTimesteps"/> mutates the inference plan and must not run
 /// concurrently with a sampling loop that reads <see cref="Timesteps"/>.
 /// </para>
@@ -63,7 +63,21 @@ public interface INoiseScheduler
     /// <param name="generator">Source of the fresh noise a stochastic step adds; null uses the global generator (not reproducible).</param>
     /// <returns>The previous sample and the model's estimate of the clean sample; both owned by the caller.</returns>
     /// <exception cref="NotSupportedException">From multistep schedulers (DPM-Solver++), which need the history a loop from <see cref="BeginLoop"/> keeps.</exception>
-    SchedulerStepResult Step(Tensor modelOutput, int timestep, Tensor sample, Generator? generator = null);
+    SchedulerStepResult Step(Tensor modelOutput, int timestep, Tensor sample, Generator? generator = null)
+        => Step(modelOutput, timestep, sample, new GeneratorNoiseSource(generator));
+
+    /// <summary>
+    /// One reverse step, as <see cref="Step(Tensor, int, Tensor, Generator?)"/>, drawing the fresh noise of a stochastic
+    /// step from <paramref name="noise"/> (for example one generator per image, so batch-mates do not share randomness).
+    /// Implement this overload; the <c>Generator</c> overload forwards to it.
+    /// </summary>
+    /// <param name="modelOutput">The model's prediction, same shape as <paramref name="sample"/>.</param>
+    /// <param name="timestep">The current timestep, one of <see cref="Timesteps"/>.</param>
+    /// <param name="sample">The current noisy sample x_t, shape [B, C, H, W].</param>
+    /// <param name="noise">Source of the fresh noise; asked for shape [B, C, H, W] at most once per step.</param>
+    /// <returns>The previous sample and the model's estimate of the clean sample; both owned by the caller.</returns>
+    /// <exception cref="NotSupportedException">From multistep schedulers (DPM-Solver++), which need the history a loop from <see cref="BeginLoop"/> keeps.</exception>
+    SchedulerStepResult Step(Tensor modelOutput, int timestep, Tensor sample, INoiseSource noise);
 
     /// <summary>
     /// The smallest training timestep: 1 in the course's convention (the default), 0 in diffusers'. Training draws t
@@ -122,7 +136,7 @@ public interface INoiseScheduler
     /// Starts one inference loop over <see cref="Timesteps"/>. The loop carries what a multistep solver remembers between
     /// steps (DPM-Solver++ keeps the previous model output), so the scheduler itself stays free of loop state and one
     /// scheduler can serve several loops, one loop per thread. Dispose the loop when done. The default loop forwards
-    /// each step to <see cref="Step"/>.
+    /// each step to <see cref="Step(Tensor, int, Tensor, INoiseSource)"/>.
     /// </summary>
     /// <returns>A new loop owned by the caller.</returns>
     ISchedulerLoop BeginLoop() => new StatelessSchedulerLoop(this);

@@ -32,4 +32,20 @@ public sealed class SamplingOptions
 
     /// <summary>When true, <see cref="SamplingProgress.Intermediate"/> carries x_t after each step (for animations). Default false.</summary>
     public bool CaptureIntermediates { get; init; }
+
+    /// <summary>
+    /// One seed per image (one per context row), or null (default). When set, image i's initial noise and every fresh
+    /// noise a stochastic step adds come from its own generator seeded <c>ImageSeeds[i]</c>, so its pixels do not depend on
+    /// the other images of the batch: image i equals (within floating-point differences of the batched convolutions) the
+    /// single image sampled with <see cref="Seed"/> = <c>ImageSeeds[i]</c>. Replaces <see cref="Seed"/>; do not combine with
+    /// <see cref="Generator"/>. Without it the whole batch draws from one generator and images depend on their position.
+    /// </summary>
+    public IReadOnlyList<long>? ImageSeeds { get; init; }
+
+    /// <summary>
+    /// One guidance weight per image (finite, at least 0), or null (default) for <see cref="GuidanceScale"/> on every image.
+    /// Lets images with different guidance share one batch; only images with a weight above 0 get the unconditional pass.
+    /// Leave <see cref="GuidanceScale"/> at 0 when setting it.
+    /// </summary>
+    public IReadOnlyList<double>? GuidanceScales { get; init; }
 }

@@ -3,8 +3,8 @@ namespace DiffusionKit;
 /// <summary>One generated image as plain RGB pixels and as a PNG file.</summary>
 /// <param name="Prompt">The prompt it was generated for.</param>
 /// <param name="PromptIndex">Index of <paramref name="Prompt"/> in <see cref="GenerationRequest.Prompts"/>.</param>
-/// <param name="ImageIndex">Index among the images of this prompt, 0..ImagesPerPrompt-1 (its row in the sampler's batch).</param>
-/// <param name="Seed">Seed of the sampler call that produced this prompt's images (request seed + prompt index).</param>
+/// <param name="ImageIndex">Index among the images of this prompt, 0..ImagesPerPrompt-1.</param>
+/// <param name="Seed">This image's own seed (request seed + its index k = PromptIndex·ImagesPerPrompt + ImageIndex); sampling its prompt alone with this seed reproduces it.</param>
 /// <param name="Width">Width in pixels.</param>
 /// <param name="Height">Height in pixels.</param>
 /// <param name="Pixels">RGB bytes, row-major, <c>Width·Height·3</c> long.</param>

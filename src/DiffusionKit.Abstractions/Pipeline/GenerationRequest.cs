@@ -3,15 +3,17 @@ namespace DiffusionKit;
 /// <summary>What to generate: prompts, how many images each, and optional per-call overrides of the pipeline's defaults.</summary>
 /// <remarks>
 /// <para>
-/// Seeds: the images of prompt p (0-based) come from one sampler call seeded with <c>seed + p</c>, where seed is
-/// <see cref="Seed"/> or, when null, the pipeline's seed. Each <see cref="GeneratedImage.Seed"/> reports the seed of
-/// its sampler call. Repeating a request (same prompts, counts, steps, guidance, sampler and seed) on the same pipeline
-/// reproduces the same pixels bit for bit on the CPU.
+/// Seeds: every image has its own seed. Image i (0-based) of prompt p gets seed <c>seed + p·ImagesPerPrompt + i</c>
+/// (the images are numbered in request order), where seed is <see cref="Seed"/> or, when null, the pipeline's seed;
+/// <see cref="GeneratedImage.Seed"/> reports it. An image's initial noise and every step's fresh noise come from its own
+/// seed only, so its pixels do not depend on the other images it is batched with (within 2/255 per pixel of floating-point
+/// differences), and a request for that prompt alone with <c>ImagesPerPrompt = 1</c> and <c>Seed = image.Seed</c>
+/// reproduces it. Repeating a request on the same pipeline gives the same pixels.
 /// </para>
 /// </remarks>
 public sealed class GenerationRequest
 {
-    /// <summary>The prompts, one sampler call each; at least one. The empty string is the unconditional prompt.</summary>
+    /// <summary>The prompts; at least one. The empty string is the unconditional prompt.</summary>
     public required IReadOnlyList<string> Prompts { get; init; }
 
     /// <summary>Images per prompt. Default 1. Must be at least 1.</summary>
@@ -23,11 +25,17 @@ public sealed class GenerationRequest
     /// <summary>Classifier-free guidance weight; null (default) uses the pipeline's. Must be finite and at least 0 (0 turns guidance off).</summary>
     public double? GuidanceScale { get; init; }
 
-    /// <summary>Seed of the first prompt's sampler call; null (default) uses the pipeline's seed.</summary>
+    /// <summary>Seed of the request's first image (image k of the request uses Seed + k); null (default) uses the pipeline's seed.</summary>
     public long? Seed { get; init; }
 
     /// <summary>Sampling algorithm; null (default) uses the pipeline's.</summary>
     public SamplerKind? Sampler { get; init; }
+
+    /// <summary>
+    /// When true, progress updates carry <see cref="GenerationUpdate.Frame"/>: the current (partly denoised) picture of
+    /// each prompt's first image after every step, for animations. Default false.
+    /// </summary>
+    public bool CaptureFrames { get; init; }
 
     /// <summary>Checks the request on its own (a pipeline also checks it against its model and scheduler).</summary>
     /// <exception cref="ArgumentException">When a property is invalid; <see cref="ArgumentException.ParamName"/> is the property's name.</exception>

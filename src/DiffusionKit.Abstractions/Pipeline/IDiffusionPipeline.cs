@@ -6,8 +6,9 @@ namespace DiffusionKit;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Thread-safety: implementations must accept concurrent calls; DiffusionKit's pipeline runs them one at a time, in
-/// the order they acquire the pipeline (calls queue, they do not fail).
+/// Thread-safety: implementations must accept concurrent calls. DiffusionKit's pipeline queues them (bounded) and merges
+/// concurrent requests into shared batches; a request over a limit fails at once with
+/// <see cref="GenerationLimitExceededException"/>, and one that finds the queue full with <see cref="PipelineBusyException"/>.
 /// </para>
 /// <para>
 /// Lifetime: implementations that hold native resources also implement <see cref="IDisposable"/>; dispose them once
@@ -21,6 +22,8 @@ public interface IDiffusionPipeline
     /// <param name="cancellationToken">Cancels the call, checked before every denoising step.</param>
     /// <returns>All images, grouped by prompt in request order.</returns>
     /// <exception cref="ArgumentException">When the request is invalid; <see cref="ArgumentException.ParamName"/> names the property.</exception>
+    /// <exception cref="GenerationLimitExceededException">When the request exceeds a limit of the pipeline (an <see cref="ArgumentException"/>).</exception>
+    /// <exception cref="PipelineBusyException">When the pipeline's queue is full.</exception>
     /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> is cancelled.</exception>
     Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken = default);
 

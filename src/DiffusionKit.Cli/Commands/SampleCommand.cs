@@ -20,14 +20,15 @@ internal static class SampleCommand
     public const string Usage = """
         diffusionkit sample --checkpoint <folder> --out <folder> (--prompt "a large red circle" ... | --all-shapes)
                             [--per-prompt 4] [--sampler ddim|ddpm|dpm-solver|dpm-solver-sde|euler-a] [--steps N] [--guidance 3] [--seed 0]
-                            [--animation] [--threads N] [--precision auto|fp32|bf16] [--reword "large=big,small=tiny"]
+                            [--animation] [--threads N] [--precision auto|fp32|bf16] [--reword "large=big,small=tiny"] [--max-batch 16]
           --sampler defaults to ddim; --steps to 25 for ddim, 20 for dpm-solver(-sde) and euler-a, T (500) for ddpm.
-          Images of prompt p use seed + p; manifest.jsonl lines are {"file", "prompt", "seed"}.
+          All images are sampled together in batches of up to --max-batch images; image k (in prompt order) uses its own
+          seed, seed + k, so it is the same alone or batched. manifest.jsonl lines are {"file", "prompt", "seed"}.
           --reword replaces whole words of every prompt (to test words never seen in training); the manifest then also
           keeps the original as "caption", which eval judges against.
         """;
 
-    internal sealed record Settings(string Checkpoint, string Output, IReadOnlyList<string> Prompts, int PerPrompt, SamplerKind Sampler, int? Steps, double Guidance, long Seed, bool Animation, Precision Precision = Precision.Float32, IReadOnlyDictionary<string, string>? Rewording = null);
+    internal sealed record Settings(string Checkpoint, string Output, IReadOnlyList<string> Prompts, int PerPrompt, SamplerKind Sampler, int? Steps, double Guidance, long Seed, bool Animation, Precision Precision = Precision.Float32, IReadOnlyDictionary<string, string>? Rewording = null, int? MaxBatchImages = null);
 
     public static int Run(CliArguments args)
     {
@@ -56,7 +57,8 @@ internal static class SampleCommand
             args.Long("seed", 0),
             args.Flag("animation"),
             PrecisionNames.Parse(args.String("precision")),
-            ParseRewording(args.String("reword")));
+            ParseRewording(args.String("reword")),
+            args.OptionalInt("max-batch", 1, 100_000));
         if (args.OptionalInt("threads", 1, 256) is { } t)
         {
             torch.set_num_threads(t);
@@ -98,80 +100,88 @@ internal static class SampleCommand
     internal static string Reword(string prompt, IReadOnlyDictionary<string, string>? map) =>
         map is null ? prompt : string.Join(' ', prompt.Split(' ').Select(w => map.TryGetValue(w, out var to) ? to : w));
 
-    /// <summary>Generates and writes everything; returns the manifest path.</summary>
+    /// <summary>
+    /// Generates and writes everything through the pipeline (the one generation engine: all images in shared batches,
+    /// each with its own seed); returns the manifest path. PNG files are written while later batches sample.
+    /// </summary>
     internal static string Generate(Settings settings, CancellationToken cancellationToken)
+        => GenerateAsync(settings, cancellationToken).GetAwaiter().GetResult();
+
+    private static async Task<string> GenerateAsync(Settings settings, CancellationToken cancellationToken)
     {
         var inv = CultureInfo.InvariantCulture;
-        using var loaded = DiffusionCheckpoint.Load(settings.Checkpoint, MiniLmTextEncoder.FromCheckpointConfig);
-        int steps = settings.Steps ?? SchedulerOptions.DefaultInferenceSteps(settings.Sampler, loaded.Schedule.TrainTimesteps);
-        using var unconditional = loaded.Encoder.EncodeUnconditional();
-        var precision = settings.Precision;
-        if (precision == Precision.Auto)
+        int trainTimesteps = DiffusionCheckpoint.ReadConfig(settings.Checkpoint).Scheduler.TrainTimesteps;
+        int steps = settings.Steps ?? SchedulerOptions.DefaultInferenceSteps(settings.Sampler, trainTimesteps);
+        int total = settings.Prompts.Count * settings.PerPrompt;
+        var defaults = new PipelineLimits();
+        var limits = new PipelineLimits { MaxImagesPerRequest = total, MaxQueuedImages = total, MaxSteps = Math.Max(steps, defaults.MaxSteps), MaxBatchImages = settings.MaxBatchImages ?? defaults.MaxBatchImages };
+        using var pipeline = new DiffusionPipelineBuilder()
+            .UseCheckpointTextEncoderFactory(MiniLmTextEncoder.FromCheckpointConfig)
+            .FromCheckpoint(settings.Checkpoint)
+            .UseSampler(settings.Sampler, steps)
+            .UseGuidance(settings.Guidance)
+            .UseSeed(settings.Seed)
+            .UsePrecision(settings.Precision)
+            .UseLimits(limits)
+            .Build();
+        if (pipeline.PrecisionMeasurement is { } measurement)
         {
-            var measurement = PrecisionProbe.MeasureSampling(loaded.Model, Math.Max(1, settings.PerPrompt) * (settings.Guidance > 0 ? 2 : 1), cancellationToken);
             Console.WriteLine(measurement.ToString());
-            precision = measurement.Chosen;
         }
-
-        using var bf16 = precision == Precision.BFloat16 ? new BFloat16Denoiser(loaded.Model) : null;
-        IDenoiser denoiser = bf16 is null ? loaded.Model : bf16;
 
         Directory.CreateDirectory(settings.Output);
-        var images = new List<RgbImage>();
-        var labels = new List<string?>();
-        var manifest = new List<string>();
+        var prompts = settings.Prompts.Select(p => Reword(p, settings.Rewording)).ToList();
+        var images = new RgbImage?[total];
+        var manifest = new string?[total];
         var frames = new List<RgbImage>();
+        var writes = new List<Task>();
         var bar = new ConsoleProgressBar("sample");
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        int size = loaded.Model.ImageSize;
-        for (int p = 0; p < settings.Prompts.Count; p++)
+        int size = pipeline.Model.ImageSize;
+        int frameScale = Math.Max(1, 128 / size);
+        int done = 0;
+        var request = new GenerationRequest { Prompts = prompts, ImagesPerPrompt = settings.PerPrompt, CaptureFrames = settings.Animation };
+        await foreach (var update in pipeline.GenerateStreamingAsync(request, cancellationToken).ConfigureAwait(false))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            string caption = settings.Prompts[p];
-            string prompt = Reword(caption, settings.Rewording);
-            long seed = settings.Seed + p;
-            using var scope = NewDisposeScope();
-            var context = loaded.Encoder.Encode(Enumerable.Repeat(prompt, settings.PerPrompt).ToList());
-            bool capture = settings.Animation && p == 0;
-            var progress = new ActionProgress<SamplingProgress>(s =>
+            if (update.Frame is { PromptIndex: 0, ImageIndex: 0 } frame)
             {
-                if (s.Intermediate is { } frame)
-                {
-                    using (frame)
-                    {
-                        frames.Add(ImageTensors.ToRgbImages(frame)[0].Upscale(Math.Max(1, 128 / size)));
-                    }
-                }
-            });
-            var scheduler = loaded.CreateScheduler(settings.Sampler, steps);
-            var batch = DiffusionSampler.Instance.Sample(denoiser, scheduler, context, new SamplingOptions { Seed = seed, GuidanceScale = settings.Guidance, CaptureIntermediates = capture, UnconditionalContext = unconditional }, progress, cancellationToken);
-            var rgb = ImageTensors.ToRgbImages(batch);
-            for (int i = 0; i < rgb.Length; i++)
-            {
-                string file = string.Create(inv, $"{images.Count:D4}-{Slug(prompt)}.png");
-                PngEncoder.Save(rgb[i], Path.Combine(settings.Output, file));
-                manifest.Add(JsonSerializer.Serialize(new ManifestLine(file, prompt, seed, prompt == caption ? null : caption)));
-                images.Add(rgb[i]);
-                labels.Add(i == 0 ? prompt : null);
+                frames.Add(new RgbImage(frame.Width, frame.Height, frame.Pixels.ToArray()).Upscale(frameScale));
             }
 
-            double fraction = (p + 1) / (double)settings.Prompts.Count;
-            bar.Update(fraction, string.Create(inv, $"{images.Count} images {ConsoleProgressBar.FormatEta(clock.Elapsed, fraction)}"));
+            foreach (var image in update.Images)
+            {
+                int k = (image.PromptIndex * settings.PerPrompt) + image.ImageIndex;
+                string file = string.Create(inv, $"{k:D4}-{Slug(image.Prompt)}.png");
+                string caption = settings.Prompts[image.PromptIndex];
+                writes.Add(File.WriteAllBytesAsync(Path.Combine(settings.Output, file), image.Png.ToArray(), cancellationToken));
+                images[k] = new RgbImage(image.Width, image.Height, image.Pixels.ToArray());
+                manifest[k] = JsonSerializer.Serialize(new ManifestLine(file, image.Prompt, image.Seed, image.Prompt == caption ? null : caption));
+                done++;
+                if (k == 0 && settings.Animation)
+                {
+                    frames.Add(images[k]!.Upscale(frameScale));
+                }
+            }
+
+            double fraction = update.Progress.Fraction;
+            bar.Update(fraction, string.Create(inv, $"{done} images {ConsoleProgressBar.FormatEta(clock.Elapsed, Math.Max(fraction, 1e-6))}"));
         }
 
-        bar.Complete(string.Create(inv, $"{images.Count} images in {clock.Elapsed.TotalSeconds:F1} s"));
-        var grid = ImageGrid.Compose(images, new ImageGridOptions { Columns = settings.PerPrompt * Math.Max(1, 8 / settings.PerPrompt), Scale = Math.Max(1, 64 / size), Padding = 2 }, labels.Select(l => l ?? string.Empty).ToList<string?>());
+        await Task.WhenAll(writes).ConfigureAwait(false);
+        bar.Complete(string.Create(inv, $"{total} images in {clock.Elapsed.TotalSeconds:F1} s"));
+        var labels = Enumerable.Range(0, total).Select(k => k % settings.PerPrompt == 0 ? prompts[k / settings.PerPrompt] : string.Empty).ToList<string?>();
+        var grid = ImageGrid.Compose(images.Select(i => i!).ToList(), new ImageGridOptions { Columns = settings.PerPrompt * Math.Max(1, 8 / settings.PerPrompt), Scale = Math.Max(1, 64 / size), Padding = 2 }, labels);
         PngEncoder.Save(grid, Path.Combine(settings.Output, "grid.png"));
         string manifestPath = Path.Combine(settings.Output, "manifest.jsonl");
         string temp = manifestPath + ".tmp";
-        File.WriteAllLines(temp, manifest);
+        await File.WriteAllLinesAsync(temp, manifest.Select(l => l!), cancellationToken).ConfigureAwait(false);
         File.Move(temp, manifestPath, overwrite: true);
         if (frames.Count > 0)
         {
             GifAnimation.FromImages(frames, delayCentiseconds: 8, lastFrameDelayCentiseconds: 150).Save(Path.Combine(settings.Output, "denoising.gif"));
         }
 
-        Console.WriteLine($"Wrote {images.Count} PNGs, grid.png and manifest.jsonl to {Path.GetFullPath(settings.Output)}");
+        Console.WriteLine($"Wrote {total} PNGs, grid.png and manifest.jsonl to {Path.GetFullPath(settings.Output)}");
         return manifestPath;
     }
 

@@ -62,6 +62,12 @@ public sealed class DiffusionKitOptions
     /// <summary>TorchSharp CPU threads (process-wide); null (default) leaves TorchSharp's default. At least 1.</summary>
     public int? Threads { get; set; }
 
+    /// <summary>
+    /// Batching and limits (<see cref="PipelineLimits"/>: MaxBatchImages, MaxQueueDelay, MaxImagesPerRequest, MaxSteps,
+    /// MaxPromptLength, MaxQueuedImages), bound from <c>DiffusionKit:Limits:*</c>. Defaults: <see cref="PipelineLimits"/>'s.
+    /// </summary>
+    public PipelineLimits Limits { get; set; } = new();
+
     /// <summary>Runs last on the builder, after the settings above (for example <c>b => b.UseCuda()</c>). Code only; not bound from configuration. Default null.</summary>
     public Action<DiffusionPipelineBuilder>? ConfigureBuilder { get; set; }
 }

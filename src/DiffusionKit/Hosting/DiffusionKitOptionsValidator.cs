@@ -68,6 +68,15 @@ internal sealed partial class DiffusionKitOptionsValidator : IValidateOptions<Di
             failures.Add($"{Prefix}{nameof(options.Threads)} is {options.Threads}; it must be at least 1, or unset for TorchSharp's default.");
         }
 
+        try
+        {
+            (options.Limits ?? throw new ArgumentNullException(nameof(options.Limits), "Limits must not be null.")).Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            failures.Add($"{Prefix}{nameof(options.Limits)}:{ex.ParamName}: {ex.Message.Split(" (Parameter")[0]}");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -5,6 +5,8 @@ using DiffusionKit.Pipeline;
 using DiffusionKit.Scheduling;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -16,9 +18,15 @@ public static class DiffusionKitServiceCollectionExtensions
 {
     /// <summary>
     /// Registers <see cref="IDiffusionPipeline"/> (and the concrete <see cref="DiffusionPipeline"/>, the same instance) as
-    /// singletons built on first use from <see cref="DiffusionKitOptions"/>, which are validated when the host starts.
+    /// singletons built from <see cref="DiffusionKitOptions"/>, which are validated when the host starts; a hosted
+    /// service that loads the checkpoint and warms the pipeline up at host start; and a readiness health check
+    /// (<see cref="DiffusionKitHealthCheck"/>, named <see cref="DiffusionKitHealthCheck.Name"/>) that reports Unhealthy
+    /// until the warm-up has finished. The check is added to the health-check options, as <c>AddCheck</c> does, so it
+    /// runs as soon as the app calls <c>services.AddHealthChecks()</c> (and <c>app.MapHealthChecks("/healthz")</c>).
     /// </summary>
     /// <remarks>
+    /// In a host, a checkpoint that cannot be loaded makes <c>StartAsync</c> throw the loader's exception (which names
+    /// the file), so the host refuses to start instead of failing every request.
     /// Registrations use <c>TryAdd</c>, so a pipeline registered earlier wins. Idempotent: calling this again adds
     /// nothing but the new configuration. The pipeline logs through the container's <see cref="ILoggerFactory"/> when
     /// there is one. Outside a host (no start-up validation), invalid options throw <see cref="OptionsValidationException"/>
@@ -39,6 +47,16 @@ public static class DiffusionKitServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DiffusionKitOptions>, DiffusionKitOptionsValidator>());
         services.TryAddSingleton(CreatePipeline);
         services.TryAddSingleton<IDiffusionPipeline>(sp => sp.GetRequiredService<DiffusionPipeline>());
+        services.TryAddSingleton<DiffusionKitReadiness>();
+        services.AddHostedService<DiffusionKitWarmupService>();
+
+        // The check joins whatever AddHealthChecks() the app calls (ASP.NET Core's MapHealthChecks needs it); adding
+        // only the registration keeps a plain service collection free of the health-check service and its logging.
+        services.Configure<HealthCheckServiceOptions>(o => o.Registrations.Add(new HealthCheckRegistration(
+            DiffusionKitHealthCheck.Name,
+            sp => new DiffusionKitHealthCheck(sp.GetRequiredService<DiffusionKitReadiness>()),
+            HealthStatus.Unhealthy,
+            [DiffusionKitHealthCheck.ReadyTag])));
         return services;
     }
 
@@ -109,7 +127,7 @@ public static class DiffusionKitServiceCollectionExtensions
             throw new OptionsValidationException(nameof(DiffusionKitOptions), typeof(DiffusionKitOptions), [$"DiffusionKit:Sampler is '{options.Sampler}'; allowed values: {SchedulerNames.AllowedSamplerNames}."]);
         }
 
-        builder.UseSampler(sampler, options.Steps).UseGuidance(options.GuidanceScale).UseSeed(options.Seed).UseDevice(options.Device.ToLowerInvariant());
+        builder.UseSampler(sampler, options.Steps).UseGuidance(options.GuidanceScale).UseSeed(options.Seed).UseDevice(options.Device.ToLowerInvariant()).UseLimits(options.Limits);
         if (options.Threads is { } threads)
         {
             builder.UseThreads(threads);

@@ -1,38 +1,50 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
-using DiffusionKit.Imaging;
 using DiffusionKit.Models;
-using DiffusionKit.Sampling;
 using DiffusionKit.Scheduling;
+using DiffusionKit.Training;
 using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
 
 namespace DiffusionKit.Pipeline;
 
 /// <summary>
-/// The TorchSharp implementation of <see cref="IDiffusionPipeline"/>: encodes prompts, runs the reverse-diffusion
-/// loop with a context U-Net and returns RGB pixels and PNG bytes. Create one with <see cref="DiffusionPipelineBuilder"/>.
+/// The TorchSharp implementation of <see cref="IDiffusionPipeline"/> and DiffusionKit's one generation engine: encodes
+/// prompts, queues requests, merges concurrent ones into batched sampling loops with a context U-Net and returns RGB
+/// pixels and PNG bytes. Create one with <see cref="DiffusionPipelineBuilder"/>.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Work runs on a thread-pool thread inside its own dispose scope, so no tensor outlives a call. Thread-safety: calls
-/// may come from any thread at any time; they are serialised (one generation at a time, the rest wait their turn),
-/// because the model is not safe to run concurrently.
+/// Batching: every image of every queued request with the same sampler and step count can share one sampling loop
+/// (up to <see cref="PipelineLimits.MaxBatchImages"/> images, conditional and unconditional halves in one network call);
+/// each image's noise comes from its own seed (see <see cref="GenerationRequest"/>), so its pixels do not depend on its
+/// batch-mates. Limits (<see cref="Limits"/>) are checked at once: <see cref="GenerationLimitExceededException"/> for a
+/// request over a limit, <see cref="PipelineBusyException"/> when the queue is full.
+/// </para>
+/// <para>
+/// Thread-safety: calls may come from any thread at any time. One engine thread runs the network; prompts are encoded on
+/// the caller's thread (one at a time), so a bad prompt fails before it is queued. Telemetry: a meter and an activity
+/// source named <c>"DiffusionKit"</c> (see docs/hosting.md).
 /// </para>
 /// <para>
 /// For tensor-level work, <see cref="Model"/>, <see cref="Encoder"/> and <see cref="Schedule"/> expose the parts;
 /// do not use them while a generation runs.
 /// </para>
-/// <para>Dispose waits for the running call to finish, then frees the model when the pipeline owns it; later calls throw <see cref="ObjectDisposedException"/>.</para>
+/// <para>Dispose stops the engine (queued requests fail with <see cref="ObjectDisposedException"/>, a running batch stops
+/// at its next step), then frees the model when the pipeline owns it; later calls throw <see cref="ObjectDisposedException"/>.</para>
 /// </remarks>
 public sealed class DiffusionPipeline : IDiffusionPipeline, IDisposable
 {
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly object _encoderLock = new();
     private readonly bool _ownsModel;
     private readonly bool _ownsEncoder;
     private readonly ILogger _logger;
-    private readonly SchedulerOptions _training;
+    private readonly IDisposable? _ownedDenoiser;
+    private readonly Tensor _unconditional;
+    private readonly PipelineMetrics _metrics;
+    private readonly GenerationBatcher _batcher;
     private int _disposed;
 
     internal DiffusionPipeline(PipelineComponents components)
@@ -41,15 +53,31 @@ public sealed class DiffusionPipeline : IDiffusionPipeline, IDisposable
         _ownsModel = components.OwnsModel;
         _ownsEncoder = components.OwnsEncoder;
         Schedule = components.Schedule;
-        _training = components.Training;
         Encoder = components.Encoder;
         Defaults = components.Defaults;
+        Limits = components.Limits.Clone();
         _logger = components.LoggerFactory.CreateLogger<DiffusionPipeline>();
+        (Denoiser, Precision, PrecisionMeasurement, _ownedDenoiser) = InferencePrecision.Create(Model, components.Precision, Math.Min(2 * Limits.MaxBatchImages, 128));
+        if (PrecisionMeasurement is { } measurement)
+        {
+            PipelineLog.PrecisionChosen(_logger, measurement.ToString());
+        }
+
+        using (var scope = NewDisposeScope())
+        {
+            _unconditional = Encoder.EncodeUnconditional().to(ScalarType.Float32, CPU).DetachFromDisposeScope();
+        }
+
+        _metrics = new PipelineMetrics(() => _batcher?.QueuedImages ?? 0);
+        _batcher = new GenerationBatcher(Denoiser, components.Training, _unconditional, Limits, _metrics, _logger);
         PipelineLog.Ready(_logger, Model.Options.Features, Model.ImageSize, Model.Device.ToString(), Defaults.Sampler, Defaults.Steps, Defaults.GuidanceScale, Defaults.Seed);
     }
 
     /// <summary>The network (tensor-level escape hatch). Do not use it while a generation runs.</summary>
     public ContextUnet Model { get; }
+
+    /// <summary>What the sampling loop calls: <see cref="Model"/> in float32, or its bfloat16 copy.</summary>
+    public IDenoiser Denoiser { get; }
 
     /// <summary>The prompt encoder.</summary>
     public ITextEncoder Encoder { get; }
@@ -60,29 +88,52 @@ public sealed class DiffusionPipeline : IDiffusionPipeline, IDisposable
     /// <summary>The settings used when a request leaves them null.</summary>
     public PipelineDefaults Defaults { get; }
 
+    /// <summary>Batching and request limits (a copy; changing it has no effect).</summary>
+    public PipelineLimits Limits { get; }
+
+    /// <summary>The arithmetic the pipeline samples in (<see cref="Precision.Auto"/> resolved to the one measured faster).</summary>
+    public Precision Precision { get; }
+
+    /// <summary>With <see cref="Precision.Auto"/>, the measurement that chose <see cref="Precision"/>; otherwise null.</summary>
+    public PrecisionMeasurement? PrecisionMeasurement { get; }
+
+    /// <summary>Images waiting for a batch now.</summary>
+    public int QueuedImages => _batcher.QueuedImages;
+
+    /// <summary>This pipeline's meter (named <c>"DiffusionKit"</c>).</summary>
+    internal Meter Meter => _metrics.Meter;
+
+    /// <summary>Sampling loops run so far.</summary>
+    internal int BatchesRun => _batcher.BatchesRun;
+
+    /// <summary>Loop steps (network calls) run so far.</summary>
+    internal long StepsRun => _batcher.StepsRun;
+
     /// <inheritdoc />
     public async Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken = default)
     {
-        var plan = Plan(request);
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        using var activity = StartActivity(request);
+        using var job = Submit(request, null, cancellationToken);
         try
         {
-            ObjectDisposedException.ThrowIf(_disposed != 0, this);
-            return await Task.Run(() => Generate(plan, null, cancellationToken), cancellationToken).ConfigureAwait(false);
+            var result = await job.Completion.Task.ConfigureAwait(false);
+            activity?.SetTag("diffusionkit.queue_wait_ms", result.QueueWait.TotalMilliseconds);
+            return result;
         }
-        finally
+        catch (Exception ex)
         {
-            _gate.Release();
+            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+            throw;
         }
     }
 
     /// <inheritdoc />
     public async IAsyncEnumerable<GenerationUpdate> GenerateStreamingAsync(GenerationRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var plan = Plan(request);
+        using var activity = StartActivity(request);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var channel = Channel.CreateUnbounded<GenerationUpdate>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        var producer = ProduceAsync(plan, channel.Writer, stop.Token);
+        var channel = Channel.CreateUnbounded<GenerationUpdate>(new UnboundedChannelOptions { SingleReader = true });
+        using var job = Submit(request, channel.Writer, stop.Token);
         try
         {
             await foreach (var update in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
@@ -90,20 +141,19 @@ public sealed class DiffusionPipeline : IDiffusionPipeline, IDisposable
                 yield return update;
             }
 
-            await producer.ConfigureAwait(false);
+            await job.Completion.Task.ConfigureAwait(false);
         }
         finally
         {
-            if (!producer.IsCompleted)
+            if (!job.Completion.Task.IsCompleted)
             {
-                // The consumer stopped early: cancel the generation and wait, so the model is idle when enumeration ends.
+                // The consumer stopped early: cancel, which takes the request out of the queue or its batch.
                 await stop.CancelAsync().ConfigureAwait(false);
-                await producer.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
             }
         }
     }
 
-    /// <summary>Waits for a running call to finish, then frees the model if this pipeline owns it, and the text encoder if it was loaded from a checkpoint. Idempotent.</summary>
+    /// <summary>Stops the engine (queued requests fail), then frees the model if this pipeline owns it, and the text encoder if it was loaded from a checkpoint. Idempotent.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -111,122 +161,146 @@ public sealed class DiffusionPipeline : IDiffusionPipeline, IDisposable
             return;
         }
 
-        _gate.Wait();
-        try
+        _batcher.Dispose();
+        _metrics.Dispose();
+        _unconditional.Dispose();
+        _ownedDenoiser?.Dispose();
+        if (_ownsModel)
         {
-            if (_ownsModel)
-            {
-                Model.Dispose();
-            }
-
-            if (_ownsEncoder)
-            {
-                (Encoder as IDisposable)?.Dispose();
-            }
+            Model.Dispose();
         }
-        finally
+
+        if (_ownsEncoder)
         {
-            _gate.Release();
+            (Encoder as IDisposable)?.Dispose();
         }
     }
 
-    private async Task ProduceAsync(GenerationPlan plan, ChannelWriter<GenerationUpdate> writer, CancellationToken cancellationToken)
+    private static Activity? StartActivity(GenerationRequest request)
     {
-        try
+        var activity = PipelineMetrics.ActivitySource.StartActivity("diffusionkit.generate");
+        if (activity is not null && request?.Prompts is { Count: > 0 } prompts)
         {
-            await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                ObjectDisposedException.ThrowIf(_disposed != 0, this);
-                await Task.Run(() => Generate(plan, update => writer.TryWrite(update), cancellationToken), cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                _gate.Release();
-            }
+            activity.SetTag("diffusionkit.prompt", PipelineLog.Truncate(prompts[0] ?? string.Empty));
+            activity.SetTag("diffusionkit.prompts", prompts.Count);
+            activity.SetTag("diffusionkit.images", (long)prompts.Count * request.ImagesPerPrompt);
         }
-        finally
-        {
-            writer.TryComplete();
-        }
+
+        return activity;
     }
 
-    /// <summary>Validates <paramref name="request"/> against this pipeline and resolves its defaults.</summary>
-    private GenerationPlan Plan(GenerationRequest request)
+    /// <summary>Validates, checks the limits, encodes the prompts and queues the request; every rejection is immediate.</summary>
+    private GenerationJob Submit(GenerationRequest request, ChannelWriter<GenerationUpdate>? updates, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        request.Validate();
-        var sampler = request.Sampler ?? Defaults.Sampler;
-        int steps = request.Steps ?? (sampler == Defaults.Sampler ? Defaults.Steps : SchedulerSelection.DefaultSteps(sampler, Schedule));
-        SchedulerSelection.Validate(sampler, steps, Schedule.TrainTimesteps, nameof(GenerationRequest.Steps));
-        return new GenerationPlan(request.Prompts.ToArray(), request.ImagesPerPrompt, sampler, steps, request.GuidanceScale ?? Defaults.GuidanceScale, request.Seed ?? Defaults.Seed);
-    }
-
-    /// <summary>Runs a whole request on the calling thread: one sampler call per prompt, seeded with seed + prompt index.</summary>
-    private GenerationResult Generate(GenerationPlan plan, Action<GenerationUpdate>? onUpdate, CancellationToken cancellationToken)
-    {
-        var clock = Stopwatch.StartNew();
-        int promptCount = plan.Prompts.Count;
-        PipelineLog.Generating(_logger, promptCount * plan.ImagesPerPrompt, promptCount, plan.Sampler, plan.Steps, plan.GuidanceScale, plan.Seed);
-        using var scope = NewDisposeScope();
-
-        // 1. Encode every prompt up front, so a bad prompt fails before any sampling.
-        Tensor contexts;
+        GenerationPlan plan;
+        float[] contexts;
         try
         {
-            contexts = Encoder.Encode(plan.Prompts);
+            ArgumentNullException.ThrowIfNull(request);
+            ObjectDisposedException.ThrowIf(_disposed != 0, this);
+            plan = Plan(request);
+            contexts = Encode(plan.Prompts);
+        }
+        catch (GenerationLimitExceededException ex)
+        {
+            Reject(ex.LimitName, ex);
+            throw;
         }
         catch (ArgumentException ex)
         {
-            throw new ArgumentException($"A prompt cannot be encoded: {ex.Message}", nameof(GenerationRequest.Prompts), ex);
+            Reject("invalid", ex);
+            throw;
         }
 
-        var images = new List<GeneratedImage>(promptCount * plan.ImagesPerPrompt);
-        for (int p = 0; p < promptCount; p++)
+        var job = new GenerationJob(plan, contexts, Model.ContextSize, updates, cancellationToken);
+        try
         {
             cancellationToken.ThrowIfCancellationRequested();
-            using var promptScope = NewDisposeScope();
-            int promptIndex = p;
-            long seed = unchecked(plan.Seed + p);
-
-            // 2. One sampler call per prompt: its context repeated ImagesPerPrompt times, a fresh scheduler, a seeded generator.
-            var context = contexts.narrow(0, p, 1).expand(plan.ImagesPerPrompt, -1).contiguous();
-            var scheduler = SchedulerSelection.Create(plan.Sampler, plan.Steps, _training);
-            var progress = onUpdate is null
-                ? null
-                : new ActionProgress<SamplingProgress>(s =>
-                {
-                    // The last step is reported below, together with the images.
-                    if (s.Step < s.TotalSteps)
-                    {
-                        onUpdate(new GenerationUpdate(new GenerationProgress(promptIndex, promptCount, s.Step, s.TotalSteps), Array.Empty<GeneratedImage>()));
-                    }
-                });
-            var batch = DiffusionSampler.Instance.Sample(
-                Model,
-                scheduler,
-                context,
-                new SamplingOptions { GuidanceScale = plan.GuidanceScale, Seed = seed, UnconditionalContext = Encoder.EncodeUnconditional() },
-                progress,
-                cancellationToken);
-
-            // 3. Tensors to pixels and PNG bytes.
-            var promptImages = ToImages(batch, plan.Prompts[p], p, seed);
-            images.AddRange(promptImages);
-            int total = scheduler.Timesteps.Count;
-            onUpdate?.Invoke(new GenerationUpdate(new GenerationProgress(p, promptCount, total, total), promptImages));
+            _batcher.Enqueue(job);
+        }
+        catch (PipelineBusyException ex)
+        {
+            job.Dispose();
+            Reject("busy", ex);
+            throw;
+        }
+        catch
+        {
+            job.Dispose();
+            throw;
         }
 
-        PipelineLog.Generated(_logger, images.Count, clock.Elapsed.TotalMilliseconds);
-        return new GenerationResult(images, clock.Elapsed);
+        Activity.Current?.SetTag("diffusionkit.seed", plan.Seed);
+        PipelineLog.Generating(_logger, plan.ImageCount, plan.Prompts.Count, PipelineLog.Truncate(plan.Prompts[0]), plan.Sampler, plan.Steps, plan.GuidanceScale, plan.Seed);
+        return job;
     }
 
-    private static List<GeneratedImage> ToImages(Tensor batch, string prompt, int promptIndex, long seed)
-        => ImageTensors.ToRgbImages(batch)
-            .Select((image, i) => new GeneratedImage(prompt, promptIndex, i, seed, image.Width, image.Height, image.Pixels, PngEncoder.Encode(image)))
-            .ToList();
+    private void Reject(string reason, Exception ex)
+    {
+        _metrics.Rejected(reason);
+        PipelineLog.Rejected(_logger, reason, ex.Message);
+    }
 
-    /// <summary>A validated request with every default resolved.</summary>
-    private sealed record GenerationPlan(IReadOnlyList<string> Prompts, int ImagesPerPrompt, SamplerKind Sampler, int Steps, double GuidanceScale, long Seed);
+    /// <summary>Validates <paramref name="request"/> against this pipeline and its limits, and resolves its defaults.</summary>
+    private GenerationPlan Plan(GenerationRequest request)
+    {
+        request.Validate();
+        long images = (long)request.Prompts.Count * request.ImagesPerPrompt;
+        if (images > Limits.MaxImagesPerRequest)
+        {
+            throw new GenerationLimitExceededException(nameof(PipelineLimits.MaxImagesPerRequest), images, Limits.MaxImagesPerRequest, request.ImagesPerPrompt > 1 ? nameof(GenerationRequest.ImagesPerPrompt) : nameof(GenerationRequest.Prompts));
+        }
+
+        int longest = request.Prompts.Max(p => p.Length);
+        if (longest > Limits.MaxPromptLength)
+        {
+            throw new GenerationLimitExceededException(nameof(PipelineLimits.MaxPromptLength), longest, Limits.MaxPromptLength, nameof(GenerationRequest.Prompts));
+        }
+
+        if (request.Steps is { } asked && asked > Limits.MaxSteps)
+        {
+            throw new GenerationLimitExceededException(nameof(PipelineLimits.MaxSteps), asked, Limits.MaxSteps, nameof(GenerationRequest.Steps));
+        }
+
+        var sampler = request.Sampler ?? Defaults.Sampler;
+        int steps = request.Steps ?? (sampler == Defaults.Sampler ? Defaults.Steps : SchedulerSelection.DefaultSteps(sampler, Schedule));
+        SchedulerSelection.Validate(sampler, steps, Schedule.TrainTimesteps, nameof(GenerationRequest.Steps));
+        if (steps > Limits.MaxSteps)
+        {
+            throw new GenerationLimitExceededException(nameof(PipelineLimits.MaxSteps), steps, Limits.MaxSteps, nameof(GenerationRequest.Steps));
+        }
+
+        return new GenerationPlan(request.Prompts.ToArray(), request.ImagesPerPrompt, sampler, steps, request.GuidanceScale ?? Defaults.GuidanceScale, request.Seed ?? Defaults.Seed, request.CaptureFrames);
+    }
+
+    /// <summary>Encodes the prompts on the caller's thread (one caller at a time) into row-major [prompts, ContextSize] floats.</summary>
+    private float[] Encode(IReadOnlyList<string> prompts)
+    {
+        lock (_encoderLock)
+        {
+            using var scope = NewDisposeScope();
+            Tensor encoded;
+            try
+            {
+                encoded = Encoder.Encode(prompts);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new ArgumentException($"A prompt cannot be encoded: {ex.Message}", nameof(GenerationRequest.Prompts), ex);
+            }
+
+            if (encoded.dim() != 2 || encoded.shape[0] != prompts.Count || encoded.shape[1] != Model.ContextSize)
+            {
+                throw new InvalidOperationException($"The text encoder returned [{string.Join(", ", encoded.shape)}] for {prompts.Count} prompt(s); the model needs [{prompts.Count}, {Model.ContextSize}].");
+            }
+
+            var contexts = encoded.to(ScalarType.Float32, CPU).contiguous();
+            if (!contexts.isfinite().all().item<bool>())
+            {
+                throw new ArgumentException("A prompt encodes to NaN or infinite values; check the text encoder.", nameof(GenerationRequest.Prompts));
+            }
+
+            return contexts.data<float>().ToArray();
+        }
+    }
 }

@@ -41,6 +41,8 @@ public sealed class DiffusionPipelineBuilder
     private long _seed = PipelineDefaults.DefaultSeed;
     private int? _threads;
     private ILoggerFactory _loggerFactory = NullLoggerFactory.Instance;
+    private PipelineLimits _limits = new();
+    private Precision _precision = Precision.Float32;
     private readonly List<Func<CheckpointConfig.TextEncoderConfig, ITextEncoder?>> _encoderFactories = new();
     private bool _built;
 
@@ -206,6 +208,31 @@ public sealed class DiffusionPipelineBuilder
         return this;
     }
 
+    /// <summary>Sets how the pipeline batches concurrent requests and what it accepts (batch size, queue delay, request and queue limits). Default <c>new PipelineLimits()</c>; see its properties for each default. Validated by <see cref="Build"/>.</summary>
+    /// <param name="limits">The settings; copied by <see cref="Build"/>.</param>
+    /// <returns>This builder.</returns>
+    public DiffusionPipelineBuilder UseLimits(PipelineLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        ThrowIfBuilt(nameof(UseLimits));
+        _limits = limits;
+        return this;
+    }
+
+    /// <summary>
+    /// Sets the arithmetic the pipeline samples in. Default <see cref="Precision.Float32"/>; <see cref="Precision.BFloat16"/>
+    /// samples with a bfloat16 copy of the network (see <see cref="BFloat16Denoiser"/>); <see cref="Precision.Auto"/> times
+    /// both on this machine when the pipeline is built (a few seconds) and uses the faster, logging both figures.
+    /// </summary>
+    /// <param name="precision">The precision.</param>
+    /// <returns>This builder.</returns>
+    public DiffusionPipelineBuilder UsePrecision(Precision precision)
+    {
+        ThrowIfBuilt(nameof(UsePrecision));
+        _precision = precision;
+        return this;
+    }
+
     /// <summary>Sets where the pipeline logs. Default <see cref="NullLoggerFactory.Instance"/>. Call it before extensions that log while configuring (such as <c>UseCuda</c>).</summary>
     /// <param name="loggerFactory">The factory.</param>
     /// <returns>This builder.</returns>
@@ -261,6 +288,14 @@ public sealed class DiffusionPipelineBuilder
         {
             throw new ArgumentOutOfRangeException("kind", _sampler, $"UseSampler: kind must be one of {string.Join(", ", Enum.GetNames<SamplerKind>())}.");
         }
+
+        if (!Enum.IsDefined(_precision))
+        {
+            throw new ArgumentOutOfRangeException("precision", _precision, $"UsePrecision: precision must be one of {string.Join(", ", Enum.GetNames<Precision>())}.");
+        }
+
+        var limits = _limits.Clone();
+        limits.Validate();
 
         var device = Device;
         if (device.type is not (DeviceType.CPU or DeviceType.CUDA))
@@ -351,7 +386,7 @@ public sealed class DiffusionPipelineBuilder
             throw;
         }
 
-        return new PipelineComponents(model, owns, schedule, training, textEncoder, _checkpointFolder is not null, new PipelineDefaults(_sampler, steps, _guidance, _seed), _loggerFactory);
+        return new PipelineComponents(model, owns, schedule, training, textEncoder, _checkpointFolder is not null, new PipelineDefaults(_sampler, steps, _guidance, _seed), _loggerFactory, limits, _precision);
     }
 
     private void ThrowIfBuilt(string method)

@@ -1,5 +1,6 @@
 using DiffusionKit.Models;
 using DiffusionKit.Scheduling;
+using DiffusionKit.Training;
 using Microsoft.Extensions.Logging;
 
 namespace DiffusionKit.Pipeline;
@@ -13,6 +14,8 @@ namespace DiffusionKit.Pipeline;
 /// <param name="OwnsEncoder">Whether the receiver disposes <paramref name="Encoder"/> (when it is disposable): true when it was loaded from a checkpoint.</param>
 /// <param name="Defaults">Generation defaults.</param>
 /// <param name="LoggerFactory">Where logs go.</param>
+/// <param name="Limits">Batching and request limits (validated).</param>
+/// <param name="Precision">The arithmetic the pipeline samples in.</param>
 internal sealed record PipelineComponents(
     ContextUnet Model,
     bool OwnsModel,
@@ -21,4 +24,6 @@ internal sealed record PipelineComponents(
     ITextEncoder Encoder,
     bool OwnsEncoder,
     PipelineDefaults Defaults,
-    ILoggerFactory LoggerFactory);
+    ILoggerFactory LoggerFactory,
+    PipelineLimits Limits,
+    Precision Precision);

@@ -8,8 +8,20 @@ internal static partial class PipelineLog
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "DiffusionKit pipeline ready: {Features}-feature {ImageSize}x{ImageSize} U-Net on {Device}, {Sampler} sampler with {Steps} steps, guidance {Guidance}, seed {Seed}.")]
     internal static partial void Ready(ILogger logger, int features, int imageSize, string device, SamplerKind sampler, int steps, double guidance, long seed);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "Generating {Images} image(s) for {Prompts} prompt(s): {Sampler}, {Steps} steps, guidance {Guidance}, seed {Seed}.")]
-    internal static partial void Generating(ILogger logger, int images, int prompts, SamplerKind sampler, int steps, double guidance, long seed);
+    [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "Queued {Images} image(s) for {Prompts} prompt(s) (first: \"{Prompt}\"): {Sampler}, {Steps} steps, guidance {Guidance}, seed {Seed}.")]
+    internal static partial void Generating(ILogger logger, int images, int prompts, string prompt, SamplerKind sampler, int steps, double guidance, long seed);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Error, Message = "A sampling batch of {Images} image(s) failed; its requests fail with the same exception.")]
+    internal static partial void BatchFailed(ILogger logger, Exception exception, int images);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "Rejected a request ({Reason}): {Message}")]
+    internal static partial void Rejected(ILogger logger, string reason, string message);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "Sampling {Measurement}.")]
+    internal static partial void PrecisionChosen(ILogger logger, string measurement);
+
+    /// <summary>A prompt shortened for logs and traces (prompts are user data and may be long).</summary>
+    internal static string Truncate(string prompt, int max = 64) => prompt.Length <= max ? prompt : string.Concat(prompt.AsSpan(0, max), "…");
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "Generated {Images} image(s) in {ElapsedMs:F0} ms.")]
     internal static partial void Generated(ILogger logger, int images, double elapsedMs);

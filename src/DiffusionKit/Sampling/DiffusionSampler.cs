@@ -4,17 +4,24 @@ namespace DiffusionKit.Sampling;
 
 /// <summary>
 /// The reverse-diffusion loop: draws seeded Gaussian noise and walks the scheduler's timesteps, asking the denoiser
-/// for the noise at each step, with optional classifier-free guidance.
+/// for the noise at each step, with optional classifier-free guidance. The one sampling loop of DiffusionKit: the
+/// pipeline's batched engine runs it too.
 /// </summary>
 /// <remarks>
 /// <para>Which algorithm runs (DDPM ancestral, DDIM, ...) is the scheduler's choice; this class owns only the loop.</para>
 /// <para>Guidance follows the course's ancestor (TeaPearce): <c>eps = (1 + w)·eps_cond - w·eps_uncond</c>, with the
 /// conditional and unconditional passes run as one batch. w = 0 runs one plain conditional pass per step and gives
-/// exactly the unguided images. diffusers' <c>guidance_scale</c> s is <c>1 + w</c> (s = 1 means no guidance).</para>
+/// exactly the unguided images. diffusers' <c>guidance_scale</c> s is <c>1 + w</c> (s = 1 means no guidance). With
+/// <see cref="SamplingOptions.GuidanceScales"/> each image has its own w, and only images with w &gt; 0 join the
+/// unconditional half of the network call.</para>
+/// <para>Noise: one generator for the whole batch (<see cref="SamplingOptions.Seed"/> or <see cref="SamplingOptions.Generator"/>),
+/// or one per image (<see cref="SamplingOptions.ImageSeeds"/>, a <see cref="PerImageNoiseSource"/>), which makes every
+/// image independent of its batch-mates.</para>
 /// <para>The loop follows the scheduler's contract: initial noise times <see cref="INoiseScheduler.InitNoiseSigma"/>, one
 /// <see cref="INoiseScheduler.BeginLoop"/> per call (multistep solvers keep their history there), model input
 /// <see cref="INoiseScheduler.ScaleModelInput"/> and model time <see cref="INoiseScheduler.GetModelTimestep"/> / T.</para>
-/// <para>Each step runs in its own dispose scope; only the current sample survives a step. Stateless and thread-safe.</para>
+/// <para>Each step runs in its own dispose scope without autograd; only the current sample survives a step, and the
+/// per-step work does not grow with the step count. Stateless and thread-safe.</para>
 /// </remarks>
 public sealed class DiffusionSampler : ISampler
 {
@@ -50,16 +57,7 @@ public sealed class DiffusionSampler : ISampler
         }
         else
         {
-            if (context.dim() != 2 || context.shape[1] != denoiser.ContextSize || context.shape[0] < 1)
-            {
-                throw new ArgumentException($"context must have shape [B, {denoiser.ContextSize}] with B >= 1 but has [{string.Join(", ", context.shape)}]; encode prompts with a text encoder whose ContextSize matches the model.", nameof(context));
-            }
-
-            if (context.isnan().any().item<bool>() || context.isinf().any().item<bool>())
-            {
-                throw new ArgumentException("context contains NaN or infinite values; check the text encoder's output or the weights of a custom mix.", nameof(context));
-            }
-
+            CheckContext(denoiser, context);
             batch = context.shape[0];
         }
 
@@ -69,93 +67,181 @@ public sealed class DiffusionSampler : ISampler
             throw new ArgumentException($"SamplingOptions.UnconditionalContext must have shape [1, {denoiser.ContextSize}] or [{batch}, {denoiser.ContextSize}] but has [{string.Join(", ", uc.shape)}]; use encoder.EncodeUnconditional().", nameof(options));
         }
 
+        var guidance = GuidanceOf(options, (int)batch);
+        if (options.ImageSeeds is { } seeds)
+        {
+            if (seeds.Count != batch)
+            {
+                throw new ArgumentException($"SamplingOptions.ImageSeeds must hold one seed per image ({batch}) but holds {seeds.Count}.", nameof(options));
+            }
+
+            if (options.Generator is not null)
+            {
+                throw new ArgumentException("SamplingOptions.ImageSeeds and SamplingOptions.Generator cannot both be set: per-image seeds replace the shared generator.", nameof(options));
+            }
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
-        var ownGenerator = options.Generator is null ? new Generator((ulong)options.Seed) : null;
-        var generator = options.Generator ?? ownGenerator!;
-        try
-        {
-            return Run(denoiser, scheduler, context, batch, options, generator, progress, cancellationToken);
-        }
-        finally
-        {
-            ownGenerator?.Dispose();
-        }
+        using var perImage = options.ImageSeeds is { } s ? new PerImageNoiseSource(s) : null;
+        using var ownGenerator = perImage is null && options.Generator is null ? new Generator(unchecked((ulong)options.Seed)) : null;
+        INoiseSource noise = perImage ?? (INoiseSource)new GeneratorNoiseSource(options.Generator ?? ownGenerator);
+        var observer = progress is null ? null : new ProgressObserver(progress, options.CaptureIntermediates);
+        var outcome = Run(new SamplingBatch(denoiser, scheduler, (int)batch, context, options.UnconditionalContext, guidance, noise), observer, cancellationToken);
+        return outcome.Images!;
     }
 
-    private static Tensor Run(
-        IDenoiser denoiser,
-        INoiseScheduler scheduler,
-        Tensor? context,
-        long batch,
-        SamplingOptions options,
-        Generator generator,
-        IProgress<SamplingProgress>? progress,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs one batched loop. The observer may drop rows between steps (cancelled images): they leave the network
+    /// calls, the scheduler loop's state and the noise source (when those support it). Returns when every row is
+    /// dropped, with no images.
+    /// </summary>
+    internal static SamplingOutcome Run(SamplingBatch batch, ISamplingObserver? observer, CancellationToken cancellationToken)
     {
         using var outer = NewDisposeScope();
         using var noGrad = no_grad();
+        var denoiser = batch.Denoiser;
+        var scheduler = batch.Scheduler;
         var device = denoiser.Device;
-        bool guided = options.GuidanceScale > 0 && context is not null;
-        double w = options.GuidanceScale;
         double totalTimesteps = scheduler.TrainTimesteps;
+        var rows = new BatchConditioning(batch, device);
 
-        // 1. Conditioning: [cond; uncond] stacked into one batch when guided.
-        Tensor? modelContext = context?.to(ScalarType.Float32, device);
-        if (guided)
-        {
-            // The unconditional half is the encoder's empty-prompt context (zeros unless the encoder learned one).
-            var unconditional = options.UnconditionalContext is { } u
-                ? u.to(ScalarType.Float32, device).expand(modelContext!.shape)
-                : zeros_like(modelContext!);
-            modelContext = cat(new[] { modelContext!, unconditional }, 0);
-        }
-
-        // 2. Initial noise, drawn on the CPU so the same seed gives the same images on every device.
-        var sample = randn(new[] { batch, denoiser.Channels, denoiser.ImageSize, denoiser.ImageSize }, dtype: ScalarType.Float32, device: CPU, generator: generator).to(device);
+        // 1. Initial noise, drawn on the CPU so the same seed gives the same images on every device.
+        var sample = batch.Noise.StandardNormal([batch.Count, denoiser.Channels, denoiser.ImageSize, denoiser.ImageSize]).to(device).DetachFromDisposeScope();
         double initNoiseSigma = scheduler.InitNoiseSigma;
         if (initNoiseSigma != 1.0)
         {
-            sample = sample * initNoiseSigma;
+            using var unscaled = sample;
+            sample = (unscaled * initNoiseSigma).DetachFromDisposeScope();
         }
 
-        // 3. The loop: one dispose scope per step; only the new sample leaves it.
+        // 2. The loop: one dispose scope per step; only the new sample leaves it.
         var timesteps = scheduler.Timesteps;
         using var loop = scheduler.BeginLoop();
-        for (int i = 0; i < timesteps.Count; i++)
+        bool loopDropsRows = true;
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            int t = timesteps[i];
-            Tensor next;
-            Tensor? intermediate = null;
-            using (var stepScope = NewDisposeScope())
+            for (int i = 0; i < timesteps.Count; i++)
             {
-                var scaled = scheduler.ScaleModelInput(sample, t);
-                var modelInput = guided ? cat(new[] { scaled, scaled }, 0) : scaled;
-                var time = full(new[] { modelInput.shape[0] }, scheduler.GetModelTimestep(t) / totalTimesteps, dtype: ScalarType.Float32, device: device);
-                var eps = denoiser.PredictNoise(modelInput, time, modelContext);
-                if (guided)
+                cancellationToken.ThrowIfCancellationRequested();
+                if (observer?.Keep(rows.Active) is { } keep)
                 {
-                    var halves = eps.chunk(2, 0);
-                    eps = ((1 + w) * halves[0]) - (w * halves[1]);
+                    if (keep.Count == 0)
+                    {
+                        return new SamplingOutcome(null, []);
+                    }
+
+                    if (keep.Count < rows.Active.Count && loopDropsRows)
+                    {
+                        loopDropsRows = TryKeepRows(loop, keep);
+                        if (loopDropsRows)
+                        {
+                            (batch.Noise as PerImageNoiseSource)?.KeepRows(keep);
+                            using var index = tensor(keep.Select(k => (long)k).ToArray(), device: device);
+                            using var old = sample;
+                            sample = old.index_select(0, index).DetachFromDisposeScope();
+                            rows.Keep(keep);
+                        }
+                    }
                 }
 
-                var result = loop.Step(eps, t, sample, generator);
-                next = result.PrevSample.MoveToOuterDisposeScope();
-                if (options.CaptureIntermediates && progress is not null)
+                int t = timesteps[i];
+                Tensor next;
+                using (var stepScope = NewDisposeScope())
                 {
-                    intermediate = ToUnitRange(next).cpu().DetachFromDisposeScope();
+                    var scaled = scheduler.ScaleModelInput(sample, t);
+                    var eps = rows.Predict(denoiser, scaled, scheduler.GetModelTimestep(t) / totalTimesteps);
+                    var result = loop.Step(eps, t, sample, batch.Noise);
+                    next = result.PrevSample.DetachFromDisposeScope();
                 }
+
+                sample.Dispose();
+                sample = next;
+                observer?.StepFinished(i + 1, timesteps.Count, t, rows.Active, sample);
             }
 
-            sample.Dispose();
-            sample = next;
-            progress?.Report(new SamplingProgress(i + 1, timesteps.Count, t, intermediate));
+            // 3. Map [-1, 1] to [0, 1] on the CPU.
+            return new SamplingOutcome(ToUnitRange(sample).cpu().MoveToOuterDisposeScope(), rows.Active.ToArray());
         }
-
-        // 4. Map [-1, 1] to [0, 1] on the CPU.
-        return ToUnitRange(sample).cpu().MoveToOuterDisposeScope();
+        finally
+        {
+            sample.Dispose();
+            rows.Dispose();
+        }
     }
 
     /// <summary>Maps model space [-1, 1] to image space [0, 1] (values outside are clipped, as every image writer must).</summary>
-    private static Tensor ToUnitRange(Tensor sample) => ((sample + 1) / 2).clamp(0, 1);
+    internal static Tensor ToUnitRange(Tensor sample) => ((sample + 1) / 2).clamp(0, 1);
+
+    private static bool TryKeepRows(ISchedulerLoop loop, IReadOnlyList<int> keep)
+    {
+        try
+        {
+            loop.KeepRows(keep);
+            return true;
+        }
+        catch (NotSupportedException)
+        {
+            // The loop cannot drop rows: keep sampling them all; the caller ignores the dropped ones.
+            return false;
+        }
+    }
+
+    private static void CheckContext(IDenoiser denoiser, Tensor context)
+    {
+        if (context.dim() != 2 || context.shape[1] != denoiser.ContextSize || context.shape[0] < 1)
+        {
+            throw new ArgumentException($"context must have shape [B, {denoiser.ContextSize}] with B >= 1 but has [{string.Join(", ", context.shape)}]; encode prompts with a text encoder whose ContextSize matches the model.", nameof(context));
+        }
+
+        if (context.isnan().any().item<bool>() || context.isinf().any().item<bool>())
+        {
+            throw new ArgumentException("context contains NaN or infinite values; check the text encoder's output or the weights of a custom mix.", nameof(context));
+        }
+    }
+
+    private static double[] GuidanceOf(SamplingOptions options, int batch)
+    {
+        if (options.GuidanceScales is not { } scales)
+        {
+            return Enumerable.Repeat(options.GuidanceScale, batch).ToArray();
+        }
+
+        if (options.GuidanceScale != 0)
+        {
+            throw new ArgumentException("SamplingOptions.GuidanceScales and a non-zero SamplingOptions.GuidanceScale cannot both be set; put every image's weight in GuidanceScales.", nameof(options));
+        }
+
+        if (scales.Count != batch)
+        {
+            throw new ArgumentException($"SamplingOptions.GuidanceScales must hold one weight per image ({batch}) but holds {scales.Count}.", nameof(options));
+        }
+
+        for (int i = 0; i < scales.Count; i++)
+        {
+            if (!(double.IsFinite(scales[i]) && scales[i] >= 0))
+            {
+                throw new ArgumentOutOfRangeException(nameof(options), scales[i], $"SamplingOptions.GuidanceScales[{i}] must be a finite number >= 0 (0 turns guidance off for that image).");
+            }
+        }
+
+        return scales.ToArray();
+    }
+
+    /// <summary>Adapts the public <see cref="IProgress{T}"/> to the loop's observer.</summary>
+    private sealed class ProgressObserver(IProgress<SamplingProgress> progress, bool capture) : ISamplingObserver
+    {
+        public IReadOnlyList<int>? Keep(IReadOnlyList<int> active) => null;
+
+        public void StepFinished(int step, int totalSteps, int timestep, IReadOnlyList<int> active, Tensor sample)
+        {
+            Tensor? intermediate = null;
+            if (capture)
+            {
+                using var scope = NewDisposeScope();
+                intermediate = ToUnitRange(sample).cpu().DetachFromDisposeScope();
+            }
+
+            progress.Report(new SamplingProgress(step, totalSteps, timestep, intermediate));
+        }
+    }
 }

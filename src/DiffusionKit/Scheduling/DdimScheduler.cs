@@ -102,8 +102,12 @@ public sealed class DdimScheduler : INoiseScheduler
     public Tensor GetMinSnrLossWeights(Tensor timesteps, double gamma) => Schedule.MinSnrLossWeights(Options.PredictionType, timesteps, gamma);
 
     /// <inheritdoc />
-    /// <remarks>Deterministic when <see cref="SchedulerOptions.Eta"/> is 0 (<paramref name="generator"/> is then not used).</remarks>
     public SchedulerStepResult Step(Tensor modelOutput, int timestep, Tensor sample, Generator? generator = null)
+        => Step(modelOutput, timestep, sample, new GeneratorNoiseSource(generator));
+
+    /// <inheritdoc />
+    /// <remarks>Deterministic when <see cref="SchedulerOptions.Eta"/> is 0 (<paramref name="noise"/> is then not used).</remarks>
+    public SchedulerStepResult Step(Tensor modelOutput, int timestep, Tensor sample, INoiseSource noise)
     {
         NoiseSchedule.ValidateStep(modelOutput, sample);
         int prevTimestep = PreviousTimestep(timestep);
@@ -124,7 +128,7 @@ public sealed class DdimScheduler : INoiseScheduler
         var prev = (Math.Sqrt(abPrev) * predictedOriginal) + (Math.Sqrt(1 - abPrev - (sigma * sigma)) * eps);
         if (Options.Eta > 0)
         {
-            prev = prev + (sigma * NoiseSchedule.NoiseLike(sample, generator));
+            prev = prev + (sigma * NoiseSchedule.NoiseLike(sample, noise));
         }
 
         return new SchedulerStepResult(prev.MoveToOuterDisposeScope(), predictedOriginal.MoveToOuterDisposeScope());

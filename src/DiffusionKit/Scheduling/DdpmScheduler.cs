@@ -90,6 +90,10 @@ public sealed class DdpmScheduler : INoiseScheduler
 
     /// <inheritdoc />
     public SchedulerStepResult Step(Tensor modelOutput, int timestep, Tensor sample, Generator? generator = null)
+        => Step(modelOutput, timestep, sample, new GeneratorNoiseSource(generator));
+
+    /// <inheritdoc />
+    public SchedulerStepResult Step(Tensor modelOutput, int timestep, Tensor sample, INoiseSource noise)
     {
         NoiseSchedule.ValidateStep(modelOutput, sample);
         if (timestep < Schedule.FirstTimestep || timestep > Schedule.LastTimestep)
@@ -136,7 +140,7 @@ public sealed class DdpmScheduler : INoiseScheduler
             double variance = Options.VarianceType == VarianceType.FixedLarge
                 ? beta
                 : Math.Max((1 - abPrev) / (1 - ab) * beta, 1e-20);
-            prev = mean + (Math.Sqrt(variance) * NoiseSchedule.NoiseLike(sample, generator));
+            prev = mean + (Math.Sqrt(variance) * NoiseSchedule.NoiseLike(sample, noise));
         }
 
         return new SchedulerStepResult(prev.MoveToOuterDisposeScope(), predictedOriginal.MoveToOuterDisposeScope());

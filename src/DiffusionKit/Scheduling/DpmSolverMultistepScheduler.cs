@@ -22,7 +22,7 @@ namespace DiffusionKit.Scheduling;
 /// every step is.</para>
 /// <para>Multistep state: the previous x0 prediction lives in the <see cref="ISchedulerLoop"/> returned by
 /// <see cref="BeginLoop"/>, never in the scheduler, so the scheduler is immutable between <see cref="SetTimesteps"/> calls and
-/// can serve concurrent loops. <see cref="Step"/> alone cannot run a multistep solver and throws.</para>
+/// can serve concurrent loops. <see cref="Step(Tensor, int, Tensor, INoiseSource)"/> alone cannot run a multistep solver and throws.</para>
 /// </remarks>
 public sealed class DpmSolverMultistepScheduler : INoiseScheduler
 {
@@ -101,6 +101,11 @@ public sealed class DpmSolverMultistepScheduler : INoiseScheduler
     /// <summary>Not supported: a multistep solver needs the loop's history; use <see cref="BeginLoop"/>.</summary>
     /// <exception cref="NotSupportedException">Always.</exception>
     public SchedulerStepResult Step(Tensor modelOutput, int timestep, Tensor sample, Generator? generator = null)
+        => Step(modelOutput, timestep, sample, new GeneratorNoiseSource(generator));
+
+    /// <summary>Not supported: a multistep solver needs the loop's history; use <see cref="BeginLoop"/>.</summary>
+    /// <exception cref="NotSupportedException">Always.</exception>
+    public SchedulerStepResult Step(Tensor modelOutput, int timestep, Tensor sample, INoiseSource noise)
         => throw new NotSupportedException("DPM-Solver++ is a multistep solver: call BeginLoop() and step the returned ISchedulerLoop, which keeps the previous model output for the loop.");
 
     /// <summary>One loop: the step index and the previous x0 prediction.</summary>
@@ -121,6 +126,23 @@ public sealed class DpmSolverMultistepScheduler : INoiseScheduler
         }
 
         public SchedulerStepResult Step(Tensor modelOutput, int timestep, Tensor sample, Generator? generator = null)
+            => Step(modelOutput, timestep, sample, new GeneratorNoiseSource(generator));
+
+        public void KeepRows(IReadOnlyList<int> rows)
+        {
+            ArgumentNullException.ThrowIfNull(rows);
+            if (_previousOriginal is null)
+            {
+                return;
+            }
+
+            using var index = tensor(rows.Select(r => (long)r).ToArray(), device: _previousOriginal.device);
+            var kept = _previousOriginal.index_select(0, index).DetachFromDisposeScope();
+            _previousOriginal.Dispose();
+            _previousOriginal = kept;
+        }
+
+        public SchedulerStepResult Step(Tensor modelOutput, int timestep, Tensor sample, INoiseSource noise)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             NoiseSchedule.ValidateStep(modelOutput, sample);
@@ -175,7 +197,7 @@ public sealed class DpmSolverMultistepScheduler : INoiseScheduler
 
                 if (sde)
                 {
-                    prev = prev + (sT * Math.Sqrt(1 - Math.Exp(-2 * h)) * NoiseSchedule.NoiseLike(sample, generator));
+                    prev = prev + (sT * Math.Sqrt(1 - Math.Exp(-2 * h)) * NoiseSchedule.NoiseLike(sample, noise));
                 }
             }
 

@@ -105,8 +105,12 @@ public sealed class EulerAncestralScheduler : INoiseScheduler
     public Tensor GetMinSnrLossWeights(Tensor timesteps, double gamma) => Schedule.MinSnrLossWeights(Options.PredictionType, timesteps, gamma);
 
     /// <inheritdoc />
-    /// <remarks><paramref name="sample"/> is the unscaled sample in sigma space; the model output is for <see cref="ScaleModelInput"/> of it.</remarks>
     public SchedulerStepResult Step(Tensor modelOutput, int timestep, Tensor sample, Generator? generator = null)
+        => Step(modelOutput, timestep, sample, new GeneratorNoiseSource(generator));
+
+    /// <inheritdoc />
+    /// <remarks><paramref name="sample"/> is the unscaled sample in sigma space; the model output is for <see cref="ScaleModelInput"/> of it.</remarks>
+    public SchedulerStepResult Step(Tensor modelOutput, int timestep, Tensor sample, INoiseSource noise)
     {
         NoiseSchedule.ValidateStep(modelOutput, sample);
         int i = IndexOf(timestep);
@@ -131,7 +135,7 @@ public sealed class EulerAncestralScheduler : INoiseScheduler
         // 3. Euler step along the ODE derivative d = (x - x0)/sigma, then add sigma_up·z.
         var derivative = (sample - predictedOriginal) / sigma;
         var prev = sample + (derivative * (sigmaDown - sigma));
-        prev = prev + (NoiseSchedule.NoiseLike(sample, generator) * sigmaUp);
+        prev = prev + (NoiseSchedule.NoiseLike(sample, noise) * sigmaUp);
         return new SchedulerStepResult(prev.MoveToOuterDisposeScope(), predictedOriginal.MoveToOuterDisposeScope());
     }
 

@@ -292,10 +292,11 @@ public sealed class NoiseSchedule
         }
     }
 
-    /// <summary>Fresh standard-normal noise shaped like <paramref name="like"/>, drawn on the CPU (so the same seed gives the same noise on every device).</summary>
-    internal static Tensor NoiseLike(Tensor like, Generator? generator)
+    /// <summary>Fresh standard-normal noise shaped like <paramref name="like"/> from <paramref name="source"/>, which draws it on the CPU (so the same seed gives the same noise on every device).</summary>
+    internal static Tensor NoiseLike(Tensor like, INoiseSource source)
     {
-        var noise = randn(like.shape, dtype: ScalarType.Float32, device: CPU, generator: generator);
+        ArgumentNullException.ThrowIfNull(source);
+        var noise = source.StandardNormal(like.shape);
         if (like.device_type == DeviceType.CPU && like.dtype == ScalarType.Float32)
         {
             return noise;

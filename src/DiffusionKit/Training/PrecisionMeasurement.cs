@@ -1,7 +1,7 @@
 namespace DiffusionKit.Training;
 
 /// <summary>The outcome of a <see cref="PrecisionProbe"/> measurement: both throughputs and the faster precision.</summary>
-/// <param name="Chosen">The faster precision (<see cref="Precision.Float32"/> or <see cref="Precision.BFloat16"/>); float32 on a tie.</param>
+/// <param name="Chosen">The faster precision (<see cref="Precision.Float32"/> or <see cref="Precision.BFloat16"/>); float32 unless bfloat16 is faster by more than <see cref="PrecisionProbe.BFloat16Margin"/>.</param>
 /// <param name="Float32ImagesPerSecond">Best measured float32 throughput, images per second.</param>
 /// <param name="BFloat16ImagesPerSecond">Best measured bfloat16 throughput, images per second.</param>
 /// <param name="Workload">What was timed, e.g. "training steps of batch 50" or "forward passes of batch 64".</param>

@@ -23,7 +23,7 @@ public sealed class DiffusionPipelineTests
         var result = await pipeline.GenerateAsync(new GenerationRequest { Prompts = ["red circle", "blue square", ""], ImagesPerPrompt = 2 });
 
         result.Images.Should().HaveCount(6);
-        result.Images.Select(i => (i.PromptIndex, i.ImageIndex, i.Seed)).Should().Equal((0, 0, 7L), (0, 1, 7L), (1, 0, 8L), (1, 1, 8L), (2, 0, 9L), (2, 1, 9L));
+        result.Images.Select(i => (i.PromptIndex, i.ImageIndex, i.Seed)).Should().Equal((0, 0, 7L), (0, 1, 8L), (1, 0, 9L), (1, 1, 10L), (2, 0, 11L), (2, 1, 12L));
         result.Images.Select(i => i.Prompt).Should().Equal("red circle", "red circle", "blue square", "blue square", "", "");
         foreach (var image in result.Images)
         {
@@ -47,15 +47,15 @@ public sealed class DiffusionPipelineTests
         var second = await pipeline.GenerateAsync(request);
         var other = await pipeline.GenerateAsync(new GenerationRequest { Prompts = ["red", "blue"], ImagesPerPrompt = 2, Seed = 43, GuidanceScale = 1.0 });
 
-        first.Images.Select(i => i.Seed).Should().Equal(42L, 42L, 43L, 43L);
+        first.Images.Select(i => i.Seed).Should().Equal(42L, 43L, 44L, 45L);
         for (int i = 0; i < first.Images.Count; i++)
         {
             second.Images[i].Pixels.ToArray().Should().Equal(first.Images[i].Pixels.ToArray());
         }
 
         other.Images[0].Pixels.ToArray().Should().NotEqual(first.Images[0].Pixels.ToArray());
-        var alone = await pipeline.GenerateAsync(new GenerationRequest { Prompts = ["blue"], ImagesPerPrompt = 2, Seed = first.Images[2].Seed, GuidanceScale = 1.0 });
-        alone.Images[1].Pixels.ToArray().Should().Equal(first.Images[3].Pixels.ToArray(), "an image is reproduced by its prompt alone with its reported seed");
+        var alone = await pipeline.GenerateAsync(new GenerationRequest { Prompts = ["blue"], Seed = first.Images[3].Seed, GuidanceScale = 1.0 });
+        PixelDifference.Max(alone.Images[0], first.Images[3]).Should().BeLessThanOrEqualTo(2, "an image is reproduced by its prompt alone with its reported seed");
     }
 
     [Fact]
@@ -146,7 +146,7 @@ public sealed class DiffusionPipelineTests
     }
 
     [Fact]
-    public async Task Streaming_reports_every_step_once_and_images_on_each_prompts_last_step()
+    public async Task Streaming_reports_every_step_of_every_prompt_once_and_images_on_the_last_step()
     {
         using var pipeline = TinyPipelines.Builder().Build();
         var request = new GenerationRequest { Prompts = ["red", "blue"], ImagesPerPrompt = 2 };
@@ -158,15 +158,16 @@ public sealed class DiffusionPipelineTests
         }
 
         updates.Select(u => (u.Progress.PromptIndex, u.Progress.Step, u.Progress.TotalSteps, u.Progress.PromptCount))
-            .Should().Equal((0, 1, 3, 2), (0, 2, 3, 2), (0, 3, 3, 2), (1, 1, 3, 2), (1, 2, 3, 2), (1, 3, 3, 2));
-        updates.Select(u => u.Images.Count).Should().Equal(0, 0, 2, 0, 0, 2);
+            .Should().Equal(new[] { (0, 1, 3, 2), (1, 1, 3, 2), (0, 2, 3, 2), (1, 2, 3, 2), (0, 3, 3, 2), (1, 3, 3, 2) }, "both prompts share one batch, so their steps interleave");
+        updates.Select(u => u.Images.Count).Should().Equal(0, 0, 0, 0, 2, 2);
+        updates.Select(u => u.Progress.Fraction).Should().BeInAscendingOrder().And.EndWith(1.0);
         var oneShot = await pipeline.GenerateAsync(request);
         updates.SelectMany(u => u.Images).Select(i => i.Pixels.ToArray()).Should().BeEquivalentTo(
             oneShot.Images.Select(i => i.Pixels.ToArray()), o => o.WithStrictOrdering(), "streaming and one-shot calls generate the same images");
     }
 
     [Fact]
-    public async Task Concurrent_calls_are_serialised_and_reproducible()
+    public async Task Concurrent_calls_are_reproducible()
     {
         using var pipeline = TinyPipelines.Builder().Build();
         var request = new GenerationRequest { Prompts = ["red circle"], ImagesPerPrompt = 2 };

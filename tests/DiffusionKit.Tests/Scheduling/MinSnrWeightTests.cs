@@ -82,7 +82,7 @@ public sealed class MinSnrWeightTests
 
         public Tensor AddNoise(Tensor originalSamples, Tensor noise, Tensor timesteps) => originalSamples + noise;
 
-        public SchedulerStepResult Step(Tensor modelOutput, int timestep, Tensor sample, TorchSharp.torch.Generator? generator = null) =>
+        public SchedulerStepResult Step(Tensor modelOutput, int timestep, Tensor sample, INoiseSource noise) =>
             new(sample.alias(), sample.alias());
     }
 }

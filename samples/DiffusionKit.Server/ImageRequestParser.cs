@@ -1,0 +1,138 @@
+using System.Globalization;
+using System.Text.Json;
+using DiffusionKit.Scheduling;
+
+namespace DiffusionKit.Server;
+
+/// <summary>
+/// Turns the API's fields (<c>prompt</c>, <c>seed</c>, <c>n</c>, <c>steps</c>, <c>guidance</c>, <c>sampler</c>), from a
+/// query string or a JSON body, into a <see cref="GenerationRequest"/>. Only the syntax is checked here (types, unknown
+/// fields, a missing prompt); ranges and limits are the pipeline's to check, so the server never disagrees with it.
+/// </summary>
+internal static class ImageRequestParser
+{
+    /// <summary>The API's field names, in the order the documentation lists them.</summary>
+    internal static readonly string[] Fields = ["prompt", "seed", "n", "steps", "guidance", "sampler"];
+
+    /// <summary>Parses a query string.</summary>
+    internal static GenerationRequest FromQuery(IQueryCollection query)
+    {
+        var raw = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, values) in query)
+        {
+            if (values.Count > 1)
+            {
+                throw new ApiFieldException(key, $"'{key}' is given {values.Count} times; give it once.");
+            }
+
+            raw[key] = values[0];
+        }
+
+        return FromFields(raw);
+    }
+
+    /// <summary>Parses a JSON object body.</summary>
+    internal static GenerationRequest FromJson(JsonElement body)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            throw new ApiFieldException("body", "The body must be a JSON object such as {\"prompt\": \"a large red circle\", \"seed\": 1}.");
+        }
+
+        var raw = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var property in body.EnumerateObject())
+        {
+            raw[property.Name] = property.Value.ValueKind switch
+            {
+                JsonValueKind.Null => null,
+                JsonValueKind.String => property.Value.GetString(),
+                JsonValueKind.Number => property.Value.GetRawText(),
+                _ => throw new ApiFieldException(property.Name, $"'{property.Name}' must be a {(property.Name.Equals("prompt", StringComparison.OrdinalIgnoreCase) || property.Name.Equals("sampler", StringComparison.OrdinalIgnoreCase) ? "string" : "number")}, not {property.Value.ValueKind.ToString().ToLowerInvariant()}."),
+            };
+        }
+
+        return FromFields(raw);
+    }
+
+    /// <summary>Maps a pipeline's <see cref="ArgumentException.ParamName"/> (a <see cref="GenerationRequest"/> property) to the API field.</summary>
+    internal static string FieldOf(string? paramName) => paramName switch
+    {
+        nameof(GenerationRequest.Prompts) => "prompt",
+        nameof(GenerationRequest.ImagesPerPrompt) => "n",
+        nameof(GenerationRequest.Steps) => "steps",
+        nameof(GenerationRequest.GuidanceScale) => "guidance",
+        nameof(GenerationRequest.Seed) => "seed",
+        nameof(GenerationRequest.Sampler) => "sampler",
+        null or "" => "request",
+        _ => paramName,
+    };
+
+    private static GenerationRequest FromFields(Dictionary<string, string?> raw)
+    {
+        foreach (var key in raw.Keys)
+        {
+            if (!Fields.Contains(key, StringComparer.OrdinalIgnoreCase))
+            {
+                throw new ApiFieldException(key, $"Unknown field '{key}'; the fields are {string.Join(", ", Fields)}.");
+            }
+        }
+
+        if (!raw.TryGetValue("prompt", out var prompt) || prompt is null)
+        {
+            throw new ApiFieldException("prompt", "'prompt' is required (for example 'a large red circle'; an empty prompt asks for an unconditional image).");
+        }
+
+        return new GenerationRequest
+        {
+            Prompts = [prompt],
+            Seed = ParseInteger(raw, "seed", long.MinValue, long.MaxValue),
+            ImagesPerPrompt = (int?)ParseInteger(raw, "n", int.MinValue, int.MaxValue) ?? 1,
+            Steps = (int?)ParseInteger(raw, "steps", int.MinValue, int.MaxValue),
+            GuidanceScale = ParseNumber(raw, "guidance"),
+            Sampler = ParseSampler(raw),
+        };
+    }
+
+    private static long? ParseInteger(Dictionary<string, string?> raw, string field, long min, long max)
+    {
+        if (!raw.TryGetValue(field, out var text) || string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+
+        if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value) || value < min || value > max)
+        {
+            throw new ApiFieldException(field, $"'{field}' is '{text}'; it must be a whole number between {min} and {max}.");
+        }
+
+        return value;
+    }
+
+    private static double? ParseNumber(Dictionary<string, string?> raw, string field)
+    {
+        if (!raw.TryGetValue(field, out var text) || string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+
+        // NaN and Infinity parse here on purpose: the pipeline rejects them with its own message.
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
+        {
+            throw new ApiFieldException(field, $"'{field}' is '{text}'; it must be a number such as 3 or 2.5.");
+        }
+
+        return value;
+    }
+
+    private static SamplerKind? ParseSampler(Dictionary<string, string?> raw)
+    {
+        if (!raw.TryGetValue("sampler", out var text) || string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+
+        return SchedulerNames.TryParseSampler(text, out var kind)
+            ? kind
+            : throw new ApiFieldException("sampler", $"'sampler' is '{text}'; allowed values: {SchedulerNames.AllowedSamplerNames}.");
+    }
+}

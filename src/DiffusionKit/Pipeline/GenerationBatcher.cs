@@ -1,0 +1,380 @@
+using System.Diagnostics;
+using DiffusionKit.Imaging;
+using DiffusionKit.Sampling;
+using DiffusionKit.Scheduling;
+using Microsoft.Extensions.Logging;
+using static TorchSharp.torch;
+
+namespace DiffusionKit.Pipeline;
+
+/// <summary>
+/// The dynamic batcher: a bounded queue of requests and one engine thread that merges queued images into sampling
+/// loops of up to <see cref="PipelineLimits.MaxBatchImages"/> images (waiting up to
+/// <see cref="PipelineLimits.MaxQueueDelay"/> for a batch to fill), runs each loop with per-image seeds and guidance,
+/// and hands the results to the requests. The only thread that runs the network.
+/// </summary>
+/// <remarks>
+/// <para>Batches group by (sampler, steps): the oldest waiting request picks the key, then images of every waiting
+/// request with that key join in arrival order; a request larger than the space left is split across batches.</para>
+/// <para>Cancellation: a cancelled request leaves the queue at once; in a running batch its images are dropped before the
+/// next step, and a batch whose images are all dropped stops. PNG encoding runs on the thread pool, while the next batch
+/// samples.</para>
+/// </remarks>
+internal sealed class GenerationBatcher : IDisposable
+{
+    private readonly object _lock = new();
+    private readonly LinkedList<GenerationJob> _queue = new();
+    private readonly IDenoiser _denoiser;
+    private readonly SchedulerOptions _training;
+    private readonly Tensor _unconditional;
+    private readonly PipelineLimits _limits;
+    private readonly PipelineMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly Thread _thread;
+    private readonly CancellationTokenSource _stopping = new();
+    private int _queuedImages;
+    private long _stepsRun;
+    private double _secondsPerImage = 0.05;
+    private bool _stopped;
+
+    public GenerationBatcher(IDenoiser denoiser, SchedulerOptions training, Tensor unconditional, PipelineLimits limits, PipelineMetrics metrics, ILogger logger)
+    {
+        _denoiser = denoiser;
+        _training = training;
+        _unconditional = unconditional;
+        _limits = limits;
+        _metrics = metrics;
+        _logger = logger;
+        _thread = new Thread(EngineLoop) { IsBackground = true, Name = "DiffusionKit engine" };
+        _thread.Start();
+    }
+
+    /// <summary>Images waiting for a batch.</summary>
+    public int QueuedImages => Volatile.Read(ref _queuedImages);
+
+    /// <summary>Number of sampling loops run so far (for tests and diagnostics).</summary>
+    public int BatchesRun { get; private set; }
+
+    /// <summary>Loop steps run so far over all batches: one network call each (for tests and diagnostics).</summary>
+    public long StepsRun => Interlocked.Read(ref _stepsRun);
+
+    /// <summary>Queues <paramref name="job"/>, or throws <see cref="PipelineBusyException"/> when its images do not fit.</summary>
+    public void Enqueue(GenerationJob job)
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_stopped, this);
+            int images = job.Plan.ImageCount;
+            if (_queuedImages + images > _limits.MaxQueuedImages)
+            {
+                var retry = TimeSpan.FromSeconds(Math.Clamp(Math.Ceiling(_queuedImages * _secondsPerImage), 1, 3600));
+                throw new PipelineBusyException(_queuedImages, images, _limits.MaxQueuedImages, retry);
+            }
+
+            _queue.AddLast(job);
+            _queuedImages += images;
+            Monitor.PulseAll(_lock);
+        }
+
+        // Registered after queueing: a token cancelled already fires at once and takes the job back out.
+        job.Registration = job.CancellationToken.Register(static state =>
+        {
+            var (batcher, cancelled) = ((GenerationBatcher, GenerationJob))state!;
+            batcher.Cancel(cancelled);
+        }, (this, job));
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_stopped)
+            {
+                return;
+            }
+
+            _stopped = true;
+            Monitor.PulseAll(_lock);
+        }
+
+        _stopping.Cancel();
+        _thread.Join();
+        lock (_lock)
+        {
+            foreach (var job in _queue)
+            {
+                Fail(job, new ObjectDisposedException(nameof(DiffusionPipeline), "The pipeline was disposed before this request ran."));
+            }
+
+            _queue.Clear();
+            _queuedImages = 0;
+        }
+
+        _stopping.Dispose();
+    }
+
+    /// <summary>Takes a cancelled job out of the queue (its waiting images no longer count) and ends it.</summary>
+    internal void Cancel(GenerationJob job)
+    {
+        lock (_lock)
+        {
+            if (_queue.Remove(job))
+            {
+                _queuedImages -= job.Waiting;
+                job.NextImage = job.Plan.ImageCount;
+            }
+        }
+
+        if (job.Completion.TrySetCanceled(job.CancellationToken))
+        {
+            job.Updates?.TryComplete(new OperationCanceledException(job.CancellationToken));
+        }
+    }
+
+    private void EngineLoop()
+    {
+        using var inference = inference_mode();
+        while (true)
+        {
+            List<BatchSlice>? slices = TakeBatch();
+            if (slices is null)
+            {
+                return;
+            }
+
+            RunBatch(slices);
+        }
+    }
+
+    /// <summary>Waits for work and forms the next batch; null when stopping.</summary>
+    private List<BatchSlice>? TakeBatch()
+    {
+        lock (_lock)
+        {
+            while (true)
+            {
+                if (_stopped)
+                {
+                    return null;
+                }
+
+                if (_queue.First is not { } first)
+                {
+                    Monitor.Wait(_lock);
+                    continue;
+                }
+
+                var head = first.Value;
+                var key = head.Plan.BatchKey;
+                int available = _queue.Where(j => j.Plan.BatchKey == key).Sum(j => j.Waiting);
+                var waited = Stopwatch.GetElapsedTime(head.Enqueued);
+                if (available < _limits.MaxBatchImages && waited < _limits.MaxQueueDelay)
+                {
+                    Monitor.Wait(_lock, _limits.MaxQueueDelay - waited);
+                    continue;
+                }
+
+                var slices = new List<BatchSlice>();
+                int room = _limits.MaxBatchImages;
+                for (var node = _queue.First; node is not null && room > 0;)
+                {
+                    var next = node.Next;
+                    var job = node.Value;
+                    if (job.Plan.BatchKey == key)
+                    {
+                        int take = Math.Min(room, job.Waiting);
+                        slices.Add(new BatchSlice(job, job.NextImage, take));
+                        job.NextImage += take;
+                        _queuedImages -= take;
+                        room -= take;
+                        if (job.Waiting == 0)
+                        {
+                            _queue.Remove(node);
+                        }
+                    }
+
+                    node = next;
+                }
+
+                return slices;
+            }
+        }
+    }
+
+    private void RunBatch(List<BatchSlice> slices)
+    {
+        var clock = Stopwatch.StartNew();
+        long now = Stopwatch.GetTimestamp();
+        foreach (var slice in slices.Where(s => s.Job.Started == 0))
+        {
+            slice.Job.Started = now;
+            _metrics.QueueWait(Stopwatch.GetElapsedTime(slice.Job.Enqueued, now));
+        }
+
+        var rows = slices.SelectMany(s => Enumerable.Range(s.First, s.Count).Select(k => (Slice: s, Image: k))).ToArray();
+        var plan = slices[0].Job.Plan;
+        _metrics.BatchStarted(rows.Length);
+        BatchesRun++;
+        try
+        {
+            using var scope = NewDisposeScope();
+            int contextSize = slices[0].Job.ContextSize;
+            var rowsData = new float[rows.Length * contextSize];
+            for (int r = 0; r < rows.Length; r++)
+            {
+                var job = rows[r].Slice.Job;
+                int prompt = rows[r].Image / job.Plan.ImagesPerPrompt;
+                Array.Copy(job.Contexts, prompt * contextSize, rowsData, r * contextSize, contextSize);
+            }
+
+            var contexts = tensor(rowsData, new long[] { rows.Length, contextSize });
+            using var noise = new PerImageNoiseSource(rows.Select(r => r.Slice.Job.Plan.SeedOf(r.Image)).ToArray());
+            var scheduler = SchedulerSelection.Create(plan.Sampler, plan.Steps, _training);
+            var batch = new SamplingBatch(_denoiser, scheduler, rows.Length, contexts, _unconditional, rows.Select(r => r.Slice.Job.Plan.GuidanceScale).ToArray(), noise);
+            var observer = new BatchObserver(rows, () => Interlocked.Increment(ref _stepsRun));
+            var outcome = DiffusionSampler.Run(batch, observer, _stopping.Token);
+            if (outcome.Images is null)
+            {
+                return;
+            }
+
+            float[] values = outcome.Images.contiguous().data<float>().ToArray();
+            int channels = (int)outcome.Images.shape[1], height = (int)outcome.Images.shape[2], width = (int)outcome.Images.shape[3];
+            int size = channels * height * width;
+            var finished = outcome.Rows.Select((row, i) => (rows[row].Slice, rows[row].Image, Offset: i * size)).ToArray();
+            _metrics.ImagesGenerated(finished.Length);
+            double seconds = clock.Elapsed.TotalSeconds / Math.Max(1, finished.Length);
+            _secondsPerImage = (0.7 * _secondsPerImage) + (0.3 * seconds);
+
+            // Pixels and PNGs off the engine thread: the next batch starts now.
+            foreach (var group in finished.GroupBy(f => f.Slice))
+            {
+                var items = group.ToArray();
+                _ = Task.Run(() => Finish(group.Key.Job, items.Select(i => (i.Image, i.Offset)).ToArray(), values, channels, height, width));
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            foreach (var slice in slices)
+            {
+                Fail(slice.Job, new ObjectDisposedException(nameof(DiffusionPipeline), "The pipeline was disposed while this request ran."));
+            }
+        }
+        catch (Exception ex)
+        {
+            PipelineLog.BatchFailed(_logger, ex, rows.Length);
+            foreach (var slice in slices)
+            {
+                Fail(slice.Job, ex);
+            }
+        }
+    }
+
+    /// <summary>Turns a job's finished rows into pixels and PNGs, reports them and completes the job with its last image.</summary>
+    private void Finish(GenerationJob job, (int Image, int Offset)[] items, float[] values, int channels, int height, int width)
+    {
+        try
+        {
+            if (job.IsOver)
+            {
+                return;
+            }
+
+            var plan = job.Plan;
+            var images = items.Select(item =>
+            {
+                var rgb = RgbImage.FromChannelsFirst(values.AsSpan(item.Offset, channels * height * width), channels, height, width);
+                int p = item.Image / plan.ImagesPerPrompt;
+                var image = new GeneratedImage(plan.Prompts[p], p, item.Image % plan.ImagesPerPrompt, plan.SeedOf(item.Image), rgb.Width, rgb.Height, rgb.Pixels, PngEncoder.Encode(rgb));
+                return (Index: item.Image, Image: image);
+            }).ToArray();
+            double fraction = job.AddImageSteps(0);
+            if (job.Updates is { } updates)
+            {
+                foreach (var prompt in images.GroupBy(i => i.Image.PromptIndex))
+                {
+                    var progress = new GenerationProgress(prompt.Key, plan.Prompts.Count, plan.Steps, plan.Steps) { Fraction = fraction };
+                    updates.TryWrite(new GenerationUpdate(progress, prompt.Select(i => i.Image).ToArray()));
+                }
+            }
+
+            if (job.AddImages(images))
+            {
+                var now = Stopwatch.GetTimestamp();
+                var result = new GenerationResult(job.Images, Stopwatch.GetElapsedTime(job.Started, now)) { QueueWait = Stopwatch.GetElapsedTime(job.Enqueued, job.Started) };
+                _metrics.RequestFinished(Stopwatch.GetElapsedTime(job.Enqueued, now));
+                if (job.Completion.TrySetResult(result))
+                {
+                    job.Updates?.TryComplete();
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            Fail(job, ex);
+        }
+    }
+
+    private static void Fail(GenerationJob job, Exception ex)
+    {
+        if (job.Completion.TrySetException(ex))
+        {
+            job.Updates?.TryComplete(ex);
+        }
+    }
+
+    /// <summary>A contiguous run of one job's images in a batch.</summary>
+    private sealed record BatchSlice(GenerationJob Job, int First, int Count);
+
+    /// <summary>Drops the rows of ended jobs before each step; reports progress (and frames) after it.</summary>
+    private sealed class BatchObserver((BatchSlice Slice, int Image)[] rows, Action stepped) : ISamplingObserver
+    {
+        public IReadOnlyList<int>? Keep(IReadOnlyList<int> active)
+        {
+            var keep = new List<int>(active.Count);
+            for (int i = 0; i < active.Count; i++)
+            {
+                if (!rows[active[i]].Slice.Job.IsOver)
+                {
+                    keep.Add(i);
+                }
+            }
+
+            return keep.Count == active.Count ? null : keep;
+        }
+
+        public void StepFinished(int step, int totalSteps, int timestep, IReadOnlyList<int> active, Tensor sample)
+        {
+            stepped();
+
+            // Positions of the active rows per live job, then one report per prompt; the last step is reported with the images.
+            var byJob = active.Select((row, position) => (Row: rows[row], Position: position))
+                .Where(r => !r.Row.Slice.Job.IsOver)
+                .GroupBy(r => r.Row.Slice.Job);
+            foreach (var job in byJob)
+            {
+                double fraction = job.Key.AddImageSteps(job.Count());
+                if (job.Key.Updates is not { } updates || step == totalSteps)
+                {
+                    continue;
+                }
+
+                var plan = job.Key.Plan;
+                foreach (var prompt in job.GroupBy(r => r.Row.Image / plan.ImagesPerPrompt))
+                {
+                    var progress = new GenerationProgress(prompt.Key, plan.Prompts.Count, step, totalSteps) { Fraction = fraction };
+                    var first = prompt.First();
+                    updates.TryWrite(new GenerationUpdate(progress, Array.Empty<GeneratedImage>()) { Frame = plan.CaptureFrames ? Frame(plan, first.Row.Image, sample, first.Position) : null });
+                }
+            }
+        }
+
+        private static GeneratedImage Frame(GenerationPlan plan, int image, Tensor sample, int position)
+        {
+            using var scope = NewDisposeScope();
+            var rgb = ImageTensors.ToRgbImages(DiffusionSampler.ToUnitRange(sample.narrow(0, position, 1)))[0];
+            int p = image / plan.ImagesPerPrompt;
+            return new GeneratedImage(plan.Prompts[p], p, image % plan.ImagesPerPrompt, plan.SeedOf(image), rgb.Width, rgb.Height, rgb.Pixels, PngEncoder.Encode(rgb));
+        }
+    }
+}

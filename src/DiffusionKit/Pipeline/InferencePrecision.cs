@@ -1,0 +1,39 @@
+using DiffusionKit.Models;
+using DiffusionKit.Training;
+
+namespace DiffusionKit.Pipeline;
+
+/// <summary>The one place where a pipeline turns a <see cref="Precision"/> into the denoiser it samples with.</summary>
+internal static class InferencePrecision
+{
+    /// <summary>
+    /// The denoiser for <paramref name="precision"/>: the model itself (float32) or a bfloat16 copy, which the caller
+    /// must dispose. <see cref="Precision.Auto"/> first times both on this machine (<see cref="PrecisionProbe.MeasureSampling"/>)
+    /// at the pipeline's largest network batch and uses the faster.
+    /// </summary>
+    /// <param name="model">The float32 network, in eval mode.</param>
+    /// <param name="precision">The arithmetic to sample in.</param>
+    /// <param name="networkBatch">Rows of the largest network call (a full batch with guidance), for Auto's measurement.</param>
+    /// <returns>The denoiser, the precision it runs in, the measurement (Auto only), and the object to dispose with the pipeline (null for the model itself).</returns>
+    /// <exception cref="ArgumentOutOfRangeException">When the precision is not a defined value.</exception>
+    public static (IDenoiser Denoiser, Precision Resolved, PrecisionMeasurement? Measurement, IDisposable? Owned) Create(ContextUnet model, Precision precision, int networkBatch)
+    {
+        PrecisionMeasurement? measurement = null;
+        if (precision == Precision.Auto)
+        {
+            measurement = PrecisionProbe.MeasureSampling(model, networkBatch);
+            precision = measurement.Chosen;
+        }
+
+        switch (precision)
+        {
+            case Precision.Float32:
+                return (model, precision, measurement, null);
+            case Precision.BFloat16:
+                var bf16 = new BFloat16Denoiser(model);
+                return (bf16, precision, measurement, bf16);
+            default:
+                throw new ArgumentOutOfRangeException(nameof(precision), precision, $"precision must be one of {string.Join(", ", Enum.GetNames<Precision>())}.");
+        }
+    }
+}
