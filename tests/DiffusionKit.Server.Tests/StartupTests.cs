@@ -91,7 +91,7 @@ public sealed class StartupTests
         });
 
         // Ten slow requests at once: one is sampled, two wait, the rest find the queue full.
-        var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => server.Client.GetAsync($"/v1/images?prompt=a%20large%20red%20circle&seed={i}&steps=400")));
+        var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => server.Client.GetAsync($"/v1/images?prompt=a%20large%20red%20circle&seed={i}&steps=60")));
         using var overLimit = await server.Client.GetAsync("/v1/images?prompt=a%20large%20red%20circle&n=3");
         using var after = await server.Client.GetAsync("/v1/images?prompt=a%20large%20red%20circle&steps=2");
 

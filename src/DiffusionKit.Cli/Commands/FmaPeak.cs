@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Numerics;
 using System.Runtime.Intrinsics;
 
 namespace DiffusionKit.Cli.Commands;
@@ -11,7 +12,7 @@ namespace DiffusionKit.Cli.Commands;
 /// <remarks>
 /// Hand-written because no served library measures it: each thread runs a fixed number of iterations of 16 independent
 /// vector FMA chains (enough to cover the FMA latency on current x86 and Arm cores) on the widest hardware-accelerated
-/// vector (512, 256 or 128 bits), so the loop is bound by FMA throughput alone. Each FMA counts as 2 FLOP per lane. The
+/// vector (512 bits, else the platform's Vector&lt;float&gt; width), so the loop is bound by FMA throughput alone. Each FMA counts as 2 FLOP per lane. The
 /// best of several repetitions is reported, so a brief stall elsewhere on the machine does not lower it.
 /// </remarks>
 internal static class FmaPeak
@@ -24,7 +25,7 @@ internal static class FmaPeak
     /// <summary>Runs the measurement on <paramref name="threads"/> threads.</summary>
     public static Result Measure(int threads, long iterations = 4_000_000, int repetitions = 5)
     {
-        int bits = Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : 128;
+        int bits = Vector512.IsHardwareAccelerated ? 512 : Vector<float>.Count * 32;
         int lanes = bits / 32;
         double best = 0;
         for (int r = 0; r < repetitions; r++)
@@ -34,8 +35,7 @@ internal static class FmaPeak
             Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, i => sinks[i] = bits switch
             {
                 512 => Run512(iterations),
-                256 => Run256(iterations),
-                _ => Run128(iterations),
+                _ => RunVector(iterations),
             });
             clock.Stop();
             double flops = 2.0 * lanes * Chains * iterations * threads;
@@ -70,48 +70,25 @@ internal static class FmaPeak
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static float Run256(long iterations)
+    private static float RunVector(long iterations)
     {
-        var a = Vector256.Create(0.999999f);
-        var b = Vector256.Create(1e-7f);
-        Vector256<float> c0 = Vector256.Create(1f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
-        Vector256<float> c8 = c0, c9 = c0, c10 = c0, c11 = c0, c12 = c0, c13 = c0, c14 = c0, c15 = c0;
+        var a = new Vector<float>(0.999999f);
+        var b = new Vector<float>(1e-7f);
+        Vector<float> c0 = Vector<float>.One, c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+        Vector<float> c8 = c0, c9 = c0, c10 = c0, c11 = c0, c12 = c0, c13 = c0, c14 = c0, c15 = c0;
         for (long i = 0; i < iterations; i++)
         {
-            c0 = Vector256.FusedMultiplyAdd(c0, a, b); c1 = Vector256.FusedMultiplyAdd(c1, a, b);
-            c2 = Vector256.FusedMultiplyAdd(c2, a, b); c3 = Vector256.FusedMultiplyAdd(c3, a, b);
-            c4 = Vector256.FusedMultiplyAdd(c4, a, b); c5 = Vector256.FusedMultiplyAdd(c5, a, b);
-            c6 = Vector256.FusedMultiplyAdd(c6, a, b); c7 = Vector256.FusedMultiplyAdd(c7, a, b);
-            c8 = Vector256.FusedMultiplyAdd(c8, a, b); c9 = Vector256.FusedMultiplyAdd(c9, a, b);
-            c10 = Vector256.FusedMultiplyAdd(c10, a, b); c11 = Vector256.FusedMultiplyAdd(c11, a, b);
-            c12 = Vector256.FusedMultiplyAdd(c12, a, b); c13 = Vector256.FusedMultiplyAdd(c13, a, b);
-            c14 = Vector256.FusedMultiplyAdd(c14, a, b); c15 = Vector256.FusedMultiplyAdd(c15, a, b);
+            c0 = Vector.FusedMultiplyAdd(c0, a, b); c1 = Vector.FusedMultiplyAdd(c1, a, b);
+            c2 = Vector.FusedMultiplyAdd(c2, a, b); c3 = Vector.FusedMultiplyAdd(c3, a, b);
+            c4 = Vector.FusedMultiplyAdd(c4, a, b); c5 = Vector.FusedMultiplyAdd(c5, a, b);
+            c6 = Vector.FusedMultiplyAdd(c6, a, b); c7 = Vector.FusedMultiplyAdd(c7, a, b);
+            c8 = Vector.FusedMultiplyAdd(c8, a, b); c9 = Vector.FusedMultiplyAdd(c9, a, b);
+            c10 = Vector.FusedMultiplyAdd(c10, a, b); c11 = Vector.FusedMultiplyAdd(c11, a, b);
+            c12 = Vector.FusedMultiplyAdd(c12, a, b); c13 = Vector.FusedMultiplyAdd(c13, a, b);
+            c14 = Vector.FusedMultiplyAdd(c14, a, b); c15 = Vector.FusedMultiplyAdd(c15, a, b);
         }
 
         var sum = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11 + c12 + c13 + c14 + c15;
-        return Vector256.Sum(sum);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static float Run128(long iterations)
-    {
-        var a = Vector128.Create(0.999999f);
-        var b = Vector128.Create(1e-7f);
-        Vector128<float> c0 = Vector128.Create(1f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
-        Vector128<float> c8 = c0, c9 = c0, c10 = c0, c11 = c0, c12 = c0, c13 = c0, c14 = c0, c15 = c0;
-        for (long i = 0; i < iterations; i++)
-        {
-            c0 = Vector128.FusedMultiplyAdd(c0, a, b); c1 = Vector128.FusedMultiplyAdd(c1, a, b);
-            c2 = Vector128.FusedMultiplyAdd(c2, a, b); c3 = Vector128.FusedMultiplyAdd(c3, a, b);
-            c4 = Vector128.FusedMultiplyAdd(c4, a, b); c5 = Vector128.FusedMultiplyAdd(c5, a, b);
-            c6 = Vector128.FusedMultiplyAdd(c6, a, b); c7 = Vector128.FusedMultiplyAdd(c7, a, b);
-            c8 = Vector128.FusedMultiplyAdd(c8, a, b); c9 = Vector128.FusedMultiplyAdd(c9, a, b);
-            c10 = Vector128.FusedMultiplyAdd(c10, a, b); c11 = Vector128.FusedMultiplyAdd(c11, a, b);
-            c12 = Vector128.FusedMultiplyAdd(c12, a, b); c13 = Vector128.FusedMultiplyAdd(c13, a, b);
-            c14 = Vector128.FusedMultiplyAdd(c14, a, b); c15 = Vector128.FusedMultiplyAdd(c15, a, b);
-        }
-
-        var sum = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11 + c12 + c13 + c14 + c15;
-        return Vector128.Sum(sum);
+        return Vector.Sum(sum);
     }
 }
