@@ -16,7 +16,7 @@ internal static class TrainCommand
 {
     public const string Usage = """
         diffusionkit train --out <checkpoint-folder> [--data shapes|npy|<image-folder>] [--images sprites.npy --labels labels.npy]
-                           [--steps N | --epochs N] [--time 10m] [--batch 100] [--lr 1e-3] [--lr-schedule linear|cosine|constant] [--warmup 0]
+                           [--steps 1000 | --epochs N | --time 10m] [--batch 100] [--lr 1e-3] [--lr-schedule linear|cosine|constant] [--warmup 0]
                            [--features 64] [--image-size 16] [--count 24000] [--hold-out "blue triangle,yellow cross"]
                            [--dropout 0.1] [--ema 0] [--seed 0] [--threads N] [--encoder bow|learned|minilm] [--encoder-dim 32] [--precision auto|fp32|bf16]
                            [--prediction epsilon|v_prediction|sample] [--beta-schedule linear|scaled_linear|squaredcos_cap_v2] [--snr-gamma 5]
@@ -28,6 +28,12 @@ internal static class TrainCommand
           --sample-every writes <out>/samples/step-NNNNNNN.png grids of the sample prompts from the current (EMA) weights.
           Ctrl+C or SIGTERM stops training, saves a checkpoint of the last finished step and exits with code 130 or 143.
         """ + "\n" + TrainingDataSource.Usage;
+
+    /// <summary>
+    /// Optimiser steps when no budget is given (--steps, --epochs, --time): a fixed count, so the same command trains the
+    /// same model on every machine; only the wall time (the progress bar's ETA) differs.
+    /// </summary>
+    internal const int DefaultSteps = 1000;
 
     /// <summary>Settings of one training run, shared with the demo.</summary>
     internal sealed record Settings(
@@ -155,7 +161,7 @@ internal static class TrainCommand
         };
         var trainer = new DiffusionTrainerOptions
         {
-            Steps = args.OptionalInt("steps", 1),
+            Steps = args.Has("steps") || args.Has("epochs") || args.Has("time") ? args.OptionalInt("steps", 1) : DefaultSteps,
             Epochs = args.OptionalInt("epochs", 1),
             MaxDuration = args.Duration("time"),
             BatchSize = args.Int("batch", 100, 1),
@@ -176,10 +182,6 @@ internal static class TrainCommand
             SamplePrompts = ParseSamplePrompts(args.String("sample-prompts"), args.String("sample-prompts-file")),
             ResumeFrom = resume,
         };
-        if (trainer.Steps is null && trainer.Epochs is null && trainer.MaxDuration is null)
-        {
-            throw new CliUsageException("Give a training budget: --steps, --epochs or --time.");
-        }
 
         if (trainer.SampleEvery is not null && trainer.SamplePrompts.Count == 0)
         {

@@ -43,6 +43,18 @@ public sealed class CliArgumentsTests
         settings.Output.Should().Be(Path.Combine("demo-out", "checkpoint"));
     }
 
+    [Fact]
+    public void Train_without_a_budget_trains_a_fixed_step_count_and_a_time_budget_replaces_it()
+    {
+        var defaulted = TrainCommand.Parse(CliArguments.Parse(["--out", "x", "--count", "8"]));
+        defaulted.Trainer.Steps.Should().Be(TrainCommand.DefaultSteps, "the default budget is a step count, the same on every machine");
+        defaulted.Trainer.MaxDuration.Should().BeNull();
+
+        var timed = TrainCommand.Parse(CliArguments.Parse(["--out", "x", "--count", "8", "--time", "90s"]));
+        timed.Trainer.Steps.Should().BeNull("a time budget replaces the default step count");
+        timed.Trainer.MaxDuration.Should().Be(TimeSpan.FromSeconds(90));
+    }
+
     [Theory]
     [InlineData("90s", 90)]
     [InlineData("10m", 600)]
