@@ -20,7 +20,7 @@ dotnet build samples/DiffusionKit.Server -c Release -nologo -v q >/dev/null
 dotnet build build/BenchServe -c Release -nologo -v q >/dev/null
 
 checkpoint=${CHECKPOINT:-$out/checkpoint}
-if [ ! -f "$checkpoint/config.json" ]; then
+if [ ! -f "$checkpoint/config.json" ] && [ ! -f "$checkpoint/latest" ]; then
   echo "training a demo-sized checkpoint into $checkpoint (speed only: 2 training steps)" >&2
   dotnet build src/DiffusionKit.Cli -c Release -nologo -v q >/dev/null
   dotnet src/DiffusionKit.Cli/bin/Release/net10.0/DiffusionKit.Cli.dll train --out "$checkpoint" --steps 2 --batch 8 \

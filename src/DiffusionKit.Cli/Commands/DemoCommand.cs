@@ -21,7 +21,7 @@ internal static class DemoCommand
         """;
 
     /// <summary>Optimiser steps the demo trains for: a fixed budget, so every machine trains the same model (docs/benchmarks.md).</summary>
-    internal const int DefaultSteps = 3200;
+    internal const int DefaultSteps = 4000;
 
     /// <summary>The demo network's width (n_feat).</summary>
     internal const int DefaultFeatures = 32;
