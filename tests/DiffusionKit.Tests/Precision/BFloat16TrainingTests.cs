@@ -16,12 +16,12 @@ namespace DiffusionKit.Tests.Precision;
 /// <summary>Mixed-precision training: bfloat16 compute, float32 master weights, a float32 model handed back.</summary>
 public sealed class BFloat16TrainingTests
 {
-    private static readonly WordEncoder Encoder = new("red", "blue", "green", "big");
+    internal static readonly WordEncoder Encoder = new("red", "blue", "green", "big");
 
-    private static ContextUnet Tiny(long seed) =>
+    internal static ContextUnet Tiny(long seed) =>
         new(new ContextUnetOptions { Features = 8, ContextSize = Encoder.ContextSize, ImageSize = 8 }, seed);
 
-    private static Dictionary<string, Tensor> Snapshot(nn.Module model) =>
+    internal static Dictionary<string, Tensor> Snapshot(nn.Module model) =>
         model.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone());
 
     [Fact]

@@ -15,13 +15,12 @@ namespace DiffusionKit.Tests.Precision;
 /// <summary><see cref="TrainingPrecision.Auto"/>: both precisions timed on this machine, the faster used, nothing else changed.</summary>
 public sealed class PrecisionProbeTests
 {
-    private static readonly WordEncoder Encoder = new("red", "blue", "green", "big");
+    // The same tiny network, encoder and snapshot as the bf16 training tests.
+    private static WordEncoder Encoder => BFloat16TrainingTests.Encoder;
 
-    private static ContextUnet Tiny(long seed) =>
-        new(new ContextUnetOptions { Features = 8, ContextSize = Encoder.ContextSize, ImageSize = 8 }, seed);
+    private static ContextUnet Tiny(long seed) => BFloat16TrainingTests.Tiny(seed);
 
-    private static Dictionary<string, Tensor> Snapshot(nn.Module model) =>
-        model.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone());
+    private static Dictionary<string, Tensor> Snapshot(nn.Module model) => BFloat16TrainingTests.Snapshot(model);
 
     [Fact]
     public void Measuring_training_reports_both_figures_and_restores_every_weight_and_buffer_bit_for_bit()
