@@ -1,11 +1,11 @@
+using DiffusionKit.Demo.Shapes;
+using DiffusionKit.Demo.Sprites;
 using DiffusionKit.Pipeline;
 using System.Diagnostics;
 using System.Globalization;
-using DiffusionKit.Data;
 using DiffusionKit.Models;
 using DiffusionKit.Sampling;
 using DiffusionKit.Scheduling;
-using DiffusionKit.Text;
 using DiffusionKit.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -79,7 +79,7 @@ internal static class BenchCommand
 
         using var model = new ContextUnet(options, seed: 0);
         var schedule = new NoiseSchedule();
-        var encoder = BagOfWordsEncoder.ForSprites();
+        var encoder = SpriteNpyDataset.CreateEncoder();
 
         if (!skipTrain)
         {

@@ -57,7 +57,7 @@ internal static class DemoCommand
         var sampleSettings = new SampleCommand.Settings(
             Path.Combine(output, "checkpoint"),
             Path.Combine(output, "samples"),
-            Data.ShapesCatalog.AllPrompts,
+            Demo.Shapes.ShapesCatalog.AllPrompts,
             args.Int("per-prompt", 4, 1, 1000),
             sampler,
             args.OptionalInt("sample-steps", 1),
@@ -77,7 +77,7 @@ internal static class DemoCommand
 
         string manifest = SampleCommand.Generate(sampleSettings, cancel.Token);
         var (samples, size) = EvalCommand.Load(manifest);
-        EvalCommand.Print(Evaluation.ShapesJudge.Score(samples, size), perPrompt: false);
+        EvalCommand.Print(Demo.Evaluation.ShapesJudge.Score(samples, size), perPrompt: false);
         EvalCommand.PrintHeldOutSplit(samples, size, TrainCommand.ParseHeldOut(args.String("hold-out")));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"demo finished in {clock.Elapsed.TotalMinutes:F1} min; open {Path.GetFullPath(Path.Combine(sampleSettings.Output, "grid.png"))}"));
         return 0;

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
-using DiffusionKit.Data;
-using DiffusionKit.Evaluation;
-using DiffusionKit.Imaging;
+using DiffusionKit.Demo.Evaluation;
+using DiffusionKit.Demo.Imaging;
+using DiffusionKit.Demo.Shapes;
 
 namespace DiffusionKit.Cli.Commands;
 

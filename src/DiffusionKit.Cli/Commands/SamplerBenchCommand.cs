@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using DiffusionKit.Data;
+using DiffusionKit.Demo.Shapes;
 using DiffusionKit.Scheduling;
 
 namespace DiffusionKit.Cli.Commands;

@@ -1,7 +1,7 @@
+using DiffusionKit.Demo.Shapes;
 using DiffusionKit.Pipeline;
 using System.Globalization;
 using DiffusionKit.Checkpoints;
-using DiffusionKit.Data;
 using DiffusionKit.Models;
 using DiffusionKit.Scheduling;
 using DiffusionKit.Text;

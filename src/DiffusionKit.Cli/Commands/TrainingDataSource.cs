@@ -1,5 +1,7 @@
 using System.Globalization;
 using DiffusionKit.Data;
+using DiffusionKit.Demo.Shapes;
+using DiffusionKit.Demo.Sprites;
 using DiffusionKit.Text;
 
 namespace DiffusionKit.Cli.Commands;
@@ -47,12 +49,12 @@ internal sealed record TrainingDataSource(IImageCaptionDataset Dataset, BagOfWor
                     Seed = (int)seed,
                     HeldOut = heldOut,
                 });
-                return new TrainingDataSource(shapes, BagOfWordsEncoder.ForShapes(), data, IsFolder: false);
+                return new TrainingDataSource(shapes, ShapesCatalog.CreateEncoder(), data, IsFolder: false);
             case "npy":
                 var sprites = SpriteNpyDataset.Load(
                     args.Required("images", "the course's sprites .npy file (N, H, W, 3) uint8"),
                     args.Required("labels", "the course's labels .npy file (N, 5) one-hot"));
-                return new TrainingDataSource(sprites, BagOfWordsEncoder.ForSprites(), data, IsFolder: false);
+                return new TrainingDataSource(sprites, SpriteNpyDataset.CreateEncoder(), data, IsFolder: false);
             default:
                 if (!Directory.Exists(data))
                 {
