@@ -1,3 +1,4 @@
+using DiffusionKit.Demo.Imaging;
 using DiffusionKit.Demo.Shapes;
 using DiffusionKit.Pipeline;
 using System.Globalization;
@@ -264,7 +265,7 @@ internal static class TrainCommand
                     bar.Note($"checkpoint {Path.GetFileName(written)}");
                 }
             },
-            Sample = samples is null ? null : snapshot => bar.Note($"samples {Path.GetFileName(samples.Write(snapshot))}"),
+            Sample = samples is null ? null : snapshot => bar.Note($"samples {Path.GetFileName(TrainingSampleGrid.Save(samples.Draw(snapshot), samples.Folder))}"),
         };
 
         bool completed = true;
