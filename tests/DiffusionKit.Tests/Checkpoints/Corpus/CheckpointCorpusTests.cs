@@ -116,7 +116,7 @@ public sealed class CheckpointCorpusTests(ITestOutputHelper output)
             string folder = dir.File($"c{pair.Index + 1:D3}");
             CheckpointCorpus.Copy(valid, folder);
             pair.Mutation.Apply(folder);
-            var (code, _, stderr, _) = CliProcess.Run(["sample", "--checkpoint", folder, "--out", folder + "-out", "--prompt", CheckpointCorpus.Prompt, "--per-prompt", "1", "--steps", "1", "--threads", "1"]);
+            var (code, _, stderr, _, _) = CliProcess.Run(["sample", "--checkpoint", folder, "--out", folder + "-out", "--prompt", CheckpointCorpus.Prompt, "--per-prompt", "1", "--steps", "1", "--threads", "1"]);
             codes.AddOrUpdate(code, 1, (_, n) => n + 1);
             output.WriteLine($"{pair.Mutation.Name}: exit {code}: {stderr.Trim().Replace(folder, "<ckpt>", StringComparison.Ordinal)}");
             int[] allowed = pair.Mutation.Expect switch
