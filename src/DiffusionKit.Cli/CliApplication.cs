@@ -15,6 +15,9 @@ internal static class CliApplication
     /// <summary>The tool's command name.</summary>
     public const string Name = "diffusionkit";
 
+    /// <summary>How the command line is tokenized: as typed (no <c>@file</c> response files, so a prompt may start with @).</summary>
+    public static ParserConfiguration Parsing { get; } = new() { ResponseFileTokenReplacer = null };
+
     /// <summary>Builds the root command: the subcommands, <c>--help</c> (generated help plus each command's notes) and <c>--version</c>.</summary>
     public static RootCommand CreateRootCommand()
     {
@@ -58,7 +61,7 @@ internal static class CliApplication
     public static int Run(IReadOnlyList<string> args, TextWriter? output = null, TextWriter? error = null)
     {
         error ??= Console.Error;
-        var parse = CreateRootCommand().Parse(args);
+        var parse = CreateRootCommand().Parse(args, Parsing);
         if (parse.Action is ParseErrorAction)
         {
             error.WriteLine($"error: {ExitCodes.OneLine(DescribeParseErrors(parse))}");
@@ -100,12 +103,39 @@ internal static class CliApplication
                 return $"unknown command '{token}'; the commands are {string.Join(", ", command.Subcommands.Select(c => c.Name))} (run '{Name} --help').";
             }
 
-            return token.StartsWith('-')
-                ? $"unknown option '{token}' ({HelpHint(parse)})"
-                : $"unexpected argument '{token}'; options look like --name value ({HelpHint(parse)})";
+            if (!token.StartsWith('-'))
+            {
+                return $"unexpected argument '{token}'; options look like --name value ({HelpHint(parse)})";
+            }
+
+            string? suggestion = Closest(token, command.Options.Select(o => o.Name));
+            return $"unknown option '{token}'{(suggestion is null ? string.Empty : $"; did you mean '{suggestion}'?")} ({HelpHint(parse)})";
         }
 
         return $"{string.Join("; ", parse.Errors.Select(e => e.Message.TrimEnd('.')))} ({HelpHint(parse)})";
+    }
+
+    /// <summary>The name nearest <paramref name="typed"/> (at most two edits away: a typo), or null.</summary>
+    private static string? Closest(string typed, IEnumerable<string> names) =>
+        names.Select(name => (Name: name, Distance: EditDistance(typed, name))).Where(c => c.Distance <= 2).OrderBy(c => c.Distance).Select(c => c.Name).FirstOrDefault();
+
+    /// <summary>Levenshtein distance (insertions, deletions, substitutions) between <paramref name="a"/> and <paramref name="b"/>.</summary>
+    private static int EditDistance(string a, string b)
+    {
+        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (int i = 1; i <= a.Length; i++)
+        {
+            var current = new int[b.Length + 1];
+            current[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                current[j] = Math.Min(Math.Min(current[j - 1], previous[j]) + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            }
+
+            previous = current;
+        }
+
+        return previous[b.Length];
     }
 
     private static string HelpHint(ParseResult parse) =>

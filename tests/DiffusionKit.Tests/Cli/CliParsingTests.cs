@@ -32,6 +32,14 @@ public sealed class CliParsingTests
     }
 
     [Fact]
+    public void Values_are_taken_as_typed_without_response_files()
+    {
+        var sample = new SampleCommand();
+
+        sample.ReadSettings(sample.Parse(["--checkpoint", "c", "--out", "o", "--prompt", "@red circle"], CliApplication.Parsing)).Prompts.Should().Equal("@red circle");
+    }
+
+    [Fact]
     public void Demo_training_defaults_all_reach_the_trainer_and_user_options_override_them()
     {
         var demo = new DemoCommand();
@@ -122,7 +130,8 @@ public sealed class CliParsingTests
     [InlineData("*--reword names 'large' twice*", "sample", "--checkpoint", "c", "--out", "o", "--reword", "large=big,large=huge")]
     [InlineData("*--configs entries look like ddim:25*", "bench-samplers", "--checkpoint", "c", "--out", "o", "--configs", "ddim")]
     [InlineData("*--size must be a multiple of 4*not 18*", "train", "--out", "x", "--size", "18")]
-    [InlineData("*unknown option '--stpes'*diffusionkit train --help*", "train", "--out", "x", "--stpes", "3")]
+    [InlineData("*unknown option '--stpes'; did you mean '--steps'?*diffusionkit train --help*", "train", "--out", "x", "--stpes", "3")]
+    [InlineData("*unknown option '--colour' (run 'diffusionkit sample --help' for the options)*", "sample", "--checkpoint", "c", "--out", "o", "--colour", "red")]
     [InlineData("*unexpected argument 'steps'; options look like --name value*", "train", "--out", "x", "steps")]
     [InlineData("*Option '--out' is required*diffusionkit train --help*", "train")]
     [InlineData("*--train-steps does not apply to --batched-sampling*", "bench", "--batched-sampling", "--train-steps", "3")]
