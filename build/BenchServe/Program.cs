@@ -10,6 +10,7 @@
 //                   [--sequential 1000] [--sequential-steps 5]
 using System.Diagnostics;
 using System.Globalization;
+using DiffusionKit.Demo.Imaging;
 using DiffusionKit.Imaging;
 
 var options = ParseArgs(args);

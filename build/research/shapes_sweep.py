@@ -2,7 +2,7 @@
 
 Not part of the library or its tests. It re-implements, in PyTorch, the pieces the demo uses (the course's context
 U-Net with the registered shortcut, the shapes data set per docs/reference.md, the DDPM schedule, DDIM sampling with
-classifier-free guidance and the rule-based judge of src/DiffusionKit/Evaluation/ShapesJudge.cs) so that many training
+classifier-free guidance and the rule-based judge of src/DiffusionKit.Demo/Evaluation/ShapesJudge.cs) so that many training
 recipes can be compared at the same *image budget* (images seen in training), which is what the 2-core CPU's time
 budget buys. The chosen recipe is then re-measured with the real `diffusionkit demo` on the CPU (docs/benchmarks.md).
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using DiffusionKit.Cli.Commands;
-using DiffusionKit.Data;
+using DiffusionKit.Demo.Shapes;
 using DiffusionKit.Pipeline;
 using DiffusionKit.Scheduling;
 using DiffusionKit.Training;

@@ -1,7 +1,6 @@
-using DiffusionKit.Data;
+using DiffusionKit.Demo.Shapes;
 using DiffusionKit.Models;
 using DiffusionKit.Pipeline;
-using DiffusionKit.Text;
 using DiffusionKit.Training;
 
 namespace DiffusionKit.Server.Tests;
@@ -18,7 +17,7 @@ internal sealed class TinyCheckpoint : IDisposable
     public static TinyCheckpoint Create()
     {
         string folder = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "dk-server-" + Guid.NewGuid().ToString("N"));
-        var encoder = BagOfWordsEncoder.ForShapes();
+        var encoder = ShapesCatalog.CreateEncoder();
         using var trainer = new DiffusionPipelineBuilder()
             .UseTextEncoder(encoder)
             .UseModel(new ContextUnetOptions { Features = 8, ImageSize = 16, ContextSize = encoder.ContextSize })

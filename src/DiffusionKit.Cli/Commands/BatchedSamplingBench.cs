@@ -1,11 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
-using DiffusionKit.Data;
+using DiffusionKit.Demo.Shapes;
 using DiffusionKit.Models;
 using DiffusionKit.Pipeline;
 using DiffusionKit.Sampling;
 using DiffusionKit.Scheduling;
-using DiffusionKit.Text;
 using static TorchSharp.torch;
 
 namespace DiffusionKit.Cli.Commands;
@@ -31,7 +30,7 @@ internal static class BatchedSamplingBench
     {
         var inv = CultureInfo.InvariantCulture;
         const double guidance = 3;
-        var encoder = BagOfWordsEncoder.ForShapes();
+        var encoder = ShapesCatalog.CreateEncoder();
         var prompts = ShapesCatalog.AllPrompts;
         int total = prompts.Count * perPrompt;
         var options = new ContextUnetOptions { Features = features, ImageSize = 16, ContextSize = encoder.ContextSize };

@@ -1,12 +1,12 @@
 using System.CommandLine;
+using DiffusionKit.Demo.Shapes;
+using DiffusionKit.Demo.Sprites;
 using DiffusionKit.Pipeline;
 using System.Diagnostics;
 using System.Globalization;
-using DiffusionKit.Data;
 using DiffusionKit.Models;
 using DiffusionKit.Sampling;
 using DiffusionKit.Scheduling;
-using DiffusionKit.Text;
 using DiffusionKit.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -155,7 +155,7 @@ internal sealed class BenchCommand : CliCommand
 
         using var model = new ContextUnet(options, seed: 0);
         var schedule = new NoiseSchedule();
-        var encoder = BagOfWordsEncoder.ForSprites();
+        var encoder = SpriteNpyDataset.CreateEncoder();
 
         if (!skipTrain)
         {

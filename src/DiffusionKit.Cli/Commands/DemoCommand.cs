@@ -76,7 +76,7 @@ internal sealed class DemoCommand : CliCommand
         var sampleSettings = new SampleCommand.Settings(
             CheckpointFolder(parse),
             Path.Combine(output, "samples"),
-            Data.ShapesCatalog.AllPrompts,
+            Demo.Shapes.ShapesCatalog.AllPrompts,
             parse.GetValue(PerPrompt),
             Sampler.Read(parse),
             parse.GetValue(SampleSteps),
@@ -95,7 +95,7 @@ internal sealed class DemoCommand : CliCommand
 
         string manifest = SampleCommand.Generate(sampleSettings, cancel.Token);
         var (samples, size) = EvalCommand.Load(manifest);
-        EvalCommand.Print(Evaluation.ShapesJudge.Score(samples, size), perPrompt: false);
+        EvalCommand.Print(Demo.Evaluation.ShapesJudge.Score(samples, size), perPrompt: false);
         EvalCommand.PrintHeldOutSplit(samples, size, parse.ReadHeldOut(Training.HoldOut));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"demo finished in {clock.Elapsed.TotalMinutes:F1} min; open {Path.GetFullPath(Path.Combine(sampleSettings.Output, "grid.png"))}"));
         return ExitCodes.Success;

@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using DiffusionKit.Data;
-using DiffusionKit.Evaluation;
-using DiffusionKit.Imaging;
+using DiffusionKit.Demo.Evaluation;
+using DiffusionKit.Demo.Imaging;
+using DiffusionKit.Demo.Shapes;
 
 namespace DiffusionKit.Cli.Commands;
 

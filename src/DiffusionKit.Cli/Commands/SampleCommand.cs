@@ -1,9 +1,10 @@
 using System.CommandLine;
+using DiffusionKit.Demo.Imaging;
+using DiffusionKit.Demo.Shapes;
 using DiffusionKit.Pipeline;
 using System.Globalization;
 using System.Text.Json;
 using DiffusionKit.Checkpoints;
-using DiffusionKit.Data;
 using DiffusionKit.Imaging;
 using DiffusionKit.Models;
 using DiffusionKit.Sampling;

@@ -2,8 +2,8 @@ using System.CommandLine;
 using System.Diagnostics;
 using DiffusionKit.Checkpoints;
 using System.Globalization;
-using DiffusionKit.Data;
 using DiffusionKit.Training;
+using DiffusionKit.Demo.Shapes;
 using DiffusionKit.Scheduling;
 
 namespace DiffusionKit.Cli.Commands;

@@ -2,7 +2,6 @@ using System.CommandLine;
 using DiffusionKit.Pipeline;
 using System.Globalization;
 using DiffusionKit.Checkpoints;
-using DiffusionKit.Data;
 using DiffusionKit.Models;
 using DiffusionKit.Scheduling;
 using DiffusionKit.Text;

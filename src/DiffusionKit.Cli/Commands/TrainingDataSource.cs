@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using DiffusionKit.Data;
+using DiffusionKit.Demo.Shapes;
+using DiffusionKit.Demo.Sprites;
 using DiffusionKit.Text;
 
 namespace DiffusionKit.Cli.Commands;
@@ -39,12 +41,12 @@ internal sealed record TrainingDataSource(IImageCaptionDataset Dataset, BagOfWor
                     Seed = (int)parse.GetValue(training.Seed),
                     HeldOut = parse.ReadHeldOut(training.HoldOut),
                 });
-                return new TrainingDataSource(shapes, BagOfWordsEncoder.ForShapes(), data, IsFolder: false);
+                return new TrainingDataSource(shapes, ShapesCatalog.CreateEncoder(), data, IsFolder: false);
             case "npy":
                 var sprites = SpriteNpyDataset.Load(
                     parse.GetValue(options.Images) ?? throw new CliUsageException("--data npy needs --images <file>: the course's sprites .npy file (N, H, W, 3) uint8."),
                     parse.GetValue(options.Labels) ?? throw new CliUsageException("--data npy needs --labels <file>: the course's labels .npy file (N, 5) one-hot."));
-                return new TrainingDataSource(sprites, BagOfWordsEncoder.ForSprites(), data, IsFolder: false);
+                return new TrainingDataSource(sprites, SpriteNpyDataset.CreateEncoder(), data, IsFolder: false);
             default:
                 if (!Directory.Exists(data))
                 {

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using DiffusionKit.Data;
+using DiffusionKit.Demo.Shapes;
 using DiffusionKit.Scheduling;
 using DiffusionKit.Training;
 

@@ -1,6 +1,6 @@
 namespace DiffusionKit.Imaging;
 
-/// <summary>Constants and the filter arithmetic shared by <see cref="PngEncoder"/> and <see cref="PngDecoder"/>.</summary>
+/// <summary>Constants and the filter arithmetic shared by <see cref="PngEncoder"/> and the PNG decoder of DiffusionKit.Demo.</summary>
 internal static class PngFormat
 {
     /// <summary>The eight bytes every PNG file starts with.</summary>

@@ -1,5 +1,4 @@
 using System.Globalization;
-using DiffusionKit.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -94,14 +93,6 @@ public sealed class BagOfWordsEncoder : ITextEncoder
     public int ContextSize => Vocabulary.Count;
 
     /// <summary>
-    /// The encoder for the built-in "shapes" data set: 12 words, the six colours (red, green, blue, yellow, magenta,
-    /// cyan), then the four shapes (circle, square, triangle, cross), then the two sizes (small, large).
-    /// </summary>
-    /// <returns>A new encoder with <see cref="ContextSize"/> 12.</returns>
-    public static BagOfWordsEncoder ForShapes() =>
-        new(ShapesCatalog.ColorWords.Concat(ShapesCatalog.KindWords).Concat(ShapesCatalog.SizeWords));
-
-    /// <summary>
     /// Builds the vocabulary from training captions: every distinct token (<see cref="WordTokenizer"/>) that is not a
     /// stop word, in ordinal order, so the same captions always give the same context layout. The vocabulary is saved
     /// in checkpoints (<c>text_encoder.vocabulary</c>), so sampling later encodes prompts exactly as training did.
@@ -130,10 +121,6 @@ public sealed class BagOfWordsEncoder : ITextEncoder
 
         return new BagOfWordsEncoder(words, stop);
     }
-
-    /// <summary>The encoder for the course's sprites: hero, non-hero, food, spell, side-facing (<see cref="SpriteNpyDataset.ClassNames"/> order).</summary>
-    /// <returns>A new encoder with <see cref="ContextSize"/> 5.</returns>
-    public static BagOfWordsEncoder ForSprites() => new(SpriteNpyDataset.ClassNames);
 
     /// <inheritdoc />
     /// <exception cref="ArgumentNullException">When <paramref name="prompts"/> or one of its items is null.</exception>

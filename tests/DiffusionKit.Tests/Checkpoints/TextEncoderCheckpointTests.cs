@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using DiffusionKit.Checkpoints;
+using DiffusionKit.Demo.Shapes;
 using DiffusionKit.Models;
 using DiffusionKit.Scheduling;
 using DiffusionKit.Tests.TestDoubles;
@@ -51,7 +52,7 @@ public sealed class TextEncoderCheckpointTests
     public void A_bag_of_words_checkpoint_is_unchanged_and_loads()
     {
         using var folder = new TempDirectory();
-        var encoder = BagOfWordsEncoder.ForShapes();
+        var encoder = ShapesCatalog.CreateEncoder();
         using var model = Unet(12);
 
         DiffusionCheckpoint.Save(folder.Path, model, DiffusionCheckpoint.Describe(model, new NoiseSchedule(), encoder));

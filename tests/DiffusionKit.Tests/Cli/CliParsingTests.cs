@@ -24,7 +24,7 @@ public sealed class CliParsingTests
         settings.Steps.Should().Be(30);
         settings.Guidance.Should().Be(0.5);
         settings.Prompts.Take(2).Should().Equal("a", "b");
-        settings.Prompts.Should().HaveCount(2 + DiffusionKit.Data.ShapesCatalog.AllPrompts.Count, "--all-shapes adds the 48 prompts");
+        settings.Prompts.Should().HaveCount(2 + DiffusionKit.Demo.Shapes.ShapesCatalog.AllPrompts.Count, "--all-shapes adds the 48 prompts");
         settings.Sampler.Should().Be(SamplerKind.EulerAncestral);
         settings.Precision.Should().Be(TrainingPrecision.BFloat16);
         settings.PerPrompt.Should().Be(4, "the option's default");

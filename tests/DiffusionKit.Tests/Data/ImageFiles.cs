@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
+using DiffusionKit.Demo.Shapes;
 using DiffusionKit.Imaging;
 using SkiaSharp;
 

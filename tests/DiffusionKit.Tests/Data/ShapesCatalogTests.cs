@@ -1,4 +1,4 @@
-using DiffusionKit.Data;
+using DiffusionKit.Demo.Shapes;
 using FluentAssertions;
 using Xunit;
 

@@ -1,4 +1,4 @@
-using DiffusionKit.Data;
+using DiffusionKit.Demo.Sprites;
 using FluentAssertions;
 using Xunit;
 using static DiffusionKit.Tests.Data.NpyTestWriter;

@@ -1,5 +1,5 @@
-using DiffusionKit.Data;
-using DiffusionKit.Evaluation;
+using DiffusionKit.Demo.Evaluation;
+using DiffusionKit.Demo.Shapes;
 using FluentAssertions;
 using Xunit;
 

@@ -1,4 +1,4 @@
-using DiffusionKit.Imaging;
+using DiffusionKit.Demo.Imaging;
 using FluentAssertions;
 using Xunit;
 

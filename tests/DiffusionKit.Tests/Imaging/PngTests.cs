@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
+using DiffusionKit.Demo.Imaging;
 using DiffusionKit.Imaging;
 using FluentAssertions;
 using Xunit;

@@ -1,5 +1,5 @@
 using DiffusionKit.Checkpoints;
-using DiffusionKit.Imaging;
+using DiffusionKit.Demo.Imaging;
 using DiffusionKit.Pipeline;
 using DiffusionKit.Scheduling;
 using DiffusionKit.Tests.Checkpoints;

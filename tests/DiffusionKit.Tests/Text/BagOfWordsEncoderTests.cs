@@ -1,3 +1,5 @@
+using DiffusionKit.Demo.Shapes;
+using DiffusionKit.Demo.Sprites;
 using DiffusionKit.Text;
 using FluentAssertions;
 using Xunit;
@@ -12,7 +14,7 @@ public sealed class BagOfWordsEncoderTests
     [Fact]
     public void Shapes_vocabulary_has_12_words_in_a_fixed_order()
     {
-        var encoder = BagOfWordsEncoder.ForShapes();
+        var encoder = ShapesCatalog.CreateEncoder();
 
         encoder.ContextSize.Should().Be(12);
         encoder.Vocabulary.Should().Equal(
@@ -22,7 +24,7 @@ public sealed class BagOfWordsEncoderTests
     [Fact]
     public void A_caption_sets_exactly_its_words_in_any_order()
     {
-        var encoder = BagOfWordsEncoder.ForShapes();
+        var encoder = ShapesCatalog.CreateEncoder();
 
         float[] row = encoder.EncodeToArray("a large red circle");
 
@@ -35,7 +37,7 @@ public sealed class BagOfWordsEncoderTests
     [Fact]
     public void Hyphenated_sprite_classes_stay_one_token()
     {
-        var encoder = BagOfWordsEncoder.ForSprites();
+        var encoder = SpriteNpyDataset.CreateEncoder();
 
         encoder.EncodeToArray("a side-facing non-hero").Should().Equal(0, 1, 0, 0, 1);
     }
@@ -43,7 +45,7 @@ public sealed class BagOfWordsEncoderTests
     [Fact]
     public void Unknown_words_name_the_word_the_prompt_and_the_vocabulary()
     {
-        var encoder = BagOfWordsEncoder.ForShapes();
+        var encoder = ShapesCatalog.CreateEncoder();
 
         Action act = () => encoder.Encode(new[] { "a large purple circle" });
 
@@ -57,13 +59,13 @@ public sealed class BagOfWordsEncoderTests
     [InlineData("a the")]
     public void Empty_prompts_are_the_zero_vector(string prompt)
     {
-        BagOfWordsEncoder.ForShapes().EncodeToArray(prompt).Should().OnlyContain(v => v == 0f).And.HaveCount(12);
+        ShapesCatalog.CreateEncoder().EncodeToArray(prompt).Should().OnlyContain(v => v == 0f).And.HaveCount(12);
     }
 
     [Fact]
     public void Batches_are_float32_rows_per_prompt()
     {
-        var encoder = BagOfWordsEncoder.ForShapes();
+        var encoder = ShapesCatalog.CreateEncoder();
 
         using var batch = encoder.Encode(new[] { "a small blue square", "", "large cyan cross" });
 
@@ -78,7 +80,7 @@ public sealed class BagOfWordsEncoderTests
     [Fact]
     public void Weighted_mixes_reproduce_the_course_contexts()
     {
-        var encoder = BagOfWordsEncoder.ForSprites();
+        var encoder = SpriteNpyDataset.CreateEncoder();
 
         using var mixed = encoder.EncodeWeighted(new IReadOnlyDictionary<string, float>[]
         {
@@ -94,7 +96,7 @@ public sealed class BagOfWordsEncoderTests
     [Fact]
     public void Bad_weights_and_vocabularies_are_rejected()
     {
-        var encoder = BagOfWordsEncoder.ForSprites();
+        var encoder = SpriteNpyDataset.CreateEncoder();
 
         ((Action)(() => encoder.EncodeToArray("hero:1 hero"))).Should().Throw<ArgumentException>().WithMessage("*'hero'*once*");
         ((Action)(() => encoder.EncodeWeighted(new[] { new Dictionary<string, float> { ["dragon"] = 1f } })))
@@ -113,6 +115,6 @@ public sealed class BagOfWordsEncoderTests
         var encoder = new BagOfWordsEncoder(new[] { "a", "cat" }, stopWords: Array.Empty<string>());
 
         encoder.EncodeToArray("a cat").Should().Equal(1f, 1f);
-        ((Action)(() => BagOfWordsEncoder.ForShapes().EncodeToArray("an"))).Should().NotThrow();
+        ((Action)(() => ShapesCatalog.CreateEncoder().EncodeToArray("an"))).Should().NotThrow();
     }
 }

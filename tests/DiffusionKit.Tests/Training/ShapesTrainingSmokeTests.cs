@@ -1,10 +1,9 @@
+using DiffusionKit.Demo.Shapes;
 using DiffusionKit.Pipeline;
-using DiffusionKit.Data;
 using DiffusionKit.Models;
 using DiffusionKit.Sampling;
 using DiffusionKit.Scheduling;
 using DiffusionKit.Tests.TestDoubles;
-using DiffusionKit.Text;
 using DiffusionKit.Training;
 using FluentAssertions;
 using Xunit;
@@ -19,7 +18,7 @@ public sealed class ShapesTrainingSmokeTests
     public void Context_unet_loss_falls_clearly_on_shapes_within_a_few_hundred_steps_and_samples_valid_images()
     {
         var data = new ShapesDataset(new ShapesDatasetOptions { Count = 2000, Seed = 3 });
-        var encoder = BagOfWordsEncoder.ForShapes();
+        var encoder = ShapesCatalog.CreateEncoder();
         using var model = new ContextUnet(new ContextUnetOptions { Features = 16, ContextSize = encoder.ContextSize }, seed: 3);
         var losses = new List<double>();
         var trainer = new DiffusionTrainer(new DiffusionTrainerOptions { Steps = 200, BatchSize = 32, LearningRate = 2e-3, Seed = 3 });

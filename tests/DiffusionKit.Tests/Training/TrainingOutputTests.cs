@@ -1,9 +1,8 @@
 using DiffusionKit.Checkpoints;
-using DiffusionKit.Data;
-using DiffusionKit.Imaging;
+using DiffusionKit.Demo.Imaging;
+using DiffusionKit.Demo.Shapes;
 using DiffusionKit.Models;
 using DiffusionKit.Pipeline;
-using DiffusionKit.Text;
 using DiffusionKit.Tests.Checkpoints;
 using DiffusionKit.Training;
 using FluentAssertions;
@@ -22,7 +21,7 @@ public sealed class TrainingOutputTests
     {
         using var dir = new TempDirectory();
         string output = dir.File("run");
-        var encoder = BagOfWordsEncoder.ForShapes();
+        var encoder = ShapesCatalog.CreateEncoder();
         var data = new ShapesDataset(new ShapesDatasetOptions { Count = 16, ImageSize = size, Seed = 1 });
         var options = new DiffusionTrainerOptions
         {

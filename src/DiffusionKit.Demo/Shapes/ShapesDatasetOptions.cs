@@ -1,4 +1,4 @@
-namespace DiffusionKit.Data;
+namespace DiffusionKit.Demo.Shapes;
 
 /// <summary>Settings of a generated <see cref="ShapesDataset"/>.</summary>
 public sealed class ShapesDatasetOptions

@@ -1,4 +1,4 @@
-namespace DiffusionKit.Data;
+namespace DiffusionKit.Demo.Shapes;
 
 /// <summary>The bounding box of a generated shape: a square of side <paramref name="Side"/> at (<paramref name="Left"/>, <paramref name="Top"/>).</summary>
 /// <param name="Left">Column of the box's left edge, in pixels.</param>

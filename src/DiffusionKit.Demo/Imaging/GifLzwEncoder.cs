@@ -1,4 +1,4 @@
-namespace DiffusionKit.Imaging;
+namespace DiffusionKit.Demo.Imaging;
 
 /// <summary>
 /// The variable-code-size LZW compressor of GIF89a (appendix F): codes are packed least significant bit first;

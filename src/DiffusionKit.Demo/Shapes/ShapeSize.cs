@@ -1,4 +1,4 @@
-namespace DiffusionKit.Data;
+namespace DiffusionKit.Demo.Shapes;
 
 /// <summary>The two size classes of the built-in "shapes" data set (bounding side at 16×16: small 5–7 px, large 9–12 px).</summary>
 /// <remarks>See <see cref="ShapesCatalog.MinSide"/> and <see cref="ShapesCatalog.MaxSide"/> for other resolutions.</remarks>

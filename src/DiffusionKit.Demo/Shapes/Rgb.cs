@@ -1,4 +1,4 @@
-namespace DiffusionKit.Data;
+namespace DiffusionKit.Demo.Shapes;
 
 /// <summary>An 8-bit RGB colour.</summary>
 /// <param name="R">Red channel, 0–255.</param>

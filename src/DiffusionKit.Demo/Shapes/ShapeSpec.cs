@@ -1,4 +1,4 @@
-namespace DiffusionKit.Data;
+namespace DiffusionKit.Demo.Shapes;
 
 /// <summary>One of the 48 (size, colour, shape) combinations of the "shapes" data set.</summary>
 /// <param name="Size">Small or large.</param>

@@ -1,4 +1,4 @@
-namespace DiffusionKit.Imaging;
+namespace DiffusionKit.Demo.Imaging;
 
 /// <summary>How <see cref="GifAnimation"/> reduces colours to a GIF palette (at most 256 colours).</summary>
 public enum GifPaletteMode

@@ -1,4 +1,4 @@
-namespace DiffusionKit.Evaluation;
+namespace DiffusionKit.Demo.Evaluation;
 
 /// <summary>How well a set of images follows their prompts, as judged by <see cref="ShapesJudge.Score"/>; accuracies are fractions in [0, 1].</summary>
 /// <param name="Count">Number of images judged.</param>

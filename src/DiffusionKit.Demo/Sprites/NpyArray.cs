@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace DiffusionKit.Data;
+namespace DiffusionKit.Demo.Sprites;
 
 /// <summary>An array read from a <c>.npy</c> file: element type, C-order shape and the raw little-endian bytes.</summary>
 /// <remarks>Immutable; safe to read from several threads.</remarks>

@@ -1,4 +1,4 @@
-namespace DiffusionKit.Data;
+namespace DiffusionKit.Demo.Shapes;
 
 /// <summary>The six colours of the built-in "shapes" data set; <see cref="ShapesCatalog.GetRgb"/> gives the exact RGB.</summary>
 /// <remarks>The declaration order is the catalogue order used by <see cref="ShapesCatalog.AllSpecs"/>.</remarks>

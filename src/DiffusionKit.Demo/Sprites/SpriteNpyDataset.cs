@@ -1,4 +1,7 @@
-namespace DiffusionKit.Data;
+using DiffusionKit.Data;
+using DiffusionKit.Text;
+
+namespace DiffusionKit.Demo.Sprites;
 
 /// <summary>
 /// The course's 16×16 sprite data ("How Diffusion Models Work"): an images file, uint8 <c>(N, H, W, 3)</c>, and a
@@ -32,6 +35,10 @@ public sealed class SpriteNpyDataset : IImageCaptionDataset
 
     /// <summary>The five class names, in label-column order: hero, non-hero, food, spell, side-facing.</summary>
     public static IReadOnlyList<string> ClassNames { get; } = new[] { "hero", "non-hero", "food", "spell", "side-facing" };
+
+    /// <summary>The prompt encoder of the course's sprites: a <see cref="BagOfWordsEncoder"/> over hero, non-hero, food, spell, side-facing (<see cref="ClassNames"/> order).</summary>
+    /// <returns>A new encoder with <see cref="BagOfWordsEncoder.ContextSize"/> 5.</returns>
+    public static BagOfWordsEncoder CreateEncoder() => new(ClassNames);
 
     /// <inheritdoc />
     public int Count => _labels.Length;

@@ -1,4 +1,4 @@
-namespace DiffusionKit.Data;
+namespace DiffusionKit.Demo.Shapes;
 
 /// <summary>The four shapes of the built-in "shapes" data set.</summary>
 /// <remarks>The declaration order is the catalogue order used by <see cref="ShapesCatalog.AllSpecs"/>.</remarks>

@@ -1,7 +1,8 @@
 using System.Buffers.Binary;
 using System.Text;
+using DiffusionKit.Imaging;
 
-namespace DiffusionKit.Imaging;
+namespace DiffusionKit.Demo.Imaging;
 
 /// <summary>
 /// An animated GIF (GIF89a) of equally sized frames, for example the denoising steps of one sampling run.

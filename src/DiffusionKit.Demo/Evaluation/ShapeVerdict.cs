@@ -1,6 +1,6 @@
-using DiffusionKit.Data;
+using DiffusionKit.Demo.Shapes;
 
-namespace DiffusionKit.Evaluation;
+namespace DiffusionKit.Demo.Evaluation;
 
 /// <summary>What <see cref="ShapesJudge"/> sees in an image; a null attribute means it could not tell (for example, no shape at all).</summary>
 /// <param name="Color">The nearest catalogue colour of the shape, or null.</param>

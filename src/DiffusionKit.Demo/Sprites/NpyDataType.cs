@@ -1,4 +1,4 @@
-namespace DiffusionKit.Data;
+namespace DiffusionKit.Demo.Sprites;
 
 /// <summary>The NumPy element types <see cref="NpyReader"/> understands (little-endian where it matters).</summary>
 public enum NpyDataType

@@ -1,4 +1,6 @@
-namespace DiffusionKit.Imaging;
+using DiffusionKit.Imaging;
+
+namespace DiffusionKit.Demo.Imaging;
 
 /// <summary>A GIF colour table and the mapping of each frame's pixels to indices in it.</summary>
 internal sealed class GifPalette

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace DiffusionKit.Data;
+namespace DiffusionKit.Demo.Sprites;
 
 /// <summary>Reads NumPy <c>.npy</c> files (format versions 1.0, 2.0 and 3.0).</summary>
 /// <remarks>

@@ -1,8 +1,9 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
+using DiffusionKit.Imaging;
 
-namespace DiffusionKit.Imaging;
+namespace DiffusionKit.Demo.Imaging;
 
 /// <summary>
 /// Reads the PNG files that <see cref="PngEncoder"/> writes, and any other 8-bit truecolour (colour type 2),

@@ -1,4 +1,4 @@
-namespace DiffusionKit.Data;
+namespace DiffusionKit.Demo.Shapes;
 
 /// <summary>
 /// The pixel rule shared by <see cref="ShapesDataset"/> (which draws shapes) and the evaluation judge (which uses the

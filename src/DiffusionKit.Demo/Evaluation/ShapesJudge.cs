@@ -1,6 +1,6 @@
-using DiffusionKit.Data;
+using DiffusionKit.Demo.Shapes;
 
-namespace DiffusionKit.Evaluation;
+namespace DiffusionKit.Demo.Evaluation;
 
 /// <summary>
 /// A rule-based judge of prompt adherence for images of the "shapes" data set: it reads colour, shape and size back

@@ -1,4 +1,6 @@
-namespace DiffusionKit.Data;
+using DiffusionKit.Text;
+
+namespace DiffusionKit.Demo.Shapes;
 
 /// <summary>
 /// The fixed vocabulary of the built-in "shapes" data set: exact colours, size ranges, captions and the 48 prompts.
@@ -34,6 +36,14 @@ public static class ShapesCatalog
 
     /// <summary>The two size words in catalogue order.</summary>
     public static IReadOnlyList<string> SizeWords { get; } = Enum.GetValues<ShapeSize>().Select(Word).ToArray();
+
+    /// <summary>
+    /// The prompt encoder of the "shapes" data set: a <see cref="BagOfWordsEncoder"/> over 12 words, the six colours
+    /// (red, green, blue, yellow, magenta, cyan), then the four shapes (circle, square, triangle, cross), then the two
+    /// sizes (small, large) — <see cref="ColorWords"/>, <see cref="KindWords"/>, <see cref="SizeWords"/>.
+    /// </summary>
+    /// <returns>A new encoder with <see cref="BagOfWordsEncoder.ContextSize"/> 12.</returns>
+    public static BagOfWordsEncoder CreateEncoder() => new(ColorWords.Concat(KindWords).Concat(SizeWords));
 
     /// <summary>The exact RGB of a catalogue colour.</summary>
     /// <param name="color">The colour.</param>

@@ -1,4 +1,6 @@
-namespace DiffusionKit.Data;
+using DiffusionKit.Data;
+
+namespace DiffusionKit.Demo.Shapes;
 
 /// <summary>
 /// The built-in "shapes" data set: each image is one solid shape of an exact catalogue colour on black, captioned

@@ -1,4 +1,4 @@
-namespace DiffusionKit.Evaluation;
+namespace DiffusionKit.Demo.Evaluation;
 
 /// <summary>Adherence of the images generated for one prompt; accuracies are fractions in [0, 1].</summary>
 /// <param name="Prompt">The canonical caption, e.g. "a large red circle".</param>

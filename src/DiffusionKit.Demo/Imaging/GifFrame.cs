@@ -1,4 +1,6 @@
-namespace DiffusionKit.Imaging;
+using DiffusionKit.Imaging;
+
+namespace DiffusionKit.Demo.Imaging;
 
 /// <summary>One frame of a <see cref="GifAnimation"/>.</summary>
 /// <param name="Image">The picture; every frame of an animation has the same size.</param>
