@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using DiffusionKit.Demo.Imaging;
 using DiffusionKit.Imaging;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DiffusionKit.Demo.Imaging;
 using DiffusionKit.Pipeline;
 using System.Globalization;
 using DiffusionKit.Checkpoints;
@@ -309,7 +310,7 @@ internal sealed class TrainCommand : CliCommand
                     bar.Note($"checkpoint {Path.GetFileName(written)}");
                 }
             },
-            Sample = samples is null ? null : snapshot => bar.Note($"samples {Path.GetFileName(samples.Write(snapshot))}"),
+            Sample = samples is null ? null : snapshot => bar.Note($"samples {Path.GetFileName(TrainingSampleGrid.Save(samples.Draw(snapshot), samples.Folder))}"),
         };
 
         bool completed = true;

@@ -57,8 +57,10 @@ public sealed class PipelineTrainer : IDisposable
     /// Trains the model in place on <paramref name="dataset"/> and writes checkpoints into <paramref name="outputFolder"/>:
     /// every <see cref="DiffusionTrainerOptions.SaveEvery"/> steps, when the run ends and when it is cancelled, each a
     /// complete <c>step-NNNNNNN</c> folder made current atomically (the newest <see cref="DiffusionTrainerOptions.KeepCheckpoints"/>
-    /// are kept), plus sample grids of <see cref="DiffusionTrainerOptions.SamplePrompts"/> in <c>samples/</c> every
-    /// <see cref="DiffusionTrainerOptions.SampleEvery"/> steps. With <see cref="DiffusionTrainerOptions.ResumeFrom"/> the run
+    /// are kept), plus images of <see cref="DiffusionTrainerOptions.SamplePrompts"/> every
+    /// <see cref="DiffusionTrainerOptions.SampleEvery"/> steps, one PNG per image in <c>samples/step-NNNNNNN/</c> with a
+    /// <c>manifest.jsonl</c> (<see cref="TrainingSampleWriter.Write"/>; the CLI lays them out as one labelled grid PNG
+    /// instead, with <see cref="TrainingSampleWriter.Draw"/> and the demo package's <c>TrainingSampleGrid</c>). With <see cref="DiffusionTrainerOptions.ResumeFrom"/> the run
     /// continues a saved one bit for bit. <paramref name="outputFolder"/> loads with
     /// <see cref="DiffusionPipelineBuilder.FromCheckpoint"/> (its current checkpoint).
     /// </summary>

@@ -15,7 +15,7 @@ namespace DiffusionKit.Training;
 /// loss weighting, context dropout for classifier-free guidance, optional EMA weights.
 /// Optional gradient clipping (<see cref="DiffusionTrainerOptions.MaxGradNorm"/>) and gradient accumulation
 /// (<see cref="DiffusionTrainerOptions.GradientAccumulationSteps"/>); <see cref="TrainingCallbacks"/> receive snapshots for
-/// periodic checkpoints and sample grids; <see cref="DiffusionTrainerOptions.ResumeFrom"/> continues a saved run bit for bit
+/// periodic checkpoints and samples; <see cref="DiffusionTrainerOptions.ResumeFrom"/> continues a saved run bit for bit
 /// (docs/training.md).
 /// Every step runs in its own dispose scope, so memory stays flat. Seeded: the same options, model initialisation and
 /// data give the same weights on the CPU. Not thread-safe; one run at a time per model.
@@ -74,7 +74,7 @@ public sealed class DiffusionTrainer
         where TModel : nn.Module<Tensor, Tensor, Tensor?, Tensor>, IDenoiser
         => Train(model, scheduler, dataset, encoder, TrainingCallbacks.None, progress, cancellationToken);
 
-    /// <summary>Trains <paramref name="model"/> in place, calling <paramref name="callbacks"/> for checkpoints and sample grids.</summary>
+    /// <summary>Trains <paramref name="model"/> in place, calling <paramref name="callbacks"/> for checkpoints and samples.</summary>
     /// <typeparam name="TModel">A TorchSharp module that is also an <see cref="IDenoiser"/>; its forward takes (x_t, t/T, context).</typeparam>
     /// <param name="model">The network; left in eval mode (and, with bfloat16 training, in float32) afterwards.</param>
     /// <param name="scheduler">Supplies T and the forward process.</param>

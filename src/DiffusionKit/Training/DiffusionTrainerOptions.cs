@@ -84,10 +84,10 @@ public sealed class DiffusionTrainerOptions
     /// <summary>How many checkpoints a <see cref="TrainingCheckpointWriter"/> keeps (the newest). Default 3. The CLI's <c>--keep</c>.</summary>
     public int KeepCheckpoints { get; init; } = 3;
 
-    /// <summary>Steps between sample grids (calls of <see cref="TrainingCallbacks.Sample"/>). Null (default): none. The CLI's <c>--sample-every</c>.</summary>
+    /// <summary>Steps between training samples (calls of <see cref="TrainingCallbacks.Sample"/>). Null (default): none. The CLI's <c>--sample-every</c>.</summary>
     public int? SampleEvery { get; init; }
 
-    /// <summary>Prompts of the sample grids a <see cref="TrainingSampleWriter"/> draws; required with <see cref="SampleEvery"/>. The CLI's <c>--sample-prompts</c>.</summary>
+    /// <summary>Prompts a <see cref="TrainingSampleWriter"/> draws every <see cref="SampleEvery"/> steps; required with <see cref="SampleEvery"/>. The CLI's <c>--sample-prompts</c>.</summary>
     public IReadOnlyList<string> SamplePrompts { get; init; } = Array.Empty<string>();
 
     /// <summary>
@@ -195,7 +195,7 @@ public sealed class DiffusionTrainerOptions
 
         if (SampleEvery is < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(SampleEvery), SampleEvery, "SampleEvery must be at least 1 step, or null for no sample grids.");
+            throw new ArgumentOutOfRangeException(nameof(SampleEvery), SampleEvery, "SampleEvery must be at least 1 step, or null for no training samples.");
         }
 
         if (SamplePrompts is null || SamplePrompts.Any(p => p is null))
@@ -205,7 +205,7 @@ public sealed class DiffusionTrainerOptions
 
         if (SampleEvery is not null && SamplePrompts.Count == 0)
         {
-            throw new ArgumentException("SampleEvery needs SamplePrompts: the prompts to draw in each grid.", nameof(SamplePrompts));
+            throw new ArgumentException("SampleEvery needs SamplePrompts: the prompts to draw every SampleEvery steps.", nameof(SamplePrompts));
         }
 
         if (ResumeFrom is { } resume && string.IsNullOrWhiteSpace(resume))

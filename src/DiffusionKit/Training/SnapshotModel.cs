@@ -6,7 +6,7 @@ namespace DiffusionKit.Training;
 
 /// <summary>
 /// A float32 copy of a context U-Net (and of a learned prompt encoder) that receives a <see cref="TrainingSnapshot"/>'s
-/// published weights, so checkpoints and sample grids are made without touching the model being trained.
+/// published weights, so checkpoints and samples are made without touching the model being trained.
 /// </summary>
 internal sealed class SnapshotModel : IDisposable
 {

@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using DiffusionKit.Checkpoints;
 using DiffusionKit.Imaging;
 using DiffusionKit.Models;
 using DiffusionKit.Sampling;
@@ -9,16 +12,20 @@ namespace DiffusionKit.Training;
 
 /// <summary>
 /// The <see cref="TrainingCallbacks.Sample"/> for a context U-Net: draws each snapshot's published weights (the EMA
-/// weights when on) for a fixed list of prompts and writes one grid PNG per snapshot, <c>step-0000100.png</c>, so the
-/// model's progress can be watched during training.
+/// weights when on) for a fixed list of prompts, so the model's progress can be watched during training.
+/// <see cref="Write"/> saves each image as a PNG in a folder per snapshot, <c>step-0000100/</c>; <see cref="Draw"/>
+/// returns the images instead, for callers that lay them out themselves (the demo package's <c>TrainingSampleGrid</c>
+/// makes one labelled grid PNG of them).
 /// </summary>
 /// <remarks>
 /// Uses the library's <see cref="DiffusionSampler"/> (DPM-Solver++ 2M, 20 steps, guidance 3 by default) with fixed seeds,
-/// so grids of different steps are comparable. Not thread-safe.
+/// so the images of different steps are comparable. Not thread-safe.
 /// </remarks>
 public sealed class TrainingSampleWriter : IDisposable
 {
-    private readonly string _folder;
+    /// <summary>The name of the file in each snapshot's folder that lists its images and their prompts.</summary>
+    public const string ManifestFileName = "manifest.jsonl";
+
     private readonly SchedulerOptions _scheduler;
     private readonly IReadOnlyList<string> _prompts;
     private readonly int _perPrompt;
@@ -27,12 +34,12 @@ public sealed class TrainingSampleWriter : IDisposable
     private readonly SnapshotModel _copy;
 
     /// <summary>Creates a writer for one run.</summary>
-    /// <param name="folder">Where the grids go; created when the first is written.</param>
+    /// <param name="folder">Where <see cref="Write"/> puts the snapshots' folders; created when the first is written.</param>
     /// <param name="model">The options of the model being trained.</param>
     /// <param name="scheduler">The training scheduler settings (schedule and prediction type); sampling uses DPM-Solver++ 2M on them.</param>
     /// <param name="encoder">The prompt encoder being used.</param>
-    /// <param name="prompts">The prompts, one grid row each; at least one.</param>
-    /// <param name="perPrompt">Images per prompt (columns). Default 4.</param>
+    /// <param name="prompts">The prompts; at least one.</param>
+    /// <param name="perPrompt">Images per prompt. Default 4.</param>
     /// <param name="guidance">Classifier-free guidance scale. Default 3.</param>
     /// <param name="seed">Seed of the first prompt's noise (prompt i uses seed + i). Default 0.</param>
     /// <exception cref="ArgumentException">When there are no prompts or a setting is out of range.</exception>
@@ -54,7 +61,7 @@ public sealed class TrainingSampleWriter : IDisposable
             throw new ArgumentOutOfRangeException(nameof(guidance), guidance, "guidance must be a finite number >= 0.");
         }
 
-        _folder = folder;
+        Folder = folder;
         _scheduler = scheduler.WithAlgorithm(SamplerKind.DpmSolverMultistep, 20);
         _prompts = prompts.ToList();
         _perPrompt = perPrompt;
@@ -63,15 +70,17 @@ public sealed class TrainingSampleWriter : IDisposable
         _copy = new SnapshotModel(model, encoder);
     }
 
-    /// <summary>Draws the prompts with the snapshot's weights and writes <c>step-NNNNNNN.png</c>.</summary>
+    /// <summary>The folder given to the constructor, where <see cref="Write"/> puts the snapshots' folders.</summary>
+    public string Folder { get; }
+
+    /// <summary>Draws the prompts with the snapshot's weights.</summary>
     /// <param name="snapshot">The trainer's snapshot (valid during the callback).</param>
-    /// <returns>The PNG written.</returns>
-    public string Write(TrainingSnapshot snapshot)
+    /// <returns>The images, prompt by prompt, with the prompts and the snapshot's step.</returns>
+    public TrainingSampleSet Draw(TrainingSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         _copy.Load(snapshot);
         var images = new List<RgbImage>();
-        var labels = new List<string?>();
         using (var scope = NewDisposeScope())
         {
             var unconditional = _copy.Encoder.EncodeUnconditional();
@@ -80,21 +89,49 @@ public sealed class TrainingSampleWriter : IDisposable
                 var context = _copy.Encoder.Encode(Enumerable.Repeat(_prompts[p], _perPrompt).ToList());
                 var batch = DiffusionSampler.Instance.Sample(_copy.Model, SchedulerFactory.Create(_scheduler), context,
                     new SamplingOptions { Seed = _seed + p, GuidanceScale = _guidance, UnconditionalContext = unconditional });
-                var rgb = ImageTensors.ToRgbImages(batch);
-                for (int i = 0; i < rgb.Length; i++)
-                {
-                    images.Add(rgb[i]);
-                    labels.Add(i == 0 ? _prompts[p] : null);
-                }
+                images.AddRange(ImageTensors.ToRgbImages(batch));
             }
         }
 
-        int size = _copy.Model.ImageSize;
-        var grid = ImageGrid.Compose(images, new ImageGridOptions { Columns = _perPrompt, Scale = Math.Max(1, 64 / size), Padding = 2 }, labels);
-        Directory.CreateDirectory(_folder);
-        string path = Path.Combine(_folder, "step-" + snapshot.Step.ToString("D7", CultureInfo.InvariantCulture) + ".png");
-        PngEncoder.Save(grid, path);
-        return path;
+        return new TrainingSampleSet(snapshot.Step, _prompts, _perPrompt, images);
+    }
+
+    /// <summary>
+    /// Draws the prompts with the snapshot's weights (<see cref="Draw"/>) and writes them into
+    /// <c>Folder/step-NNNNNNN/</c>: one PNG per image, <c>pPP-iII.png</c> (prompt index, image index, from 00), and
+    /// <c>manifest.jsonl</c>, one line per image: <c>{"file":"p00-i00.png","prompt":"a red circle"}</c>.
+    /// </summary>
+    /// <param name="snapshot">The trainer's snapshot (valid during the callback).</param>
+    /// <returns>The snapshot's folder.</returns>
+    public string Write(TrainingSnapshot snapshot)
+    {
+        TrainingSampleSet samples = Draw(snapshot);
+        string folder = Path.Combine(Folder, CheckpointDirectory.StepFolderName(samples.Step));
+        Directory.CreateDirectory(folder);
+        var manifest = new StringBuilder();
+        for (int p = 0; p < samples.Prompts.Count; p++)
+        {
+            for (int i = 0; i < samples.PerPrompt; i++)
+            {
+                string file = FileName(p, i);
+                PngEncoder.Save(samples.Image(p, i), Path.Combine(folder, file));
+                manifest.Append(new JsonObject { ["file"] = file, ["prompt"] = samples.Prompts[p] }.ToJsonString()).Append('\n');
+            }
+        }
+
+        AtomicFile.WriteAllBytes(Path.Combine(folder, ManifestFileName), Encoding.UTF8.GetBytes(manifest.ToString()));
+        return folder;
+    }
+
+    /// <summary>The name <see cref="Write"/> gives image <paramref name="index"/> of prompt <paramref name="prompt"/>: <c>p00-i00.png</c>.</summary>
+    /// <param name="prompt">The prompt's index.</param>
+    /// <param name="index">The image's index among the prompt's images.</param>
+    /// <returns>The file name.</returns>
+    public static string FileName(int prompt, int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(prompt);
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        return string.Create(CultureInfo.InvariantCulture, $"p{prompt:D2}-i{index:D2}.png");
     }
 
     /// <summary>Frees the model copy.</summary>

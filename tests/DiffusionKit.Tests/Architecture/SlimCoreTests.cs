@@ -8,7 +8,8 @@ namespace DiffusionKit.Tests.Architecture;
 
 /// <summary>
 /// The engine package (DiffusionKit) and the other libraries do not depend on the demo's tooling (DiffusionKit.Demo:
-/// the shapes data set and its judge, the course's .npy sprites, GIF and PNG decoding), and none of it is back in them.
+/// the shapes data set and its judge, the course's .npy sprites, GIF and PNG decoding, image grids and their font), and
+/// none of it is back in them.
 /// </summary>
 public sealed class SlimCoreTests
 {
@@ -54,6 +55,26 @@ public sealed class SlimCoreTests
 
         demoTypes.Should().NotBeEmpty();
         demoTypes.Select(t => t.Name).Should().NotIntersectWith(engineNames, "a type moved to DiffusionKit.Demo must not be left (or copied) in the engine");
+    }
+
+    [Theory]
+    [InlineData("ImageGrid")]
+    [InlineData("ImageGridOptions")]
+    [InlineData("LabelPlacement")]
+    [InlineData("BitmapFont")]
+    [InlineData("TrainingSampleGrid")]
+    [InlineData("GifAnimation")]
+    [InlineData("PngDecoder")]
+    public void The_demo_imaging_types_live_in_the_demo_package_only(string name)
+    {
+        Demo.GetTypes().Should().Contain(t => t.Name == name && t.Namespace == "DiffusionKit.Demo.Imaging");
+        Engine.GetTypes().Select(t => t.Name).Should().NotContain(name);
+    }
+
+    [Fact]
+    public void The_engine_holds_no_gif_type()
+    {
+        Engine.GetTypes().Select(t => t.Name).Should().NotContain(n => n.StartsWith("Gif", StringComparison.Ordinal), "GIF writing is demo tooling");
     }
 
     [Fact]

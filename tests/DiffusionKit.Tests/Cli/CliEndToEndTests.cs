@@ -1,6 +1,7 @@
 using System.Text.Json;
 using DiffusionKit.Cli;
 using DiffusionKit.Cli.Commands;
+using DiffusionKit.Demo.Imaging;
 using DiffusionKit.Tests.Checkpoints;
 using FluentAssertions;
 using Xunit;
@@ -17,11 +18,17 @@ public sealed class CliEndToEndTests
         string checkpoint = dir.File("ckpt");
         string samples = dir.File("samples");
 
-        CliInProcess.Succeed(["train", "--out", checkpoint, "--steps", "3", "--batch", "8", "--features", "8", "--count", "64", "--threads", "2"]);
+        CliInProcess.Succeed(["train", "--out", checkpoint, "--steps", "3", "--batch", "8", "--features", "8", "--count", "64", "--threads", "2",
+            "--sample-every", "3", "--sample-prompts", "a red circle"]);
         string current = DiffusionKit.Checkpoints.CheckpointDirectory.Resolve(checkpoint);
         current.Should().Be(Path.Combine(checkpoint, "step-0000003"), "the final checkpoint is a step folder that 'latest' names");
         File.Exists(Path.Combine(current, "config.json")).Should().BeTrue();
         File.Exists(Path.Combine(current, "model.safetensors")).Should().BeTrue();
+
+        // --sample-every writes one labelled grid per sample step: 4 images of 16 px upscaled to 64, 2 px padding, a caption band of 2 lines.
+        Directory.EnumerateFileSystemEntries(Path.Combine(checkpoint, "samples")).Select(Path.GetFileName).Should().Equal("step-0000003.png");
+        var trainingGrid = PngDecoder.Load(Path.Combine(checkpoint, "samples", "step-0000003.png"));
+        (trainingGrid.Width, trainingGrid.Height).Should().Be((2 + (4 * (64 + 2)), 2 + 64 + 18 + 2));
 
         CliInProcess.Succeed(["sample", "--checkpoint", checkpoint, "--out", samples, "--prompt", "a large red circle", "--prompt", "a small blue square",
             "--per-prompt", "2", "--sampler", "dpm-solver", "--steps", "3", "--seed", "5", "--animation"]);

@@ -1,3 +1,4 @@
+using DiffusionKit.Demo.Imaging;
 using DiffusionKit.Imaging;
 using FluentAssertions;
 using Xunit;

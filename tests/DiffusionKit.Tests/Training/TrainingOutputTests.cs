@@ -10,14 +10,14 @@ using Xunit;
 
 namespace DiffusionKit.Tests.Training;
 
-/// <summary>Periodic checkpoints and sample grids from the builder's trainer, at 16, 32 and 64 pixels.</summary>
+/// <summary>Periodic checkpoints and samples from the builder's trainer, at 16, 32 and 64 pixels.</summary>
 public sealed class TrainingOutputTests
 {
     [Theory]
     [InlineData(16)]
     [InlineData(32)]
     [InlineData(64)]
-    public async Task BuildTrainer_writes_periodic_checkpoints_and_grids_that_load_and_resume(int size)
+    public async Task BuildTrainer_writes_periodic_checkpoints_and_samples_that_load_and_resume(int size)
     {
         using var dir = new TempDirectory();
         string output = dir.File("run");
@@ -40,10 +40,12 @@ public sealed class TrainingOutputTests
         config.Training["completed"].Should().Be("true");
         double.IsFinite(double.Parse(config.Training["final_loss"], System.Globalization.CultureInfo.InvariantCulture)).Should().BeTrue();
 
-        var grid = Path.Combine(output, "samples", "step-0000004.png");
-        File.Exists(grid).Should().BeTrue();
-        var png = PngDecoder.Decode(File.ReadAllBytes(grid));
-        png.Width.Should().BeGreaterThanOrEqualTo(2 * size, "two columns or more of size-pixel images");
+        // One folder of plain PNGs per sample step (the grid is the demo package's, see TrainingSampleGridTests).
+        Directory.EnumerateFileSystemEntries(Path.Combine(output, "samples")).Select(Path.GetFileName).Should().Equal("step-0000004");
+        string samples = Path.Combine(output, "samples", "step-0000004");
+        var files = Enumerable.Range(0, 2).SelectMany(p => Enumerable.Range(0, 4).Select(i => $"p{p:D2}-i{i:D2}.png")).ToList();
+        Directory.EnumerateFiles(samples).Select(Path.GetFileName).Should().BeEquivalentTo(files.Append(TrainingSampleWriter.ManifestFileName));
+        files.Select(f => PngDecoder.Load(Path.Combine(samples, f))).Should().AllSatisfy(png => (png.Width, png.Height).Should().Be((size, size)));
 
         using (var pipeline = new DiffusionPipelineBuilder().FromCheckpoint(output).UseSampler(SamplerKind.Ddim, 2).Build())
         {

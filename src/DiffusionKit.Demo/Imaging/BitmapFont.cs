@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
+using DiffusionKit.Imaging;
 
-namespace DiffusionKit.Imaging;
+namespace DiffusionKit.Demo.Imaging;
 
 /// <summary>
 /// A built-in 5x7 pixel font for captions in image grids: capital letters (lower-case text is drawn in capitals),

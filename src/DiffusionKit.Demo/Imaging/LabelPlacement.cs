@@ -1,4 +1,4 @@
-namespace DiffusionKit.Imaging;
+namespace DiffusionKit.Demo.Imaging;
 
 /// <summary>Where <see cref="ImageGrid"/> draws a cell's caption.</summary>
 public enum LabelPlacement

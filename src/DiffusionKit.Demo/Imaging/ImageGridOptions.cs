@@ -1,4 +1,6 @@
-namespace DiffusionKit.Imaging;
+using DiffusionKit.Imaging;
+
+namespace DiffusionKit.Demo.Imaging;
 
 /// <summary>Layout of an <see cref="ImageGrid"/>. Checked by <see cref="Validate"/> when a grid is composed.</summary>
 public sealed class ImageGridOptions

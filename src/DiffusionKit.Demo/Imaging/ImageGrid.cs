@@ -1,4 +1,6 @@
-namespace DiffusionKit.Imaging;
+using DiffusionKit.Imaging;
+
+namespace DiffusionKit.Demo.Imaging;
 
 /// <summary>
 /// Lays equally sized images out in a grid, optionally with a caption per cell and a label per row, drawn with
