@@ -1,3 +1,4 @@
+using System.CommandLine;
 using DiffusionKit.Demo.Shapes;
 using DiffusionKit.Demo.Sprites;
 using DiffusionKit.Pipeline;
@@ -14,47 +15,122 @@ namespace DiffusionKit.Cli.Commands;
 
 /// <summary>
 /// <c>diffusionkit bench</c>: the course configuration's training throughput at batch 100, DDPM sampling time for
-/// 32 images × 500 steps, and memory (peak RSS, RSS growth across steps).
+/// 32 images × 500 steps, and memory (peak RSS, RSS growth across steps); with <c>--batched-sampling</c>, the demo's
+/// sampling job through the batched pipeline.
 /// </summary>
-internal static class BenchCommand
+internal sealed class BenchCommand : CliCommand
 {
-    public const string Usage = """
-        diffusionkit bench [--train-steps 40] [--warmup-steps 5] [--batch 100] [--sample-images 32] [--sample-steps 500]
-                           [--features 64] [--threads N] [--skip-train] [--skip-sample] [--precision fp32|bf16|auto] [--plain-baseline] [--skip-peak]
-          --plain-baseline also times a hand-written TorchSharp training loop on the same network, for comparison.
-          Measures the course configuration (ContextUnet n_feat 64, 16x16, 5 context features). First measures the machine's
-          fp32 FMA peak (GFLOP/s over the threads used) and reports every figure also as GFLOP/s and % of that peak.
-        diffusionkit bench --batched-sampling [--max-batch 16] [--per-prompt 4] [--solver-steps 20] [--features 64] [--old-path] [--alone-checks 8]
-                           [--precision fp32|bf16|auto] [--skip-peak] [--threads N]
-          The demo's sampling job (48 prompts x per-prompt images, SDE-DPM-Solver++, guidance 3) through the batched pipeline
-          (random weights), optionally next to the old per-prompt path, and the largest difference batched vs alone.
+    /// <summary>Creates the command with the options of both benchmarks; each benchmark's own options are refused with the other.</summary>
+    public BenchCommand()
+        : base("bench", "measure training and sampling speed and memory", Explanation)
+    {
+        foreach (var option in TrainAndSampleOptions.Concat(BatchedOptions).Concat([BatchedSampling, Features, Precision, SkipPeak, Threads]))
+        {
+            Add(option);
+        }
+
+        Validators.Add(result =>
+        {
+            bool batched = result.GetResult(BatchedSampling) is { Implicit: false };
+            foreach (var option in batched ? TrainAndSampleOptions : BatchedOptions)
+            {
+                if (result.GetResult(option) is { Implicit: false })
+                {
+                    result.AddError(batched
+                        ? $"{option.Name} does not apply to --batched-sampling."
+                        : $"{option.Name} applies to --batched-sampling only.");
+                }
+            }
+        });
+        SetAction(Run);
+    }
+
+    /// <summary><c>--batched-sampling</c>: run the batched-sampling benchmark instead.</summary>
+    public Option<bool> BatchedSampling { get; } = CliOptions.Flag("--batched-sampling", "measure the demo's sampling job through the batched pipeline instead (see the notes)");
+
+    /// <summary><c>--train-steps N</c>.</summary>
+    public Option<int> TrainSteps { get; } = CliOptions.Integer("--train-steps", "timed training steps", 40, 1);
+
+    /// <summary><c>--warmup-steps N</c>.</summary>
+    public Option<int> WarmupSteps { get; } = CliOptions.Integer("--warmup-steps", "untimed training steps first", 5, 1);
+
+    /// <summary><c>--batch N</c>.</summary>
+    public Option<int> Batch { get; } = CliOptions.Integer("--batch", "training batch size", 100, 1);
+
+    /// <summary><c>--sample-images N</c>.</summary>
+    public Option<int> SampleImages { get; } = CliOptions.Integer("--sample-images", "images sampled together", 32, 1);
+
+    /// <summary><c>--sample-steps N</c>.</summary>
+    public Option<int> SampleSteps { get; } = CliOptions.Integer("--sample-steps", "sampling steps: 500 is DDPM, fewer DDIM", 500, 1, 500);
+
+    /// <summary><c>--skip-train</c>.</summary>
+    public Option<bool> SkipTrain { get; } = CliOptions.Flag("--skip-train", "skip the training measurement");
+
+    /// <summary><c>--skip-sample</c>.</summary>
+    public Option<bool> SkipSample { get; } = CliOptions.Flag("--skip-sample", "skip the sampling measurement");
+
+    /// <summary><c>--plain-baseline</c>.</summary>
+    public Option<bool> PlainBaseline { get; } = CliOptions.Flag("--plain-baseline", "also time a hand-written TorchSharp loop on the same network, for comparison");
+
+    /// <summary><c>--max-batch N</c> (batched sampling).</summary>
+    public Option<int> MaxBatch { get; } = CliOptions.Integer("--max-batch", "--batched-sampling: images sampled together at most", new PipelineLimits().MaxBatchImages, 1);
+
+    /// <summary><c>--per-prompt N</c> (batched sampling).</summary>
+    public Option<int> PerPrompt { get; } = CliOptions.Integer("--per-prompt", "--batched-sampling: images per prompt", 4, 1, 1000);
+
+    /// <summary><c>--solver-steps N</c> (batched sampling).</summary>
+    public Option<int> SolverSteps { get; } = CliOptions.Integer("--solver-steps", "--batched-sampling: SDE-DPM-Solver++ steps", 20, 1, 500);
+
+    /// <summary><c>--old-path</c> (batched sampling).</summary>
+    public Option<bool> OldPath { get; } = CliOptions.Flag("--old-path", "--batched-sampling: also time the old per-prompt path");
+
+    /// <summary><c>--alone-checks N</c> (batched sampling).</summary>
+    public Option<int> AloneChecks { get; } = CliOptions.Integer("--alone-checks", "--batched-sampling: images also sampled alone, to compare with batched", 8, 0, 10_000);
+
+    /// <summary><c>--features N</c>.</summary>
+    public Option<int> Features { get; } = CliOptions.Integer("--features", "the U-Net's width (n_feat)", 64, 8);
+
+    /// <summary><c>--precision fp32|bf16|auto</c>.</summary>
+    public ChoiceOption<Precision> Precision { get; } = CommonOptions.Precision(Training.Precision.Float32, "the arithmetic measured (auto times both and uses the faster)");
+
+    /// <summary><c>--skip-peak</c>.</summary>
+    public Option<bool> SkipPeak { get; } = CliOptions.Flag("--skip-peak", "skip measuring the machine's fp32 FMA peak (figures are then not given as % of it)");
+
+    /// <summary><c>--threads N</c>.</summary>
+    public Option<int?> Threads { get; } = CommonOptions.Threads();
+
+    private const string Explanation = """
+        Measures the course configuration (ContextUnet n_feat 64, 16x16, 5 context features): training images/s at batch 100
+        and DDPM sampling of 32 images x 500 steps, with RSS figures. First measures the machine's fp32 FMA peak (GFLOP/s over
+        the threads used) and reports every figure also as GFLOP/s and % of that peak.
+        --batched-sampling: the demo's sampling job (48 prompts x --per-prompt images, SDE-DPM-Solver++, guidance 3) through
+        the batched pipeline (random weights), optionally next to the old per-prompt path, and the largest difference
+        between an image sampled batched and alone.
         """;
 
-    public static int Run(CliArguments args)
+    private IEnumerable<Option> TrainAndSampleOptions => [TrainSteps, WarmupSteps, Batch, SampleImages, SampleSteps, SkipTrain, SkipSample, PlainBaseline];
+
+    private IEnumerable<Option> BatchedOptions => [MaxBatch, PerPrompt, SolverSteps, OldPath, AloneChecks];
+
+    private int Run(ParseResult parse)
     {
-        if (args.Flag("batched-sampling"))
+        TorchRuntime.Start(parse.GetValue(Threads));
+        if (parse.GetValue(BatchedSampling))
         {
-            return RunBatchedSampling(args);
+            return RunBatchedSampling(parse);
         }
 
-        int trainSteps = args.Int("train-steps", 40, 1);
-        int warmup = args.Int("warmup-steps", 5, 1);
-        int batch = args.Int("batch", 100, 1);
-        int sampleImages = args.Int("sample-images", 32, 1);
-        int sampleSteps = args.Int("sample-steps", 500, 1, 500);
-        int features = args.Int("features", 64, 8);
-        int? threads = args.OptionalInt("threads", 1, 256);
-        bool skipTrain = args.Flag("skip-train");
-        bool plain = args.Flag("plain-baseline");
-        var precision = PrecisionNames.Parse(args.String("precision") ?? "fp32");
-        bool skipSample = args.Flag("skip-sample");
-        bool skipPeak = args.Flag("skip-peak");
-        args.EnsureAllUsed();
-        if (threads is { } t)
-        {
-            torch.set_num_threads(t);
-        }
-
+        int trainSteps = parse.GetValue(TrainSteps);
+        int warmup = parse.GetValue(WarmupSteps);
+        int batch = parse.GetValue(Batch);
+        int sampleImages = parse.GetValue(SampleImages);
+        int sampleSteps = parse.GetValue(SampleSteps);
+        int features = parse.GetValue(Features);
+        bool skipTrain = parse.GetValue(SkipTrain);
+        bool plain = parse.GetValue(PlainBaseline);
+        var precision = Precision.Read(parse);
+        bool skipSample = parse.GetValue(SkipSample);
+        bool skipPeak = parse.GetValue(SkipPeak);
         var inv = CultureInfo.InvariantCulture;
 
         Console.WriteLine(string.Create(inv, $"threads={torch.get_num_threads()} features={features} batch={batch}"));
@@ -122,14 +198,14 @@ internal static class BenchCommand
             INoiseScheduler scheduler = sampleSteps == schedule.TrainTimesteps ? new DdpmScheduler(schedule) : new DdimScheduler(schedule, sampleSteps);
             var clock = Stopwatch.StartNew();
             var samplePrecision = precision;
-            if (samplePrecision == Precision.Auto)
+            if (samplePrecision == DiffusionKit.Training.Precision.Auto)
             {
                 var measurement = PrecisionProbe.MeasureSampling(model, sampleImages);
                 Console.WriteLine(measurement.ToString());
                 samplePrecision = measurement.Chosen;
             }
 
-            using var bf16 = samplePrecision == Precision.BFloat16 ? new BFloat16Denoiser(model) : null;
+            using var bf16 = samplePrecision == DiffusionKit.Training.Precision.BFloat16 ? new BFloat16Denoiser(model) : null;
             IDenoiser denoiser = bf16 is null ? model : bf16;
             var images = DiffusionSampler.Instance.Sample(denoiser, scheduler, context, new SamplingOptions { Seed = 1 }, progress);
             clock.Stop();
@@ -148,29 +224,17 @@ internal static class BenchCommand
         }
 
         Console.WriteLine(string.Create(inv, $"peak RSS: {ProcessMemory.PeakResidentMiB():F0} MiB"));
-        return 0;
+        return ExitCodes.Success;
     }
 
     /// <summary>The batched-sampling section (<c>--batched-sampling</c>); see <see cref="BatchedSamplingBench"/>.</summary>
-    private static int RunBatchedSampling(CliArguments args)
+    private int RunBatchedSampling(ParseResult parse)
     {
-        int maxBatch = args.Int("max-batch", new PipelineLimits().MaxBatchImages, 1);
-        int perPrompt = args.Int("per-prompt", 4, 1, 1000);
-        int steps = args.Int("solver-steps", 20, 1, 500);
-        int features = args.Int("features", 64, 8);
-        bool oldPath = args.Flag("old-path");
-        int aloneChecks = args.Int("alone-checks", 8, 0, 10_000);
-        var precision = PrecisionNames.Parse(args.String("precision") ?? "fp32");
-        bool skipPeak = args.Flag("skip-peak");
-        if (args.OptionalInt("threads", 1, 256) is { } threads)
-        {
-            torch.set_num_threads(threads);
-        }
-
-        args.EnsureAllUsed();
-        double? peak = skipPeak ? null : FmaPeak.Measure(torch.get_num_threads()).GigaFlops;
-        BatchedSamplingBench.Run(features, perPrompt, steps, maxBatch, oldPath, aloneChecks, precision, peak);
+        double? peak = parse.GetValue(SkipPeak) ? null : FmaPeak.Measure(torch.get_num_threads()).GigaFlops;
+        BatchedSamplingBench.Run(
+            parse.GetValue(Features), parse.GetValue(PerPrompt), parse.GetValue(SolverSteps), parse.GetValue(MaxBatch), parse.GetValue(OldPath),
+            parse.GetValue(AloneChecks), Precision.Read(parse), peak);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"peak RSS: {ProcessMemory.PeakResidentMiB():F0} MiB"));
-        return 0;
+        return ExitCodes.Success;
     }
 }

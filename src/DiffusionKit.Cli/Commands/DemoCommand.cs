@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 
@@ -8,64 +9,81 @@ namespace DiffusionKit.Cli.Commands;
 /// machine; only the wall time differs), samples every one of the 48 prompts, writes PNGs, grid.png and manifest.jsonl,
 /// and prints the prompt adherence.
 /// </summary>
-internal static class DemoCommand
+internal sealed class DemoCommand : CliCommand
 {
-    public static string Usage { get; } = $"""
-        diffusionkit demo [--out demo-output] [--steps {DefaultSteps}] [--time 8m] [--features {DefaultFeatures}] [--batch 50] [--lr 2e-3] [--lr-schedule cosine] [--warmup 200]
-                          [--prediction v_prediction] [--snr-gamma 5] [--ema 0.995] [--precision auto|fp32|bf16]
-                          [--per-prompt 4] [--sampler dpm-solver-sde|ddim|ddpm|dpm-solver|euler-a] [--sample-steps N] [--guidance 3] [--seed 0] [--threads N]
-                          [--encoder bow|learned|minilm] [--hold-out "blue triangle,yellow cross"] (any other train option too)
-          Trains for {DefaultSteps} steps (--time or --epochs instead of --steps replace the step budget; --time with --steps caps it),
-          writes <out>/checkpoint and <out>/samples, prints adherence. --precision auto (default) times fp32 and bf16 on this
-          machine and uses the faster.
-        """;
-
-    /// <summary>Optimiser steps the demo trains for: a fixed budget, so every machine trains the same model (docs/benchmarks.md).</summary>
-    internal const int DefaultSteps = 4000;
-
-    /// <summary>The demo network's width (n_feat).</summary>
-    internal const int DefaultFeatures = 32;
-
-    /// <summary>The demo's training defaults (chosen from measured runs; see docs/benchmarks.md), overridable by the same train options.</summary>
-    internal static IReadOnlyDictionary<string, string> TrainDefaults(string output) => new Dictionary<string, string>
+    /// <summary>Creates the command with its options: the training options with the demo's defaults, then sampling's.</summary>
+    public DemoCommand()
+        : base("demo", "train on the built-in shapes, sample all 48 prompts, write PNGs, grid.png and manifest.jsonl, print the prompt adherence", Explanation)
     {
-        ["out"] = Path.Combine(output, "checkpoint"),
-        ["steps"] = DefaultSteps.ToString(CultureInfo.InvariantCulture),
-        ["features"] = DefaultFeatures.ToString(CultureInfo.InvariantCulture),
-        ["batch"] = "50",
-        ["lr"] = "2e-3",
-        ["lr-schedule"] = "cosine",
-        ["warmup"] = "200",
-        ["prediction"] = "v_prediction",
-        ["snr-gamma"] = "5",
-        ["ema"] = "0.995",
-    };
-
-    public static int Run(CliArguments args)
-    {
-        string output = args.String("out") ?? "demo-output";
-        var defaults = new Dictionary<string, string>(TrainDefaults(output));
-        if (args.String("steps") is null && (args.String("time") is not null || args.String("epochs") is not null))
+        Add(Out);
+        foreach (var option in Training.All)
         {
-            // The user chose another budget: it replaces the step budget rather than racing it.
-            defaults.Remove("steps");
+            Add(option);
         }
 
-        var train = new CliArgumentsView(args, defaults);
-        var trainSettings = TrainCommand.Parse(train.Arguments);
-        var sampler = args.Sampler("sampler", SamplerKind.DpmSolverMultistepSde);
+        Add(PerPrompt);
+        Add(Sampler);
+        Add(SampleSteps);
+        Add(Guidance);
+        SetAction(Run);
+    }
+
+    /// <summary>The training options, with <see cref="TrainingDefaults.Demo"/>.</summary>
+    public TrainingOptions Training { get; } = new(TrainingDefaults.Demo);
+
+    /// <summary><c>--out &lt;folder&gt;</c>.</summary>
+    public Option<string?> Out { get; } = CliOptions.Text("--out", "folder", "the output folder: <out>/checkpoint and <out>/samples", "demo-output");
+
+    /// <summary><c>--per-prompt N</c>.</summary>
+    public Option<int> PerPrompt { get; } = CommonOptions.PerPrompt(1000);
+
+    /// <summary><c>--sampler ...</c>.</summary>
+    public ChoiceOption<SamplerKind> Sampler { get; } = CommonOptions.Sampler(SamplerKind.DpmSolverMultistepSde, "the sampling algorithm");
+
+    /// <summary><c>--sample-steps N</c>.</summary>
+    public Option<int?> SampleSteps { get; } = CliOptions.OptionalInteger("--sample-steps", "denoising steps [default: the sampler's, 20 for dpm-solver-sde]", 1);
+
+    /// <summary><c>--guidance X</c>.</summary>
+    public Option<double> Guidance { get; } = CommonOptions.Guidance("classifier-free guidance scale (0: none)");
+
+    private const string Explanation = """
+        Trains for a fixed number of steps, so every machine trains the same model and only the wall time differs; --time or
+        --epochs instead of --steps replace the step budget, --time with --steps caps it. Writes <out>/checkpoint (as
+        'train' does) and <out>/samples (as 'sample --all-shapes --animation' does), then prints the adherence as 'eval' does.
+        --seed and --precision apply to training and sampling; --hold-out leaves combinations out of training and reports them
+        separately.
+        """;
+
+    /// <summary>The training settings the demo's options give (the train command with the demo's defaults, writing to &lt;out&gt;/checkpoint).</summary>
+    /// <param name="parse">A parse result of this command without errors.</param>
+    /// <returns>The settings.</returns>
+    internal TrainCommand.Settings ReadTrainSettings(ParseResult parse)
+    {
+        var train = new TrainCommand(TrainingDefaults.Demo);
+        var trainParse = train.Parse([.. parse.GivenArguments(Training.All), "--out", CheckpointFolder(parse)]);
+        return trainParse.Errors.Count == 0
+            ? train.ReadSettings(trainParse)
+            : throw new InvalidOperationException($"The demo's options did not parse as train options: {trainParse.Errors[0].Message}");
+    }
+
+    private string CheckpointFolder(ParseResult parse) => Path.Combine(parse.GetValue(Out)!, "checkpoint");
+
+    private int Run(ParseResult parse)
+    {
+        string output = parse.GetValue(Out)!;
+        TorchRuntime.Start(parse.GetValue(Training.Threads));
+        var trainSettings = ReadTrainSettings(parse);
         var sampleSettings = new SampleCommand.Settings(
-            Path.Combine(output, "checkpoint"),
+            CheckpointFolder(parse),
             Path.Combine(output, "samples"),
             Demo.Shapes.ShapesCatalog.AllPrompts,
-            args.Int("per-prompt", 4, 1, 1000),
-            sampler,
-            args.OptionalInt("sample-steps", 1),
-            args.Double("guidance", Pipeline.PipelineDefaults.DefaultGuidanceScale, 0, 100),
-            args.Long("seed", 0),
+            parse.GetValue(PerPrompt),
+            Sampler.Read(parse),
+            parse.GetValue(SampleSteps),
+            parse.GetValue(Guidance),
+            parse.GetValue(Training.Seed),
             Animation: true,
-            PrecisionNames.Parse(args.String("precision")));
-        args.EnsureAllUsed();
+            Training.Precision.Read(parse));
 
         var clock = Stopwatch.StartNew();
         using var cancel = new ConsoleCancellation();
@@ -78,8 +96,8 @@ internal static class DemoCommand
         string manifest = SampleCommand.Generate(sampleSettings, cancel.Token);
         var (samples, size) = EvalCommand.Load(manifest);
         EvalCommand.Print(Demo.Evaluation.ShapesJudge.Score(samples, size), perPrompt: false);
-        EvalCommand.PrintHeldOutSplit(samples, size, TrainCommand.ParseHeldOut(args.String("hold-out")));
+        EvalCommand.PrintHeldOutSplit(samples, size, parse.ReadHeldOut(Training.HoldOut));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"demo finished in {clock.Elapsed.TotalMinutes:F1} min; open {Path.GetFullPath(Path.Combine(sampleSettings.Output, "grid.png"))}"));
-        return 0;
+        return ExitCodes.Success;
     }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using DiffusionKit.Demo.Evaluation;
@@ -7,25 +8,39 @@ using DiffusionKit.Demo.Shapes;
 namespace DiffusionKit.Cli.Commands;
 
 /// <summary><c>diffusionkit eval</c>: prompt adherence of a manifest's images against the shapes rules.</summary>
-internal static class EvalCommand
+internal sealed class EvalCommand : CliCommand
 {
-    public const string Usage = """
-        diffusionkit eval --manifest <folder/manifest.jsonl> [--per-prompt] [--hold-out "blue triangle,yellow cross"]
-          Prints colour, shape, size and all-three accuracy (fractions of images). Images are judged against the line's
-          "caption" when present (reworded prompts), else its "prompt". --hold-out also reports the held-out
-          combinations and the seen ones separately.
+    /// <summary>Creates the command with its options.</summary>
+    public EvalCommand()
+        : base("eval", "score a manifest.jsonl's images against the shapes rules: colour, shape, size and all-three accuracy", Explanation)
+    {
+        Add(Manifest);
+        Add(PerPrompt);
+        Add(HoldOut);
+        SetAction(Run);
+    }
+
+    /// <summary><c>--manifest &lt;folder/manifest.jsonl&gt;</c>.</summary>
+    public Option<string> Manifest { get; } = CliOptions.RequiredText("--manifest", "folder/manifest.jsonl", "the manifest.jsonl written by 'diffusionkit sample'");
+
+    /// <summary><c>--per-prompt</c>.</summary>
+    public Option<bool> PerPrompt { get; } = CliOptions.Flag("--per-prompt", "also print each prompt's accuracy");
+
+    /// <summary><c>--hold-out "blue triangle,..."</c>.</summary>
+    public Option<IReadOnlyCollection<(ShapeColor Color, ShapeKind Kind)>?> HoldOut { get; } =
+        CommonOptions.HoldOut("also report these held-out combinations and the seen ones separately");
+
+    private const string Explanation = """
+        Accuracies are fractions of images. Each image is judged against its manifest line's "caption" when present
+        (reworded prompts), else its "prompt".
         """;
 
-    public static int Run(CliArguments args)
+    private int Run(ParseResult parse)
     {
-        string manifest = args.Required("manifest", "the manifest.jsonl written by 'diffusionkit sample'");
-        bool perPrompt = args.Flag("per-prompt");
-        var heldOut = TrainCommand.ParseHeldOut(args.String("hold-out"));
-        args.EnsureAllUsed();
-        var (samples, size) = Load(manifest);
-        Print(ShapesJudge.Score(samples, size), perPrompt);
-        PrintHeldOutSplit(samples, size, heldOut);
-        return 0;
+        var (samples, size) = Load(parse.GetValue(Manifest)!);
+        Print(ShapesJudge.Score(samples, size), parse.GetValue(PerPrompt));
+        PrintHeldOutSplit(samples, size, parse.ReadHeldOut(HoldOut));
+        return ExitCodes.Success;
     }
 
     /// <summary>With held-out combinations given, prints the adherence of the held-out and of the seen images separately.</summary>

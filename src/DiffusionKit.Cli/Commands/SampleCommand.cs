@@ -1,3 +1,4 @@
+using System.CommandLine;
 using DiffusionKit.Demo.Imaging;
 using DiffusionKit.Demo.Shapes;
 using DiffusionKit.Pipeline;
@@ -10,33 +11,88 @@ using DiffusionKit.Sampling;
 using DiffusionKit.Training;
 using DiffusionKit.TextEncoders.MiniLM;
 using DiffusionKit.Scheduling;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace DiffusionKit.Cli.Commands;
 
 /// <summary><c>diffusionkit sample</c>: generates images from a checkpoint; writes one PNG per image, grid.png and manifest.jsonl.</summary>
-internal static class SampleCommand
+internal sealed class SampleCommand : CliCommand
 {
-    public const string Usage = """
-        diffusionkit sample --checkpoint <folder> --out <folder> (--prompt "a large red circle" ... | --all-shapes)
-                            [--per-prompt 4] [--sampler ddim|ddpm|dpm-solver|dpm-solver-sde|euler-a] [--steps N] [--guidance 3] [--seed 0]
-                            [--animation] [--threads N] [--precision auto|fp32|bf16] [--reword "large=big,small=tiny"] [--max-batch 16]
-          --sampler defaults to ddim; --steps to 25 for ddim, 20 for dpm-solver(-sde) and euler-a, T (500) for ddpm.
-          All images are sampled together in batches of up to --max-batch images; image k (in prompt order) uses its own
-          seed, seed + k, so it is the same alone or batched. manifest.jsonl lines are {"file", "prompt", "seed"}.
-          --reword replaces whole words of every prompt (to test words never seen in training); the manifest then also
-          keeps the original as "caption", which eval judges against.
+    /// <summary>Creates the command with its options.</summary>
+    public SampleCommand()
+        : base("sample", "generate images from a checkpoint: one PNG per image, grid.png and manifest.jsonl", Explanation)
+    {
+        foreach (var option in new Option[] { Checkpoint, Out, Prompt, AllShapes, PerPrompt, Sampler, Steps, Guidance, Seed, Animation, Threads, Precision, Reword, MaxBatch })
+        {
+            Add(option);
+        }
+
+        SetAction(Run);
+    }
+
+    /// <summary><c>--checkpoint &lt;folder&gt;</c>.</summary>
+    public Option<string> Checkpoint { get; } = CliOptions.RequiredText(
+        "--checkpoint", "folder", "the checkpoint folder written by 'diffusionkit train' (or its output folder: the newest checkpoint)");
+
+    /// <summary><c>--out &lt;folder&gt;</c>.</summary>
+    public Option<string> Out { get; } = CliOptions.RequiredText("--out", "folder", "the folder for the PNGs, grid.png and manifest.jsonl");
+
+    /// <summary><c>--prompt "a large red circle"</c>, repeatable.</summary>
+    public Option<string[]> Prompt { get; } = CliOptions.Repeated("--prompt", "text", "a prompt (repeat for several)");
+
+    /// <summary><c>--all-shapes</c>.</summary>
+    public Option<bool> AllShapes { get; } = CliOptions.Flag("--all-shapes", "add the 48 shapes prompts");
+
+    /// <summary><c>--per-prompt N</c>.</summary>
+    public Option<int> PerPrompt { get; } = CommonOptions.PerPrompt(10_000);
+
+    /// <summary><c>--sampler ddim|...</c>.</summary>
+    public ChoiceOption<SamplerKind> Sampler { get; } = CommonOptions.Sampler(PipelineDefaults.DefaultSampler, "the sampling algorithm");
+
+    /// <summary><c>--steps N</c>.</summary>
+    public Option<int?> Steps { get; } = CliOptions.OptionalInteger(
+        "--steps", "denoising steps [default: the sampler's: 25 for ddim, 20 for dpm-solver, dpm-solver-sde and euler-a, T (500) for ddpm]", 1);
+
+    /// <summary><c>--guidance X</c>.</summary>
+    public Option<double> Guidance { get; } = CommonOptions.Guidance("classifier-free guidance scale (0: none)");
+
+    /// <summary><c>--seed N</c>.</summary>
+    public Option<long> Seed { get; } = CommonOptions.Seed("seed of the first image; image k (in prompt order) uses seed + k, so it is the same alone or batched");
+
+    /// <summary><c>--animation</c>.</summary>
+    public Option<bool> Animation { get; } = CliOptions.Flag("--animation", "also write denoising.gif, the first prompt's image through the steps");
+
+    /// <summary><c>--threads N</c>.</summary>
+    public Option<int?> Threads { get; } = CommonOptions.Threads();
+
+    /// <summary><c>--precision auto|fp32|bf16</c>.</summary>
+    public ChoiceOption<Precision> Precision { get; } = CommonOptions.Precision(
+        Training.Precision.Auto, "the network's arithmetic: bf16 samples with a bfloat16 copy; auto times fp32 and bf16 forward passes on this machine and uses the faster");
+
+    /// <summary><c>--reword "large=big,small=tiny"</c>.</summary>
+    public Option<IReadOnlyDictionary<string, string>?> Reword { get; } = CliOptions.Parsed(
+        "--reword", "from=to,...", "replace whole words of every prompt (to try words never seen in training); the manifest keeps the original as \"caption\"", ParseRewording);
+
+    /// <summary><c>--max-batch N</c>.</summary>
+    public Option<int> MaxBatch { get; } = CliOptions.Integer("--max-batch", "images sampled together at most", new PipelineLimits().MaxBatchImages, 1, 100_000);
+
+    internal sealed record Settings(string Checkpoint, string Output, IReadOnlyList<string> Prompts, int PerPrompt, SamplerKind Sampler, int? Steps, double Guidance, long Seed, bool Animation, Precision Precision = DiffusionKit.Training.Precision.Float32, IReadOnlyDictionary<string, string>? Rewording = null, int? MaxBatchImages = null);
+
+    private const string Explanation = """
+        All images are sampled together in batches of up to --max-batch images; image k (in prompt order) uses its own seed,
+        seed + k, so it is the same alone or batched. manifest.jsonl lines are {"file", "prompt", "seed"}, plus "caption"
+        (the original prompt, which eval judges against) when --reword changed the prompt.
+        The checkpoint (config.json and the weights' headers) is checked before libtorch loads, so a bad or oversized
+        checkpoint fails at once with a message naming the file and the field.
         """;
 
-    internal sealed record Settings(string Checkpoint, string Output, IReadOnlyList<string> Prompts, int PerPrompt, SamplerKind Sampler, int? Steps, double Guidance, long Seed, bool Animation, Precision Precision = Precision.Float32, IReadOnlyDictionary<string, string>? Rewording = null, int? MaxBatchImages = null);
-
-    public static int Run(CliArguments args)
+    /// <summary>The settings the options give (the checkpoint is not read yet).</summary>
+    /// <param name="parse">A parse result of this command without errors.</param>
+    /// <returns>The settings.</returns>
+    /// <exception cref="CliUsageException">When no prompt is given.</exception>
+    internal Settings ReadSettings(ParseResult parse)
     {
-        string checkpoint = args.Required("checkpoint", "the checkpoint folder written by 'diffusionkit train'");
-        string output = args.Required("out", "the folder for the PNGs, grid.png and manifest.jsonl");
-        var prompts = args.Strings("prompt").ToList();
-        if (args.Flag("all-shapes"))
+        var prompts = parse.GetValue(Prompt)!.ToList();
+        if (parse.GetValue(AllShapes))
         {
             prompts.AddRange(ShapesCatalog.AllPrompts);
         }
@@ -46,39 +102,37 @@ internal static class SampleCommand
             throw new CliUsageException("Give at least one --prompt, or --all-shapes for the 48 shapes prompts.");
         }
 
-        var sampler = args.Sampler("sampler", PipelineDefaults.DefaultSampler);
-        var settings = new Settings(
-            checkpoint,
-            output,
+        return new Settings(
+            parse.GetValue(Checkpoint)!,
+            parse.GetValue(Out)!,
             prompts,
-            args.Int("per-prompt", 4, 1, 10_000),
-            sampler,
-            args.OptionalInt("steps", 1),
-            args.Double("guidance", PipelineDefaults.DefaultGuidanceScale, 0, 100),
-            args.Long("seed", 0),
-            args.Flag("animation"),
-            PrecisionNames.Parse(args.String("precision")),
-            ParseRewording(args.String("reword")),
-            args.OptionalInt("max-batch", 1, 100_000));
-        if (args.OptionalInt("threads", 1, 256) is { } t)
-        {
-            torch.set_num_threads(t);
-        }
+            parse.GetValue(PerPrompt),
+            Sampler.Read(parse),
+            parse.GetValue(Steps),
+            parse.GetValue(Guidance),
+            parse.GetValue(Seed),
+            parse.GetValue(Animation),
+            Precision.Read(parse),
+            parse.GetValue(Reword),
+            parse.GetValue(MaxBatch));
+    }
 
-        args.EnsureAllUsed();
+    private int Run(ParseResult parse)
+    {
+        var settings = ReadSettings(parse);
+
+        // A bad or oversized checkpoint is refused here, from config.json and the weights' headers, before libtorch loads.
+        DiffusionCheckpoint.Validate(settings.Checkpoint);
+        TorchRuntime.Start(parse.GetValue(Threads));
         using var cancel = new ConsoleCancellation();
         Generate(settings, cancel.Token);
-        return 0;
+        return ExitCodes.Success;
     }
 
     /// <summary>Parses <c>--reword "from=to,..."</c> (whole words, case-sensitive).</summary>
-    internal static IReadOnlyDictionary<string, string>? ParseRewording(string? text)
+    /// <exception cref="CliUsageException">When an entry is not one word = one word, or a word is given twice.</exception>
+    internal static IReadOnlyDictionary<string, string> ParseRewording(string text)
     {
-        if (text is null)
-        {
-            return null;
-        }
-
         var map = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (string pair in text.Split(',', StringSplitOptions.TrimEntries))
         {
@@ -98,7 +152,7 @@ internal static class SampleCommand
     }
 
     /// <summary>Replaces whole words of <paramref name="prompt"/> by the rewording map.</summary>
-    internal static string Reword(string prompt, IReadOnlyDictionary<string, string>? map) =>
+    internal static string ApplyRewording(string prompt, IReadOnlyDictionary<string, string>? map) =>
         map is null ? prompt : string.Join(' ', prompt.Split(' ').Select(w => map.TryGetValue(w, out var to) ? to : w));
 
     /// <summary>
@@ -131,7 +185,7 @@ internal static class SampleCommand
         }
 
         Directory.CreateDirectory(settings.Output);
-        var prompts = settings.Prompts.Select(p => Reword(p, settings.Rewording)).ToList();
+        var prompts = settings.Prompts.Select(p => ApplyRewording(p, settings.Rewording)).ToList();
         var images = new RgbImage?[total];
         var manifest = new string?[total];
         var frames = new List<RgbImage>();

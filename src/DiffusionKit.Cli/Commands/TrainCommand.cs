@@ -1,5 +1,5 @@
+using System.CommandLine;
 using DiffusionKit.Demo.Imaging;
-using DiffusionKit.Demo.Shapes;
 using DiffusionKit.Pipeline;
 using System.Globalization;
 using DiffusionKit.Checkpoints;
@@ -12,29 +12,78 @@ using TorchSharp;
 
 namespace DiffusionKit.Cli.Commands;
 
-/// <summary><c>diffusionkit train</c>: trains a context U-Net on shapes or the course's .npy files and writes a checkpoint folder.</summary>
-internal static class TrainCommand
+/// <summary><c>diffusionkit train</c>: trains a context U-Net on shapes, the course's .npy files or an image folder and writes a checkpoint folder.</summary>
+internal sealed class TrainCommand : CliCommand
 {
-    public const string Usage = """
-        diffusionkit train --out <checkpoint-folder> [--data shapes|npy|<image-folder>] [--images sprites.npy --labels labels.npy]
-                           [--steps 1000 | --epochs N | --time 10m] [--batch 100] [--lr 1e-3] [--lr-schedule linear|cosine|constant] [--warmup 0]
-                           [--features 64] [--image-size 16] [--count 24000] [--hold-out "blue triangle,yellow cross"]
-                           [--dropout 0.1] [--ema 0] [--seed 0] [--threads N] [--encoder bow|learned|minilm] [--encoder-dim 32] [--precision auto|fp32|bf16]
-                           [--prediction epsilon|v_prediction|sample] [--beta-schedule linear|scaled_linear|squaredcos_cap_v2] [--snr-gamma 5]
-                           [--max-grad-norm 1.0] [--grad-accum 1] [--save-every N] [--keep 3] [--resume <checkpoint>]
-                           [--sample-every N --sample-prompts "a red circle,a blue square" | --sample-prompts-file prompts.txt]
-          Writes complete checkpoints <out>/step-NNNNNNN/ (every --save-every steps and at the end; the newest --keep are kept)
-          and <out>/latest naming the current one; <out> loads as a checkpoint. --resume continues a run bit for bit up to
-          --steps (a total); model, encoder and schedule come from the checkpoint, the other settings default to its own.
-          --sample-every writes <out>/samples/step-NNNNNNN.png grids of the sample prompts from the current (EMA) weights.
-          Ctrl+C or SIGTERM stops training, saves a checkpoint of the last finished step and exits with code 130 or 143.
-        """ + "\n" + TrainingDataSource.Usage;
+    /// <summary>Creates the command with its options and <see cref="TrainingDefaults.Train"/>.</summary>
+    public TrainCommand()
+        : this(TrainingDefaults.Train)
+    {
+    }
 
-    /// <summary>
-    /// Optimiser steps when no budget is given (--steps, --epochs, --time): a fixed count, so the same command trains the
-    /// same model on every machine; only the wall time (the progress bar's ETA) differs.
-    /// </summary>
-    internal const int DefaultSteps = 1000;
+    /// <summary>Creates the command with <paramref name="defaults"/> (the demo trains through it with its own).</summary>
+    internal TrainCommand(TrainingDefaults defaults)
+        : base("train", "train a model and write a checkpoint folder", Explanation)
+    {
+        Training = new TrainingOptions(defaults);
+        Add(Out);
+        foreach (var option in Data.All.Concat(Training.All))
+        {
+            Add(option);
+        }
+
+        foreach (var option in new Option[] { MaxGradNorm, GradAccum, SaveEvery, Keep, Resume, SampleEvery, SamplePrompts, SamplePromptsFile })
+        {
+            Add(option);
+        }
+
+        SetAction(Run);
+    }
+
+    /// <summary><c>--out &lt;checkpoint-folder&gt;</c>.</summary>
+    public Option<string> Out { get; } = CliOptions.RequiredText(
+        "--out", "checkpoint-folder", "the folder to write: checkpoints <out>/step-NNNNNNN/ and <out>/latest naming the current one (<out> loads as a checkpoint)");
+
+    /// <summary>The data options.</summary>
+    public DataOptions Data { get; } = new();
+
+    /// <summary>The training options shared with the demo.</summary>
+    public TrainingOptions Training { get; }
+
+    /// <summary><c>--max-grad-norm X</c>.</summary>
+    public Option<double?> MaxGradNorm { get; } = CliOptions.OptionalNumber("--max-grad-norm", "clip the gradients' norm to X (off unless given)", 1e-12, 1e12);
+
+    /// <summary><c>--grad-accum N</c>.</summary>
+    public Option<int> GradAccum { get; } = CliOptions.Integer("--grad-accum", "batches whose gradients are accumulated into one optimizer step", 1, 1, 65536);
+
+    /// <summary><c>--save-every N</c>.</summary>
+    public Option<int?> SaveEvery { get; } = CliOptions.OptionalInteger("--save-every", "also write a checkpoint every N steps [default: only at the end]", 1);
+
+    /// <summary><c>--keep N</c>.</summary>
+    public Option<int> Keep { get; } = CliOptions.Integer("--keep", "step checkpoints kept (the newest)", 3, 1);
+
+    /// <summary><c>--resume &lt;checkpoint&gt;</c>.</summary>
+    public Option<string?> Resume { get; } = CliOptions.Text(
+        "--resume", "checkpoint", "continue that run bit for bit up to --steps (a total); model, encoder and schedule come from the checkpoint, the other settings default to its own");
+
+    /// <summary><c>--sample-every N</c>.</summary>
+    public Option<int?> SampleEvery { get; } = CliOptions.OptionalInteger(
+        "--sample-every", "every N steps, write <out>/samples/step-NNNNNNN.png, a grid of the sample prompts from the current (EMA) weights", 1);
+
+    /// <summary><c>--sample-prompts "a,b"</c>.</summary>
+    public Option<string?> SamplePrompts { get; } = CliOptions.Text("--sample-prompts", "prompt,...", "the --sample-every prompts, comma-separated");
+
+    /// <summary><c>--sample-prompts-file &lt;file&gt;</c>.</summary>
+    public Option<string?> SamplePromptsFile { get; } = CliOptions.Text("--sample-prompts-file", "file", "the --sample-every prompts, one a line");
+
+    private const string Explanation = """
+        Ctrl+C or SIGTERM stops training, saves a checkpoint of the last finished step and exits with code 130 or 143.
+        --data <folder>: captions from metadata.jsonl ({"file_name", "text"} lines) if present, else a .txt beside each image,
+        else the class folder's name; bad files are skipped and listed at the start (--strict fails on the first). Options
+        left out take the image-folder defaults (batch 100, lr 2e-3, cosine, warm-up 100, v_prediction, snr-gamma 5, EMA
+        0.995, n_feat 64 up to 16x16 and 32 above, a step budget for the image size: docs/training.md).
+        --resume: options left out take the run's own settings from the checkpoint's config.json.
+        """;
 
     /// <summary>Settings of one training run, shared with the demo.</summary>
     internal sealed record Settings(
@@ -46,141 +95,91 @@ internal static class TrainCommand
         DiffusionTrainerOptions Trainer,
         string DataName);
 
-    /// <summary>Keys of config.json's <c>training</c> section that <c>--resume</c> uses as defaults, by CLI option.</summary>
-    private static readonly (string Option, string Key)[] ResumeDefaults =
+    /// <summary>The options <c>--resume</c> takes from the checkpoint's <c>training</c> section when not given, by config key.</summary>
+    private IEnumerable<(Option Option, string Key)> ResumeDefaults =>
     [
-        ("seed", "seed"), ("count", "images"), ("batch", "batch_size"), ("lr", "learning_rate"), ("lr-schedule", "lr_schedule"),
-        ("warmup", "warmup_steps"), ("snr-gamma", "snr_gamma"), ("dropout", "context_dropout"), ("ema", "ema_decay"),
-        ("precision", "precision"), ("grad-accum", "gradient_accumulation_steps"), ("max-grad-norm", "max_grad_norm"),
+        (Training.Seed, "seed"), (Training.Count, "images"), (Training.Batch, "batch_size"), (Training.LearningRate, "learning_rate"),
+        (Training.LearningRateSchedule, "lr_schedule"), (Training.Warmup, "warmup_steps"), (Training.SnrGamma, "snr_gamma"),
+        (Training.Dropout, "context_dropout"), (Training.Ema, "ema_decay"), (Training.Precision, "precision"),
+        (GradAccum, "gradient_accumulation_steps"), (MaxGradNorm, "max_grad_norm"),
     ];
 
-    public static int Run(CliArguments args)
+    /// <summary>
+    /// The settings the options give: reads the data (and, with <c>--resume</c>, the checkpoint), applies the image
+    /// folder's or the resumed run's defaults to the options not given, and builds the encoder.
+    /// </summary>
+    /// <param name="parse">A parse result of this command without errors.</param>
+    /// <returns>The settings.</returns>
+    /// <exception cref="CliUsageException">When options contradict each other or the data.</exception>
+    internal Settings ReadSettings(ParseResult parse)
     {
-        var settings = Parse(args);
-        args.EnsureAllUsed();
-        using var cancel = new ConsoleCancellation();
-        bool completed = Train(settings, cancel.Token);
-        return completed ? 0 : cancel.ExitCode;
-    }
-
-    internal static Settings Parse(CliArguments args)
-    {
-        string output = args.Required("out", "the checkpoint folder to write");
-        string? resume = args.String("resume");
+        string output = parse.GetValue(Out)!;
+        string? resume = parse.GetValue(Resume);
         CheckpointConfig? resumed = resume is null ? null : ReadResumeConfig(resume);
         if (resumed is not null)
         {
-            if (args.String("features") is { } features && features != resumed.Model.Features.ToString(CultureInfo.InvariantCulture))
-            {
-                throw new CliUsageException($"--features {features} does not match the checkpoint '{resume}' (n_feat {resumed.Model.Features}); with --resume the model comes from the checkpoint, leave --features out.");
-            }
-
-            foreach (string fixedByCheckpoint in new[] { "encoder", "encoder-dim", "prediction", "beta-schedule" })
-            {
-                if (args.String(fixedByCheckpoint) is not null)
-                {
-                    throw new CliUsageException($"--{fixedByCheckpoint} cannot be combined with --resume: the model, its text encoder and its schedule come from the checkpoint '{resume}'.");
-                }
-            }
-
-            // The built-in shapes' size comes from the checkpoint too.
-            args.SetDefault("image-size", resumed.Model.ImageSize.ToString(CultureInfo.InvariantCulture));
-
-            // The run's other settings default to the saved run's, so 'train --resume <out> --steps N' just continues.
-            foreach (var (option, key) in ResumeDefaults)
-            {
-                if (resumed.Training.TryGetValue(key, out var value) && value != "none")
-                {
-                    args.SetDefault(option, value);
-                }
-            }
+            parse = ApplyResumeDefaults(parse, resume!, resumed);
         }
 
-        int? threads = args.OptionalInt("threads", 1, 256);
-        if (threads is { } t)
-        {
-            torch.set_num_threads(t);
-        }
-
-        long seed = args.Long("seed", 0);
-        var source = TrainingDataSource.Create(args, seed);
+        var source = TrainingDataSource.Create(parse, Data, Training);
         if (source.IsFolder)
         {
-            TrainingDataSource.ApplyFolderDefaults(args, source.Dataset.ImageSize);
+            parse = TrainingDataSource.ApplyFolderDefaults(parse, Training, source.Dataset.ImageSize);
         }
 
         IImageCaptionDataset dataset = source.Dataset;
-        ITextEncoder encoder = source.Encoder;
-        string data = source.Name;
-
-        string encoderName = args.String("encoder") ?? "bow";
-        int encoderDim = args.Int("encoder-dim", 32, 1, 4096);
-        encoder = encoderName switch
+        long seed = parse.GetValue(Training.Seed);
+        ITextEncoder encoder = resumed is not null ? ResumeEncoder(resume!) : Training.Encoder.Read(parse) switch
         {
-            "bow" => encoder,
-            "learned" => LearnedTextEncoder.FromCaptions(Enumerable.Range(0, dataset.Count).Select(dataset.GetCaption).Distinct(StringComparer.Ordinal), encoderDim, seed: seed),
-            "minilm" => new MiniLmTextEncoder(),
-            _ => throw new CliUsageException($"--encoder must be one of bow, learned, minilm, not '{encoderName}'."),
+            TrainingOptions.EncoderKind.Learned => LearnedTextEncoder.FromCaptions(
+                Enumerable.Range(0, dataset.Count).Select(dataset.GetCaption).Distinct(StringComparer.Ordinal), parse.GetValue(Training.EncoderDim), seed: seed),
+            TrainingOptions.EncoderKind.MiniLm => new MiniLmTextEncoder(),
+            _ => source.Encoder,
         };
 
-        if (resumed is not null)
+        SchedulerOptions scheduler = resumed?.Scheduler ?? new SchedulerOptions
         {
-            encoder = ResumeEncoder(resume!);
-        }
-
-        SchedulerOptions scheduler;
+            Algorithm = SamplerKind.Ddpm,
+            PredictionType = Training.Prediction.Read(parse),
+            BetaSchedule = Training.BetaSchedule.Read(parse),
+        };
         try
         {
-            scheduler = new SchedulerOptions
-            {
-                Algorithm = SamplerKind.Ddpm,
-                PredictionType = SchedulerNames.ParsePredictionType(args.String("prediction") ?? "epsilon"),
-                BetaSchedule = SchedulerNames.ParseBetaSchedule(args.String("beta-schedule") ?? "linear"),
-            };
-            if (resumed is not null)
-            {
-                scheduler = resumed.Scheduler;
-            }
-
             scheduler.Validate();
         }
-        catch (InvalidDataException ex)
-        {
-            throw new CliUsageException(ex.Message);
-        }
-        catch (ArgumentException ex)
+        catch (Exception ex) when (ex is InvalidDataException or ArgumentException)
         {
             throw new CliUsageException(ex.Message);
         }
 
         var model = new ContextUnetOptions
         {
-            Features = resumed?.Model.Features ?? args.Int("features", 64, 8),
+            Features = resumed?.Model.Features ?? parse.GetValue(Training.Features),
             ContextSize = encoder.ContextSize,
             ImageSize = dataset.ImageSize,
             InChannels = dataset.Channels,
         };
         var trainer = new DiffusionTrainerOptions
         {
-            Steps = args.Has("steps") || args.Has("epochs") || args.Has("time") ? args.OptionalInt("steps", 1) : DefaultSteps,
-            Epochs = args.OptionalInt("epochs", 1),
-            MaxDuration = args.Duration("time"),
-            BatchSize = args.Int("batch", 100, 1),
-            LearningRate = args.Double("lr", 1e-3, 1e-8, 1),
-            LearningRateSchedule = args.Enum("lr-schedule", LearningRateSchedule.Linear),
-            WarmupSteps = args.Int("warmup", 0, 0),
-            SnrGamma = args.OptionalDouble("snr-gamma", 1e-6, 1e6),
-            ContextDropout = args.Double("dropout", 0.1, 0, 1),
-            EmaDecay = args.Double("ema", 0, 0, 0.999999),
-            Precision = PrecisionNames.Parse(args.String("precision")),
+            Steps = Training.ReadSteps(parse),
+            Epochs = parse.GetValue(Training.Epochs),
+            MaxDuration = parse.GetValue(Training.Time),
+            BatchSize = parse.GetValue(Training.Batch),
+            LearningRate = parse.GetValue(Training.LearningRate),
+            LearningRateSchedule = Training.LearningRateSchedule.Read(parse),
+            WarmupSteps = parse.GetValue(Training.Warmup),
+            SnrGamma = parse.GetValue(Training.SnrGamma),
+            ContextDropout = parse.GetValue(Training.Dropout),
+            EmaDecay = parse.GetValue(Training.Ema),
+            Precision = Training.Precision.Read(parse),
             OnPrecisionMeasured = measurement => Console.WriteLine(measurement.ToString()),
             Seed = seed,
-            MaxGradNorm = args.OptionalDouble("max-grad-norm", 1e-12, 1e12),
-            GradientAccumulationSteps = args.Int("grad-accum", 1, 1, 65536),
-            SaveEvery = args.OptionalInt("save-every", 1),
-            KeepCheckpoints = args.Int("keep", 3, 1),
-            SampleEvery = args.OptionalInt("sample-every", 1),
-            SamplePrompts = ParseSamplePrompts(args.String("sample-prompts"), args.String("sample-prompts-file")),
+            MaxGradNorm = parse.GetValue(MaxGradNorm),
+            GradientAccumulationSteps = parse.GetValue(GradAccum),
+            SaveEvery = parse.GetValue(SaveEvery),
+            KeepCheckpoints = parse.GetValue(Keep),
+            SampleEvery = parse.GetValue(SampleEvery),
+            SamplePrompts = ReadSamplePrompts(parse.GetValue(SamplePrompts), parse.GetValue(SamplePromptsFile)),
             ResumeFrom = resume,
         };
 
@@ -194,7 +193,53 @@ internal static class TrainCommand
             throw new CliUsageException("--sample-prompts needs --sample-every N (steps between grids).");
         }
 
-        return new Settings(output, dataset, encoder, scheduler, model, trainer, data);
+        return new Settings(output, dataset, encoder, scheduler, model, trainer, source.Name);
+    }
+
+    private int Run(ParseResult parse)
+    {
+        if (parse.GetValue(Resume) is { } resume)
+        {
+            ReadResumeConfig(resume); // a bad checkpoint is refused before libtorch loads
+        }
+
+        TorchRuntime.Start(parse.GetValue(Training.Threads));
+        var settings = ReadSettings(parse);
+        using var cancel = new ConsoleCancellation();
+        bool completed = Train(settings, cancel.Token);
+        return completed ? ExitCodes.Success : cancel.ExitCode;
+    }
+
+    /// <summary>
+    /// Checks the options <c>--resume</c> fixes (model, encoder, schedule come from the checkpoint) and gives the
+    /// options not given the resumed run's own settings, so <c>train --resume &lt;out&gt; --steps N</c> just continues.
+    /// </summary>
+    private ParseResult ApplyResumeDefaults(ParseResult parse, string resume, CheckpointConfig resumed)
+    {
+        if (parse.IsGiven(Training.Features) && parse.GetValue(Training.Features) != resumed.Model.Features)
+        {
+            throw new CliUsageException($"--features {parse.GetValue(Training.Features)} does not match the checkpoint '{resume}' (n_feat {resumed.Model.Features}); with --resume the model comes from the checkpoint, leave --features out.");
+        }
+
+        foreach (var fixedByCheckpoint in new Option[] { Training.Encoder, Training.EncoderDim, Training.Prediction, Training.BetaSchedule })
+        {
+            if (parse.IsGiven(fixedByCheckpoint))
+            {
+                throw new CliUsageException($"{fixedByCheckpoint.Name} cannot be combined with --resume: the model, its text encoder and its schedule come from the checkpoint '{resume}'.");
+            }
+        }
+
+        var defaults = ResumeDefaults
+            .Where(d => resumed.Training.TryGetValue(d.Key, out var value) && value != "none")
+            .Select(d => (d.Option, resumed.Training[d.Key]))
+            .ToList();
+        if (parse.GetValue(Data.Data) == "shapes")
+        {
+            // The built-in shapes' size comes from the checkpoint too.
+            defaults.Add((Data.ImageSize, resumed.Model.ImageSize.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        return parse.WithDefaults(defaults, $"--resume '{resume}': its config.json's training settings");
     }
 
     /// <summary>Trains, writing checkpoints (periodic, final, on interruption) and sample grids; returns false when interrupted.</summary>
@@ -249,7 +294,7 @@ internal static class TrainCommand
             ["max_grad_norm"] = options.MaxGradNorm?.ToString("R", inv) ?? "none",
             ["ema_decay"] = options.EmaDecay.ToString("R", inv),
             ["context_dropout"] = options.ContextDropout.ToString("R", inv),
-            ["precision"] = options.Precision switch { Precision.BFloat16 => "bf16", Precision.Float32 => "fp32", _ => "auto" },
+            ["precision"] = PrecisionNames.Format(options.Precision),
             ["seed"] = options.Seed.ToString(inv),
         };
         using var checkpoints = new TrainingCheckpointWriter(settings.Output, settings.Model, settings.Scheduler, settings.Encoder, options.KeepCheckpoints, info);
@@ -296,7 +341,7 @@ internal static class TrainCommand
     }
 
     /// <summary>Prompts from <c>--sample-prompts "a,b"</c> or <c>--sample-prompts-file</c> (one a line, blank lines skipped).</summary>
-    internal static IReadOnlyList<string> ParseSamplePrompts(string? list, string? file)
+    private static IReadOnlyList<string> ReadSamplePrompts(string? list, string? file)
     {
         if (list is not null && file is not null)
         {
@@ -323,11 +368,12 @@ internal static class TrainCommand
         return prompts.Length > 0 ? prompts : throw new CliUsageException("--sample-prompts needs at least one prompt, comma-separated: \"a red circle,a blue square\".");
     }
 
+    /// <summary>The checkpoint's config after <see cref="DiffusionCheckpoint.Validate"/>; a bad checkpoint is a usage error of <c>--resume</c>.</summary>
     private static CheckpointConfig ReadResumeConfig(string resume)
     {
         try
         {
-            return DiffusionCheckpoint.ReadConfig(resume);
+            return DiffusionCheckpoint.Validate(resume);
         }
         catch (Exception ex) when (ex is FileNotFoundException or InvalidDataException)
         {
@@ -340,28 +386,5 @@ internal static class TrainCommand
         var loaded = DiffusionCheckpoint.Load(resume, MiniLmTextEncoder.FromCheckpointConfig);
         loaded.Model.Dispose();
         return loaded.Encoder;
-    }
-
-    internal static IReadOnlyCollection<(ShapeColor, ShapeKind)> ParseHeldOut(string? text)
-    {
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return Array.Empty<(ShapeColor, ShapeKind)>();
-        }
-
-        var result = new List<(ShapeColor, ShapeKind)>();
-        foreach (string pair in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            var words = pair.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (words.Length != 2 || !Enum.TryParse(words[0], true, out ShapeColor color) || !Enum.TryParse(words[1], true, out ShapeKind kind)
-                || !Enum.IsDefined(color) || !Enum.IsDefined(kind) || int.TryParse(words[0], out _) || int.TryParse(words[1], out _))
-            {
-                throw new CliUsageException($"--hold-out entries look like 'blue triangle' (colour: {string.Join("/", ShapesCatalog.ColorWords)}; shape: {string.Join("/", ShapesCatalog.KindWords)}), not '{pair}'.");
-            }
-
-            result.Add((color, kind));
-        }
-
-        return result;
     }
 }

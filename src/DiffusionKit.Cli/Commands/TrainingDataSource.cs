@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using DiffusionKit.Data;
 using DiffusionKit.Demo.Shapes;
@@ -13,17 +14,9 @@ namespace DiffusionKit.Cli.Commands;
 /// <param name="Dataset">The training pairs.</param>
 /// <param name="Encoder">The bag-of-words encoder for the data (the shapes or sprite words, or a vocabulary built from the folder's captions).</param>
 /// <param name="Name">The data's name for logs and the checkpoint's <c>training.data</c>.</param>
-/// <param name="IsFolder">True for an image folder (whose training defaults differ, see <see cref="FolderDefaults"/>).</param>
+/// <param name="IsFolder">True for an image folder (whose training defaults differ, see <see cref="ApplyFolderDefaults"/>).</param>
 internal sealed record TrainingDataSource(IImageCaptionDataset Dataset, BagOfWordsEncoder Encoder, string Name, bool IsFolder)
 {
-    /// <summary>The usage lines of the folder options.</summary>
-    public const string Usage = """
-        diffusionkit train --data <folder> --out <checkpoint-folder> [--size N] [--caption-column text] [--strict] [--random-flip] [--random-crop]
-          Captions: metadata.jsonl ({"file_name", "text"} lines) if present, else a .txt beside each image, else the class folder's name.
-          Size: the images' own when all are square and the same (else give --size, a multiple of 4); resize shorter side + centre crop.
-          Bad files are skipped and listed at the start (--strict fails on the first). Defaults for folders: see docs/training.md.
-        """;
-
     /// <summary>
     /// Training compute of the default folder budget, in multiply-adds of the U-Net's forward pass summed over every
     /// image of every step (training costs about 3× that). Chosen so the default run, sampling included, fits in 10
@@ -35,25 +28,24 @@ internal sealed record TrainingDataSource(IImageCaptionDataset Dataset, BagOfWor
     private const double ForwardFlopsAt16By64 = 301e6;
 
     /// <summary>Resolves <c>--data</c> (default <c>shapes</c>) and reads the options of that source.</summary>
-    public static TrainingDataSource Create(CliArguments args, long seed)
+    public static TrainingDataSource Create(ParseResult parse, DataOptions options, TrainingOptions training)
     {
-        string data = args.String("data") ?? "shapes";
+        string data = parse.GetValue(options.Data)!;
         switch (data)
         {
             case "shapes":
-                var heldOut = TrainCommand.ParseHeldOut(args.String("hold-out"));
                 var shapes = new ShapesDataset(new ShapesDatasetOptions
                 {
-                    Count = args.Int("count", 24000, 1),
-                    ImageSize = args.Int("image-size", 16, 16, 64),
-                    Seed = (int)seed,
-                    HeldOut = heldOut,
+                    Count = parse.GetValue(training.Count),
+                    ImageSize = parse.GetValue(options.ImageSize),
+                    Seed = (int)parse.GetValue(training.Seed),
+                    HeldOut = parse.ReadHeldOut(training.HoldOut),
                 });
                 return new TrainingDataSource(shapes, ShapesCatalog.CreateEncoder(), data, IsFolder: false);
             case "npy":
                 var sprites = SpriteNpyDataset.Load(
-                    args.Required("images", "the course's sprites .npy file (N, H, W, 3) uint8"),
-                    args.Required("labels", "the course's labels .npy file (N, 5) one-hot"));
+                    parse.GetValue(options.Images) ?? throw new CliUsageException("--data npy needs --images <file>: the course's sprites .npy file (N, H, W, 3) uint8."),
+                    parse.GetValue(options.Labels) ?? throw new CliUsageException("--data npy needs --labels <file>: the course's labels .npy file (N, 5) one-hot."));
                 return new TrainingDataSource(sprites, SpriteNpyDataset.CreateEncoder(), data, IsFolder: false);
             default:
                 if (!Directory.Exists(data))
@@ -61,43 +53,37 @@ internal sealed record TrainingDataSource(IImageCaptionDataset Dataset, BagOfWor
                     throw new CliUsageException($"--data must be 'shapes', 'npy' or an image folder, but '{data}' is none of these (no such folder).");
                 }
 
-                var folder = OpenFolder(args, data);
+                var folder = OpenFolder(parse, options, data);
                 return new TrainingDataSource(folder, BagOfWordsEncoder.FromCaptions(folder.DistinctCaptions), Path.GetFileName(folder.Folder), IsFolder: true);
         }
     }
 
     /// <summary>
     /// The defaults of <c>train --data &lt;folder&gt;</c> for options the user did not give (measured on the digits
-    /// proxy, build/research/digits_bar.py; docs/training.md).
+    /// proxy, build/research/digits_bar.py; docs/training.md): the width for this image size and, without
+    /// <c>--steps</c>/<c>--epochs</c>/<c>--time</c>, the step budget for this size, width and batch.
     /// </summary>
-    /// <remarks>The width (<c>--features</c>) is not here: it depends on the image size, see <see cref="DefaultFeatures"/>.</remarks>
-    public static IReadOnlyDictionary<string, string> FolderDefaults { get; } = new Dictionary<string, string>
+    /// <returns>The parse result with the defaults applied.</returns>
+    public static ParseResult ApplyFolderDefaults(ParseResult parse, TrainingOptions training, int imageSize)
     {
-        ["batch"] = "100",
-        ["lr"] = "2e-3",
-        ["lr-schedule"] = "cosine",
-        ["warmup"] = "100",
-        ["prediction"] = "v_prediction",
-        ["snr-gamma"] = "5",
-        ["ema"] = "0.995",
-    };
-
-    /// <summary>Fills in the folder defaults and, without --steps/--epochs/--time, the step budget for this image size.</summary>
-    public static void ApplyFolderDefaults(CliArguments args, int imageSize)
-    {
-        foreach (var (name, value) in FolderDefaults)
+        parse = parse.WithDefaults(
+        [
+            (training.Batch, "100"),
+            (training.LearningRate, "2e-3"),
+            (training.LearningRateSchedule, "cosine"),
+            (training.Warmup, "100"),
+            (training.Prediction, "v_prediction"),
+            (training.SnrGamma, "5"),
+            (training.Ema, "0.995"),
+            (training.Features, DefaultFeatures(imageSize).ToString(CultureInfo.InvariantCulture)),
+        ], "image folder defaults");
+        if (parse.IsGiven(training.Steps) || parse.IsGiven(training.Epochs) || parse.IsGiven(training.Time))
         {
-            args.SetDefault(name, value);
+            return parse;
         }
 
-        args.SetDefault("features", DefaultFeatures(imageSize).ToString(CultureInfo.InvariantCulture));
-
-        if (!args.Has("steps") && !args.Has("epochs") && !args.Has("time"))
-        {
-            int features = args.Int("features", 64, 8);
-            int batch = args.Int("batch", 100, 1);
-            args.SetDefault("steps", DefaultSteps(imageSize, features, batch).ToString(CultureInfo.InvariantCulture));
-        }
+        int steps = DefaultSteps(imageSize, parse.GetValue(training.Features), parse.GetValue(training.Batch));
+        return parse.WithDefaults([(training.Steps, steps.ToString(CultureInfo.InvariantCulture))], "image folder defaults");
     }
 
     /// <summary>The default width for a folder: n_feat 64 up to 16×16 images, 32 above (a quarter of the cost per image, so four times the steps fit the budget).</summary>
@@ -114,20 +100,16 @@ internal sealed record TrainingDataSource(IImageCaptionDataset Dataset, BagOfWor
         return (int)Math.Max(1, Math.Round(FolderBudgetForwardFlops / (perImage * batch)));
     }
 
-    private static ImageFolderDataset OpenFolder(CliArguments args, string path)
+    private static ImageFolderDataset OpenFolder(ParseResult parse, DataOptions data, string path)
     {
         var options = new ImageFolderOptions
         {
-            Size = args.OptionalInt("size", 8, 512),
-            CaptionColumn = args.String("caption-column") ?? "text",
-            Strict = args.Flag("strict"),
-            RandomFlip = args.Flag("random-flip"),
-            RandomCrop = args.Flag("random-crop"),
+            Size = parse.GetValue(data.Size),
+            CaptionColumn = parse.GetValue(data.CaptionColumn)!,
+            Strict = parse.GetValue(data.Strict),
+            RandomFlip = parse.GetValue(data.RandomFlip),
+            RandomCrop = parse.GetValue(data.RandomCrop),
         };
-        if (options.Size is { } size && size % 4 != 0)
-        {
-            throw new CliUsageException($"--size must be a multiple of 4 (the U-Net halves the image twice), not {size}.");
-        }
 
         ImageFolderDataset folder;
         try

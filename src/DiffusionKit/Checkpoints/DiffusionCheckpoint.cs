@@ -248,6 +248,40 @@ public static class DiffusionCheckpoint
         return config;
     }
 
+    /// <summary>
+    /// Checks a checkpoint folder without loading it: <c>config.json</c> as <see cref="ReadConfig"/> does, then the
+    /// size and header of <c>model.safetensors</c> (and of <c>text_encoder.safetensors</c> for the learned encoder)
+    /// against the names, shapes and dtypes the config implies, exactly as <see cref="Load"/> checks them first.
+    /// </summary>
+    /// <param name="folder">The checkpoint folder, or a training output folder (its current checkpoint is checked, see <see cref="CheckpointDirectory.Resolve"/>).</param>
+    /// <returns>The validated config.</returns>
+    /// <remarks>
+    /// Reads only the config and the weights files' headers: no tensor is allocated and libtorch is not loaded, so an
+    /// app can refuse a malformed or oversized checkpoint (a 1 KB config declaring a huge network, say) in a fraction
+    /// of a second before it starts the native library. The weights' values (NaN, digest) are checked by <see cref="Load"/>.
+    /// </remarks>
+    /// <exception cref="FileNotFoundException">When a file is missing.</exception>
+    /// <exception cref="DirectoryNotFoundException">When the folder is missing.</exception>
+    /// <exception cref="InvalidDataException">When a file is malformed or does not match the config; the message names the file and the field or tensor.</exception>
+    public static CheckpointConfig Validate(string folder)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        folder = CheckpointDirectory.Resolve(folder);
+        var config = ReadConfig(folder);
+        using (OpenModelWeights(folder, config))
+        {
+        }
+
+        if (config.TextEncoder.Type == CheckpointConfig.TextEncoderConfig.LearnedType)
+        {
+            using (OpenLearnedEncoderWeights(folder, config))
+            {
+            }
+        }
+
+        return config;
+    }
+
     /// <summary>Loads a checkpoint folder: the model (in eval mode, on the CPU), its schedule and its encoder.</summary>
     /// <param name="folder">The checkpoint folder, or a training output folder (its current checkpoint is loaded, see <see cref="CheckpointDirectory.Resolve"/>).</param>
     /// <param name="encoderFactory">
@@ -259,7 +293,8 @@ public static class DiffusionCheckpoint
     /// <remarks>
     /// Files are treated as untrusted. <see cref="ReadConfig"/> checks the config first; then each weights file's
     /// header is checked (regular file, layout, UTF-8) and compared with the names, shapes and dtypes the config
-    /// implies, all before any model tensor is allocated; the model is then built without random initialisation and
+    /// implies, all before any model tensor is allocated (these are the checks <see cref="Validate"/> makes without
+    /// loading anything); the model is then built without random initialisation and
     /// filled, and a floating-point tensor holding NaN or infinity is refused naming the tensor. Weights DiffusionKit saved
     /// carry a content digest (<see cref="SafeTensorsFile.DigestMetadataKey"/>), which is verified.
     /// </remarks>
@@ -288,20 +323,7 @@ public static class DiffusionCheckpoint
             throw new InvalidDataException($"'{configPath}' holds an invalid setting: {ex.Message}", ex);
         }
 
-        string weightsPath = Path.Combine(folder, WeightsFileName);
-        if (!File.Exists(weightsPath) && !Directory.Exists(weightsPath))
-        {
-            throw new FileNotFoundException($"Checkpoint '{folder}' has no {WeightsFileName}.", weightsPath);
-        }
-
-        string describe = string.Create(CultureInfo.InvariantCulture,
-            $"the model {ConfigFileName} describes (model.in_channels {options.InChannels}, model.n_feat {options.Features}, model.n_cfeat {options.ContextSize}, model.height {options.ImageSize})");
-        using var weights = CheckpointFileGuard.OpenRegular(weightsPath, long.MaxValue, "the model weights");
-        var expected = CheckpointWeightLayout.ForContextUnet(options);
-        CheckpointWeightLayout.CheckSize(weightsPath, weights.Length, expected, describe);
-        var header = SafeTensorsFile.ReadHeader(weights, weightsPath);
-        CheckpointWeightLayout.Check(weightsPath, header, expected, describe);
-
+        using var weights = OpenModelWeights(folder, config);
         var encoder = LoadEncoder(folder, config, encoderFactory);
         ContextUnet? model = null;
         try
@@ -312,7 +334,7 @@ public static class DiffusionCheckpoint
             }
 
             model = ContextUnet.CreateForLoading(options);
-            LoadWeights(weights, weightsPath, header, model, describe);
+            LoadWeights(weights, model);
             model.eval();
             return new LoadedCheckpoint(config, model, schedule, encoder);
         }
@@ -383,53 +405,61 @@ public static class DiffusionCheckpoint
     {
         string configPath = Path.Combine(folder, ConfigFileName);
         var settings = config.TextEncoder;
-            if (settings.Dimension is not int dimension)
-            {
-                throw new InvalidDataException($"'{configPath}': field 'text_encoder.dim' is missing; the learned encoder needs its embedding width.");
-            }
+        using var encoderWeights = OpenLearnedEncoderWeights(folder, config);
+        LearnedTextEncoder learned;
+        try
+        {
+            TokenPooling pooling = LearnedPoolingNames.Parse(settings.Pooling)
+                ?? throw new InvalidDataException($"'{configPath}': field 'text_encoder.pooling' is '{settings.Pooling}'; known values: {string.Join(", ", LearnedPoolingNames.All)}.");
+            learned = new LearnedTextEncoder(settings.Vocabulary ?? new List<string>(), settings.Dimension!.Value, config.Model.ContextSize, pooling: pooling);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidDataException($"'{configPath}' holds an invalid learned encoder: {ex.Message}", ex);
+        }
 
-            string encoderWeightsPath = Path.Combine(folder, TextEncoderWeightsFileName);
-            if (!File.Exists(encoderWeightsPath) && !Directory.Exists(encoderWeightsPath))
-            {
-                throw new FileNotFoundException($"Checkpoint '{folder}' uses the learned encoder but has no {TextEncoderWeightsFileName}.", encoderWeightsPath);
-            }
+        try
+        {
+            LoadWeights(encoderWeights, learned);
+        }
+        catch
+        {
+            learned.Dispose();
+            throw;
+        }
 
-            string describe = string.Create(CultureInfo.InvariantCulture,
-                $"the learned encoder {ConfigFileName} describes ({settings.Vocabulary?.Count ?? 0} words in text_encoder.vocabulary, text_encoder.dim {dimension}, model.n_cfeat {config.Model.ContextSize})");
-            using var encoderWeights = CheckpointFileGuard.OpenRegular(encoderWeightsPath, long.MaxValue, "the learned encoder's weights");
-            var expected = CheckpointWeightLayout.ForLearnedEncoder(settings.Vocabulary?.Count ?? 0, dimension, config.Model.ContextSize);
-            CheckpointWeightLayout.CheckSize(encoderWeightsPath, encoderWeights.Length, expected, describe);
-            var header = SafeTensorsFile.ReadHeader(encoderWeights, encoderWeightsPath);
-            CheckpointWeightLayout.Check(encoderWeightsPath, header, expected, describe);
-
-            LearnedTextEncoder learned;
-            try
-            {
-                TokenPooling pooling = LearnedPoolingNames.Parse(settings.Pooling)
-                    ?? throw new InvalidDataException($"'{configPath}': field 'text_encoder.pooling' is '{settings.Pooling}'; known values: {string.Join(", ", LearnedPoolingNames.All)}.");
-                learned = new LearnedTextEncoder(settings.Vocabulary ?? new List<string>(), dimension, config.Model.ContextSize, pooling: pooling);
-            }
-            catch (ArgumentException ex)
-            {
-                throw new InvalidDataException($"'{configPath}' holds an invalid learned encoder: {ex.Message}", ex);
-            }
-
-            try
-            {
-                LoadWeights(encoderWeights, encoderWeightsPath, header, learned, describe);
-            }
-            catch
-            {
-                learned.Dispose();
-                throw;
-            }
-
-            learned.eval();
-            return learned;
+        learned.eval();
+        return learned;
     }
 
-    private static void LoadWeights(FileStream stream, string path, SafeTensorsHeader header, TorchSharp.torch.nn.Module module, string describe)
+    /// <summary>Opens <c>model.safetensors</c> after checking its size and header against the network <paramref name="config"/> describes.</summary>
+    private static CheckedWeights OpenModelWeights(string folder, CheckpointConfig config)
     {
+        var options = ModelOptions(config);
+        string describe = string.Create(CultureInfo.InvariantCulture,
+            $"the model {ConfigFileName} describes (model.in_channels {options.InChannels}, model.n_feat {options.Features}, model.n_cfeat {options.ContextSize}, model.height {options.ImageSize})");
+        return CheckedWeights.Open(Path.Combine(folder, WeightsFileName), $"Checkpoint '{folder}' has no {WeightsFileName}.", "the model weights",
+            CheckpointWeightLayout.ForContextUnet(options), describe);
+    }
+
+    /// <summary>Opens <c>text_encoder.safetensors</c> after checking its size and header against the learned encoder <paramref name="config"/> describes.</summary>
+    private static CheckedWeights OpenLearnedEncoderWeights(string folder, CheckpointConfig config)
+    {
+        var settings = config.TextEncoder;
+        if (settings.Dimension is not int dimension)
+        {
+            throw new InvalidDataException($"'{Path.Combine(folder, ConfigFileName)}': field 'text_encoder.dim' is missing; the learned encoder needs its embedding width.");
+        }
+
+        string describe = string.Create(CultureInfo.InvariantCulture,
+            $"the learned encoder {ConfigFileName} describes ({settings.Vocabulary?.Count ?? 0} words in text_encoder.vocabulary, text_encoder.dim {dimension}, model.n_cfeat {config.Model.ContextSize})");
+        return CheckedWeights.Open(Path.Combine(folder, TextEncoderWeightsFileName), $"Checkpoint '{folder}' uses the learned encoder but has no {TextEncoderWeightsFileName}.",
+            "the learned encoder's weights", CheckpointWeightLayout.ForLearnedEncoder(settings.Vocabulary?.Count ?? 0, dimension, config.Model.ContextSize), describe);
+    }
+
+    private static void LoadWeights(CheckedWeights checkedWeights, TorchSharp.torch.nn.Module module)
+    {
+        var (stream, path, header, describe) = checkedWeights;
         var weights = SafeTensorsFile.ReadTensors(stream, path, header, rejectNonFinite: true);
         try
         {

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using DiffusionKit.Checkpoints;
 using DiffusionKit.Models;
 using DiffusionKit.Tests.Checkpoints.Corpus;
+using DiffusionKit.Tests.Cli;
 using DiffusionKit.Text;
 using FluentAssertions;
 using Xunit;
@@ -57,9 +58,12 @@ public sealed class CheckpointLoaderHardeningTests(Xunit.Abstractions.ITestOutpu
         CheckpointCorpus.WriteValid(dir.Path);
         SetField(dir.Path, field, value);
 
-        var act = () => DiffusionCheckpoint.ReadConfig(dir.Path);
+        var read = () => DiffusionCheckpoint.ReadConfig(dir.Path);
+        var validate = () => DiffusionCheckpoint.Validate(dir.Path);
 
-        act.Should().Throw<InvalidDataException>().Where(e => e.Message.Contains("config.json") && e.Message.Contains($"'{field}'") && e.Message.Contains("CheckpointLimits"));
+        read.Should().Throw<InvalidDataException>().Where(e => e.Message.Contains("config.json") && e.Message.Contains($"'{field}'") && e.Message.Contains("CheckpointLimits"));
+        validate.Should().Throw<InvalidDataException>().Where(e => e.Message.Contains($"'{field}'"));
+        RefusedByTheCli(dir.Path, $"'{field}'");
     }
 
     [Fact]
@@ -71,11 +75,33 @@ public sealed class CheckpointLoaderHardeningTests(Xunit.Abstractions.ITestOutpu
         SetField(dir.Path, "model.height", CheckpointLimits.MaxImageSize);
 
         var act = () => DiffusionCheckpoint.Load(dir.Path);
+        var validate = () => DiffusionCheckpoint.Validate(dir.Path);
 
         // 1024 features at 512 px would be ~69 G parameters; the message names the fields, not an allocator failure.
         var clock = System.Diagnostics.Stopwatch.StartNew();
         act.Should().Throw<InvalidDataException>().Where(e => e.Message.Contains("model.safetensors") && e.Message.Contains("model.n_feat 1024") && e.Message.Contains("model.height 512"));
         output.WriteLine($"Load refused the huge config in {clock.Elapsed.TotalMilliseconds:F1} ms (informational; speed is not asserted in unit tests)");
+        validate.Should().Throw<InvalidDataException>().Where(e => e.Message.Contains("model.safetensors") && e.Message.Contains("model.n_feat 1024"));
+        RefusedByTheCli(dir.Path, "model.n_feat 1024");
+    }
+
+    /// <summary>
+    /// The bar: <c>diffusionkit sample</c> on a checkpoint whose small config declares a huge model fails with
+    /// exit code 3 and one line naming the field, with a peak RSS under 500 MB, and before libtorch loads (the wall
+    /// time, about 0.2 s, is measured in docs/benchmarks.md, not asserted here).
+    /// </summary>
+    private void RefusedByTheCli(string folder, string field)
+    {
+        var run = CliProcess.Run(["sample", "--checkpoint", folder, "--out", folder + "-out", "--prompt", CheckpointCorpus.Prompt], watchLibrary: "libtorch");
+
+        output.WriteLine($"diffusionkit sample: exit {run.Code}, peak RSS {run.PeakResidentBytes / (1024.0 * 1024):F0} MiB, libtorch loaded: {run.LoadedWatchedLibrary}: {run.Stderr.Trim()}");
+        run.Code.Should().Be(3, run.Stderr);
+        run.Stderr.Trim().Split('\n').Should().ContainSingle().Which.Should().StartWith("error: ").And.Contain(field);
+        if (OperatingSystem.IsLinux())
+        {
+            run.PeakResidentBytes.Should().NotBeNull("/proc/<pid>/status is read while the CLI runs").And.BeLessThan(500L << 20, "the bar: under 500 MB peak RSS");
+            run.LoadedWatchedLibrary.Should().BeFalse("the checkpoint is refused before libtorch loads (which alone adds about 110 MB and 0.3 s)");
+        }
     }
 
     [Fact]

@@ -18,8 +18,8 @@ public sealed class CliEndToEndTests
         string checkpoint = dir.File("ckpt");
         string samples = dir.File("samples");
 
-        TrainCommand.Run(CliArguments.Parse(["--out", checkpoint, "--steps", "3", "--batch", "8", "--features", "8", "--count", "64", "--threads", "2",
-            "--sample-every", "3", "--sample-prompts", "a red circle"])).Should().Be(0);
+        CliInProcess.Succeed(["train", "--out", checkpoint, "--steps", "3", "--batch", "8", "--features", "8", "--count", "64", "--threads", "2",
+            "--sample-every", "3", "--sample-prompts", "a red circle"]);
         string current = DiffusionKit.Checkpoints.CheckpointDirectory.Resolve(checkpoint);
         current.Should().Be(Path.Combine(checkpoint, "step-0000003"), "the final checkpoint is a step folder that 'latest' names");
         File.Exists(Path.Combine(current, "config.json")).Should().BeTrue();
@@ -30,8 +30,8 @@ public sealed class CliEndToEndTests
         var trainingGrid = PngDecoder.Load(Path.Combine(checkpoint, "samples", "step-0000003.png"));
         (trainingGrid.Width, trainingGrid.Height).Should().Be((2 + (4 * (64 + 2)), 2 + 64 + 18 + 2));
 
-        SampleCommand.Run(CliArguments.Parse(["--checkpoint", checkpoint, "--out", samples, "--prompt", "a large red circle", "--prompt", "a small blue square",
-            "--per-prompt", "2", "--sampler", "dpm-solver", "--steps", "3", "--seed", "5", "--animation"])).Should().Be(0);
+        CliInProcess.Succeed(["sample", "--checkpoint", checkpoint, "--out", samples, "--prompt", "a large red circle", "--prompt", "a small blue square",
+            "--per-prompt", "2", "--sampler", "dpm-solver", "--steps", "3", "--seed", "5", "--animation"]);
 
         var lines = File.ReadAllLines(Path.Combine(samples, "manifest.jsonl"));
         lines.Should().HaveCount(4);
@@ -53,11 +53,11 @@ public sealed class CliEndToEndTests
     {
         using var dir = new TempDirectory();
         string checkpoint = dir.File("ckpt");
-        TrainCommand.Run(CliArguments.Parse(["--out", checkpoint, "--steps", "2", "--batch", "8", "--features", "8", "--count", "32"])).Should().Be(0);
+        CliInProcess.Succeed(["train", "--out", checkpoint, "--steps", "2", "--batch", "8", "--features", "8", "--count", "32"]);
 
         foreach (string run in new[] { "a", "b" })
         {
-            SampleCommand.Run(CliArguments.Parse(["--checkpoint", checkpoint, "--out", dir.File(run), "--prompt", "a small green cross", "--steps", "2", "--seed", "11", "--precision", "fp32"])).Should().Be(0);
+            CliInProcess.Succeed(["sample", "--checkpoint", checkpoint, "--out", dir.File(run), "--prompt", "a small green cross", "--steps", "2", "--seed", "11", "--precision", "fp32"]);
         }
 
         var first = Directory.GetFiles(dir.File("a"), "0*.png").Order().Select(File.ReadAllBytes).ToList();
@@ -70,12 +70,13 @@ public sealed class CliEndToEndTests
     public void An_unknown_encoder_or_word_fails_with_a_clear_message()
     {
         using var dir = new TempDirectory();
-        ((Action)(() => TrainCommand.Run(CliArguments.Parse(["--out", dir.File("x"), "--steps", "1", "--encoder", "gpt"])))).Should().Throw<CliUsageException>().WithMessage("*bow, learned, minilm*");
+        CliInProcess.Run(["train", "--out", dir.File("x"), "--steps", "1", "--encoder", "gpt"]).Error.Should().Match("error: --encoder must be one of bow, learned, minilm*");
 
         string checkpoint = dir.File("ckpt");
-        TrainCommand.Run(CliArguments.Parse(["--out", checkpoint, "--steps", "1", "--batch", "8", "--features", "8", "--count", "16"])).Should().Be(0);
-        ((Action)(() => SampleCommand.Run(CliArguments.Parse(["--checkpoint", checkpoint, "--out", dir.File("s"), "--prompt", "a purple circle"]))))
-            .Should().Throw<ArgumentException>().WithMessage("*purple*");
+        CliInProcess.Succeed(["train", "--out", checkpoint, "--steps", "1", "--batch", "8", "--features", "8", "--count", "16"]);
+        var unknownWord = CliInProcess.Run(["sample", "--checkpoint", checkpoint, "--out", dir.File("s"), "--prompt", "a purple circle"]);
+        unknownWord.Code.Should().Be(ExitCodes.Usage, "a word the checkpoint does not know is a usage error");
+        unknownWord.Error.Should().Contain("purple");
     }
 
     [Fact]
@@ -84,20 +85,18 @@ public sealed class CliEndToEndTests
         using var dir = new TempDirectory();
         string checkpoint = dir.File("ckpt");
         string samples = dir.File("samples");
-        TrainCommand.Run(CliArguments.Parse(["--out", checkpoint, "--steps", "1", "--batch", "8", "--features", "8", "--count", "16", "--encoder", "learned", "--encoder-dim", "8"]))
-            .Should().Be(0);
+        CliInProcess.Succeed(["train", "--out", checkpoint, "--steps", "1", "--batch", "8", "--features", "8", "--count", "16", "--encoder", "learned", "--encoder-dim", "8"]);
 
-        SampleCommand.Run(CliArguments.Parse(["--checkpoint", checkpoint, "--out", samples, "--prompt", "a large red circle", "--prompt", "a small blue triangle",
-            "--per-prompt", "1", "--steps", "2", "--reword", "large=big,small=tiny"])).Should().Be(0);
+        CliInProcess.Succeed(["sample", "--checkpoint", checkpoint, "--out", samples, "--prompt", "a large red circle", "--prompt", "a small blue triangle",
+            "--per-prompt", "1", "--steps", "2", "--reword", "large=big,small=tiny"]);
 
         string manifest = Path.Combine(samples, "manifest.jsonl");
         var entries = File.ReadAllLines(manifest).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         entries.Select(e => e.GetProperty("prompt").GetString()).Should().Equal("a big red circle", "a tiny blue triangle");
         entries.Select(e => e.GetProperty("caption").GetString()).Should().Equal("a large red circle", "a small blue triangle");
         EvalCommand.Load(manifest).Samples.Select(s => s.Caption).Should().Equal("a large red circle", "a small blue triangle");
-        EvalCommand.Run(CliArguments.Parse(["--manifest", manifest, "--hold-out", "blue triangle"])).Should().Be(0);
-        ((Action)(() => EvalCommand.Run(CliArguments.Parse(["--manifest", manifest, "--hold-out", "green cross"]))))
-            .Should().Throw<CliUsageException>().WithMessage("*0 held-out*");
+        CliInProcess.Succeed(["eval", "--manifest", manifest, "--hold-out", "blue triangle"]);
+        CliInProcess.Run(["eval", "--manifest", manifest, "--hold-out", "green cross"]).Error.Should().Match("error: --hold-out leaves 0 held-out*");
         ((Action)(() => SampleCommand.ParseRewording("large=big=huge"))).Should().Throw<CliUsageException>().WithMessage("*large=big*");
         ((Action)(() => SampleCommand.ParseRewording("large=big,large=huge"))).Should().Throw<CliUsageException>().WithMessage("*twice*");
     }

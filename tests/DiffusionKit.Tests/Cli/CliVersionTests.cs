@@ -15,7 +15,7 @@ public sealed class CliVersionTests
         var run = FreshOutputLoadTests.Run("dotnet", $"\"{cli}\" --version", AppContext.BaseDirectory);
 
         run.Exit.Should().Be(0, run.Output);
-        string expected = typeof(DiffusionKit.Cli.CliArguments).Assembly.GetName().Version!.ToString(3);
+        string expected = typeof(DiffusionKit.Cli.CliApplication).Assembly.GetName().Version!.ToString(3);
         run.Output.Trim().Should().StartWith($"diffusionkit {expected}").And.NotContain("Unknown command");
     }
 }

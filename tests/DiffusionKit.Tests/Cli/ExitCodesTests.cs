@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using DiffusionKit.Cli;
 using DiffusionKit.Tests.Checkpoints;
-using DiffusionKit.Tests.Checkpoints.Corpus;
 using FluentAssertions;
 using Xunit;
 
@@ -55,15 +54,15 @@ public sealed class ExitCodesTests
         }
 
         using var dir = new TempDirectory();
-        var unknown = CheckpointCorpusTests.RunCli(["paint"]);
+        var unknown = CliProcess.Run(["paint"]);
         unknown.Code.Should().Be(ExitCodes.Usage);
         unknown.Stderr.Trim().Split('\n').Should().ContainSingle().Which.Should().StartWith("error: unknown command 'paint'");
 
-        var noCheckpoint = CheckpointCorpusTests.RunCli(["sample", "--out", dir.File("o"), "--prompt", "red circle"]);
+        var noCheckpoint = CliProcess.Run(["sample", "--out", dir.File("o"), "--prompt", "red circle"]);
         noCheckpoint.Code.Should().Be(ExitCodes.Usage);
         noCheckpoint.Stderr.Trim().Split('\n').Should().ContainSingle().Which.Should().Contain("--checkpoint").And.Contain("--help");
 
-        var missing = CheckpointCorpusTests.RunCli(["sample", "--checkpoint", dir.File("nowhere"), "--out", dir.File("o"), "--prompt", "red circle"]);
+        var missing = CliProcess.Run(["sample", "--checkpoint", dir.File("nowhere"), "--out", dir.File("o"), "--prompt", "red circle"]);
         missing.Code.Should().Be(ExitCodes.InputOutput);
         missing.Stderr.Trim().Split('\n').Should().ContainSingle().Which.Should().Contain("nowhere");
     }

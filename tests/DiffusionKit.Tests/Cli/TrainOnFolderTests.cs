@@ -33,7 +33,7 @@ public sealed class TrainOnFolderTests
         MakeFolder(data, size);
         string checkpoint = dir.File("ckpt");
 
-        TrainCommand.Run(CliArguments.Parse(["--data", data, "--out", checkpoint, "--steps", "2", "--batch", "4", "--features", "8", "--random-flip"])).Should().Be(0);
+        CliInProcess.Succeed(["train", "--data", data, "--out", checkpoint, "--steps", "2", "--batch", "4", "--features", "8", "--random-flip"]);
 
         var config = DiffusionCheckpoint.ReadConfig(checkpoint);
         config.Model.ImageSize.Should().Be(size, "the model size follows the images");
@@ -41,7 +41,7 @@ public sealed class TrainOnFolderTests
         config.Training["images"].Should().Be("12", "the broken file is skipped");
         config.Scheduler.PredictionType.Should().Be(DiffusionKit.Scheduling.PredictionType.VPrediction, "folder defaults apply");
 
-        SampleCommand.Run(CliArguments.Parse(["--checkpoint", checkpoint, "--out", dir.File("s"), "--prompt", "red square", "--per-prompt", "1", "--steps", "2"])).Should().Be(0);
+        CliInProcess.Succeed(["sample", "--checkpoint", checkpoint, "--out", dir.File("s"), "--prompt", "red square", "--per-prompt", "1", "--steps", "2"]);
         File.Exists(Path.Combine(dir.File("s"), "grid.png")).Should().BeTrue();
     }
 
@@ -52,17 +52,22 @@ public sealed class TrainOnFolderTests
         string data = dir.File("data");
         MakeFolder(data, 8);
 
-        ((Action)(() => TrainCommand.Parse(CliArguments.Parse(["--data", data, "--out", dir.File("c"), "--strict"]))))
-            .Should().Throw<CliUsageException>().WithMessage("*broken.png*");
-        ((Action)(() => TrainCommand.Parse(CliArguments.Parse(["--data", dir.File("missing"), "--out", dir.File("c")]))))
-            .Should().Throw<CliUsageException>().WithMessage("*shapes*npy*folder*");
-        ((Action)(() => TrainCommand.Parse(CliArguments.Parse(["--data", data, "--out", dir.File("c"), "--size", "18"]))))
-            .Should().Throw<CliUsageException>().WithMessage("*multiple of 4*");
+        CliInProcess.Run("train", "--data", data, "--out", dir.File("c"), "--strict").Error.Should().Match("error: *broken.png*");
+        CliInProcess.Run("train", "--data", dir.File("missing"), "--out", dir.File("c")).Error.Should().Match("error: --data must be 'shapes', 'npy' or an image folder*");
+        CliInProcess.Run("train", "--data", data, "--out", dir.File("c"), "--size", "18").Error.Should().Match("error: --size must be a multiple of 4*");
 
-        var settings = TrainCommand.Parse(CliArguments.Parse(["--data", data, "--out", dir.File("c"), "--size", "16"]));
+        var train = new TrainCommand();
+        var settings = train.ReadSettings(train.ParseValid("--data", data, "--out", dir.File("c"), "--size", "16"));
         settings.Model.ImageSize.Should().Be(16);
         settings.Trainer.Steps.Should().Be(TrainingDataSource.DefaultSteps(16, 64, 100), "without a budget the folder's step default applies");
         settings.Encoder.Should().BeOfType<BagOfWordsEncoder>().Which.Vocabulary.Should().Equal("blue", "red", "square");
+        settings.Trainer.LearningRate.Should().Be(2e-3, "the folder defaults apply to options not given");
+        settings.Trainer.EmaDecay.Should().Be(0.995);
+        settings.Model.Features.Should().Be(TrainingDataSource.DefaultFeatures(16));
+
+        var given = train.ReadSettings(train.ParseValid("--data", data, "--out", dir.File("c"), "--size", "16", "--lr", "1e-3", "--features", "16"));
+        given.Trainer.LearningRate.Should().Be(1e-3, "an option the user gave wins over the folder default");
+        given.Trainer.Steps.Should().Be(TrainingDataSource.DefaultSteps(16, 16, 100), "the step budget follows the width given");
     }
 
     [Fact]

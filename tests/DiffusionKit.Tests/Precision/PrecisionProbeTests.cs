@@ -1,5 +1,6 @@
 using DiffusionKit.Cli;
 using DiffusionKit.Cli.Commands;
+using DiffusionKit.Tests.Cli;
 using DiffusionKit.Models;
 using DiffusionKit.Scheduling;
 using DiffusionKit.Tests.Models;
@@ -105,14 +106,19 @@ public sealed class PrecisionProbeTests
     }
 
     [Theory]
-    [InlineData(null, TrainingPrecision.Auto)]
     [InlineData("auto", TrainingPrecision.Auto)]
     [InlineData("fp32", TrainingPrecision.Float32)]
     [InlineData("bf16", TrainingPrecision.BFloat16)]
-    public void The_cli_defaults_to_auto_and_still_forces_either_precision(string? text, TrainingPrecision expected)
-        => PrecisionNames.Parse(text).Should().Be(expected);
+    public void The_cli_defaults_to_auto_and_still_forces_either_precision(string text, TrainingPrecision expected)
+    {
+        var train = new TrainCommand();
+
+        train.Training.Precision.Read(train.ParseValid("--out", "x", "--precision", text)).Should().Be(expected);
+        train.Training.Precision.Read(train.ParseValid("--out", "x")).Should().Be(TrainingPrecision.Auto);
+        PrecisionNames.Format(expected).Should().Be(text, "config.json's training.precision uses the same names");
+    }
 
     [Fact]
     public void The_cli_rejects_other_precision_names()
-        => ((Action)(() => PrecisionNames.Parse("fp16"))).Should().Throw<CliUsageException>().WithMessage("*auto, fp32 or bf16*");
+        => CliInProcess.Run("train", "--out", "x", "--precision", "fp16").Error.Should().Match("error: --precision must be one of auto, fp32, bf16, not 'fp16'*");
 }

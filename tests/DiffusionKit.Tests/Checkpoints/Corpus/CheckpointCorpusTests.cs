@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using DiffusionKit.Checkpoints;
+using DiffusionKit.Tests.Cli;
 using FluentAssertions;
 using Xunit;
 using Xunit.Abstractions;
@@ -115,7 +116,7 @@ public sealed class CheckpointCorpusTests(ITestOutputHelper output)
             string folder = dir.File($"c{pair.Index + 1:D3}");
             CheckpointCorpus.Copy(valid, folder);
             pair.Mutation.Apply(folder);
-            var (code, stderr) = RunCli(["sample", "--checkpoint", folder, "--out", folder + "-out", "--prompt", CheckpointCorpus.Prompt, "--per-prompt", "1", "--steps", "1", "--threads", "1"]);
+            var (code, _, stderr, _, _) = CliProcess.Run(["sample", "--checkpoint", folder, "--out", folder + "-out", "--prompt", CheckpointCorpus.Prompt, "--per-prompt", "1", "--steps", "1", "--threads", "1"]);
             codes.AddOrUpdate(code, 1, (_, n) => n + 1);
             output.WriteLine($"{pair.Mutation.Name}: exit {code}: {stderr.Trim().Replace(folder, "<ckpt>", StringComparison.Ordinal)}");
             int[] allowed = pair.Mutation.Expect switch
@@ -139,31 +140,5 @@ public sealed class CheckpointCorpusTests(ITestOutputHelper output)
         problems.Should().BeEmpty();
         codes.Keys.Should().NotContain(c => c > 128 || c < 0, "no run may end with a signal");
         codes.Should().ContainKey(0, "the unchanged checkpoint samples");
-    }
-
-    /// <summary>Runs the CLI built next to the tests as a child process; returns its exit code and stderr.</summary>
-    internal static (int Code, string Stderr) RunCli(IEnumerable<string> arguments, TimeSpan? timeout = null)
-    {
-        string cli = Path.Combine(AppContext.BaseDirectory, "DiffusionKit.Cli.dll");
-        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-        var start = new ProcessStartInfo(dotnet) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        start.ArgumentList.Add(cli);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        if (!process.WaitForExit(timeout ?? TimeSpan.FromSeconds(60)))
-        {
-            process.Kill(entireProcessTree: true);
-            return (-1, "timed out (hung)");
-        }
-
-        process.WaitForExit();
-        _ = stdout.Result;
-        return (process.ExitCode, stderr.Result);
     }
 }
