@@ -11,15 +11,33 @@ namespace DiffusionKit.Cli.Commands;
 internal static class NetworkFlops
 {
     /// <summary>Forward FLOPs per image.</summary>
-    public static double Forward(ContextUnetOptions options)
+    public static double Forward(ContextUnetOptions options) => ContextFree(options) + ContextDependent(options);
+
+    /// <summary>
+    /// FLOPs per image of a guided prediction (conditional and unconditional) as the sampler runs it: the context-free
+    /// down path once, the rest twice (<c>IGuidedDenoiser</c>).
+    /// </summary>
+    public static double Guided(ContextUnetOptions options) => ContextFree(options) + (2 * ContextDependent(options));
+
+    /// <summary>The part that sees only the image: init_conv, down1, down2 and up0.</summary>
+    private static double ContextFree(ContextUnetOptions options)
     {
-        double n = options.Features, c = options.InChannels, k = options.ContextSize;
+        double n = options.Features, c = options.InChannels;
         double full = (double)options.ImageSize * options.ImageSize, half = full / 4, quarter = full / 16;
         double macs = 0;
         macs += full * ((9 * c * n) + (9 * n * n) + (c * n));                       // init_conv: two 3x3 convs + 1x1 shortcut
         macs += full * 4 * 9 * n * n;                                               // down1: two blocks of two 3x3 convs n->n
         macs += half * 9 * ((n * 2 * n) + (3 * 2 * n * 2 * n));                     // down2: n->2n, then three 2n->2n
         macs += quarter * 2 * n * 2 * n;                                            // up0: ConvTranspose 2n->2n, kernel h/4, from 1x1
+        return 2 * macs;
+    }
+
+    /// <summary>The up path, which sees the time and context embeddings, and the embedding MLPs.</summary>
+    private static double ContextDependent(ContextUnetOptions options)
+    {
+        double n = options.Features, c = options.InChannels, k = options.ContextSize;
+        double full = (double)options.ImageSize * options.ImageSize, half = full / 4;
+        double macs = 0;
         macs += half * 4 * n * n;                                                   // up1: ConvTranspose 4n->n, 2x2 stride 2
         macs += half * 4 * 9 * n * n;                                               // up1: two blocks of two 3x3 convs n->n
         macs += full * 2 * n * n;                                                   // up2: ConvTranspose 2n->n, 2x2 stride 2

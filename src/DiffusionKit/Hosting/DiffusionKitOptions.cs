@@ -1,4 +1,5 @@
 using DiffusionKit.Pipeline;
+using DiffusionKit.Training;
 
 namespace DiffusionKit.Hosting;
 
@@ -58,6 +59,13 @@ public sealed class DiffusionKitOptions
 
     /// <summary>Device: <c>"cpu"</c> (default), <c>"cuda"</c> or <c>"cuda:N"</c>. CUDA needs a TorchSharp CUDA backend in the app; for a checked fallback use <see cref="ConfigureBuilder"/> with <c>UseCuda</c>.</summary>
     public string Device { get; set; } = "cpu";
+
+    /// <summary>
+    /// The arithmetic the pipeline samples in (<c>DiffusionKit:Precision</c>: <c>Auto</c>, <c>Float32</c> or
+    /// <c>BFloat16</c>). Default <see cref="Precision.Auto"/>: measured at start-up, bfloat16 only where it is more than
+    /// 5% faster; see <see cref="DiffusionPipelineBuilder.UsePrecision"/>.
+    /// </summary>
+    public Precision Precision { get; set; } = Precision.Auto;
 
     /// <summary>TorchSharp CPU threads (process-wide); null (default) leaves TorchSharp's default. At least 1.</summary>
     public int? Threads { get; set; }

@@ -63,6 +63,11 @@ internal sealed partial class DiffusionKitOptionsValidator : IValidateOptions<Di
             failures.Add($"{Prefix}{nameof(options.Device)} is '{options.Device}'; allowed values: cpu, cuda, cuda:N.");
         }
 
+        if (!Enum.IsDefined(options.Precision))
+        {
+            failures.Add($"{Prefix}{nameof(options.Precision)} is '{options.Precision}'; allowed values: {string.Join(", ", Enum.GetNames<Training.Precision>())}.");
+        }
+
         if (options.Threads is < 1)
         {
             failures.Add($"{Prefix}{nameof(options.Threads)} is {options.Threads}; it must be at least 1, or unset for TorchSharp's default.");

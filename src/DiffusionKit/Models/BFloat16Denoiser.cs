@@ -29,7 +29,7 @@ namespace DiffusionKit.Models;
 /// <see cref="IDenoiser"/>, one call at a time. Dispose the wrapper to free the copy.
 /// </para>
 /// </remarks>
-public sealed class BFloat16Denoiser : IDenoiser, IDisposable
+public sealed class BFloat16Denoiser : IDenoiser, IGuidedDenoiser, IDisposable
 {
     private readonly ContextUnet _network;
     private bool _disposed;
@@ -91,6 +91,17 @@ public sealed class BFloat16Denoiser : IDenoiser, IDisposable
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var predicted = _network.forward(sample.to(ScalarType.BFloat16), time.to(ScalarType.BFloat16), context?.to(ScalarType.BFloat16));
+        return predicted.to(ScalarType.Float32).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    Tensor IGuidedDenoiser.PredictNoiseGuided(Tensor sample, Tensor time, Tensor? context, Tensor? pairedRows, Tensor? pairedContext)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        DenoiserInputs.Check(this, sample, time, context);
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var predicted = _network.ForwardGuided(sample.to(ScalarType.BFloat16), time.to(ScalarType.BFloat16), context?.to(ScalarType.BFloat16), pairedRows, pairedContext?.to(ScalarType.BFloat16));
         return predicted.to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 

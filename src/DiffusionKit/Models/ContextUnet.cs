@@ -27,7 +27,7 @@ namespace DiffusionKit.Models;
 /// </para>
 /// <para>Thread-safety: see <see cref="IDenoiser"/>; one instance must not be called from several threads at once.</para>
 /// </remarks>
-public sealed class ContextUnet : nn.Module<Tensor, Tensor, Tensor?, Tensor>, IDenoiser
+public sealed class ContextUnet : nn.Module<Tensor, Tensor, Tensor?, Tensor>, IDenoiser, IGuidedDenoiser
 {
     // Field names are the PyTorch attribute names: they become the state_dict keys.
 #pragma warning disable IDE1006 // Naming: these names are checkpoint keys shared with PyTorch.
@@ -139,25 +139,65 @@ public sealed class ContextUnet : nn.Module<Tensor, Tensor, Tensor?, Tensor>, ID
     public override Tensor forward(Tensor x, Tensor t, Tensor? c)
     {
         using var scope = torch.NewDisposeScope();
+        var down = Down(x);
+        return Up(down, t, c ?? ZeroContext(x)).MoveToOuterDisposeScope();
+    }
 
+    /// <summary>
+    /// The guided-sampling forward pass (see <see cref="IGuidedDenoiser"/>): the down path once per row, the up path for
+    /// each row's context and again for each paired row's second context. Inputs are not checked; callers go through
+    /// <see cref="IGuidedDenoiser.PredictNoiseGuided"/>.
+    /// </summary>
+    internal Tensor ForwardGuided(Tensor x, Tensor t, Tensor? c, Tensor? pairedRows, Tensor? pairedContext)
+    {
+        using var scope = torch.NewDisposeScope();
+
+        // Channels-last activations let oneDNN's convolutions and pooling skip the layout reorders around every call.
+        x = x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+        var down = Down(x);
+        c ??= ZeroContext(x);
+        if (pairedContext is not null)
+        {
+            Tensor Pair(Tensor v) => torch.cat(new[] { v, pairedRows is null ? v : v.index_select(0, pairedRows) }, 0);
+            down = new DownPath(Pair(down.Input), Pair(down.Down1), Pair(down.Down2), Pair(down.Bottleneck));
+            t = Pair(t);
+            c = torch.cat(new[] { c, pairedContext }, 0);
+        }
+
+        return Up(down, t, c).contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    Tensor IGuidedDenoiser.PredictNoiseGuided(Tensor sample, Tensor time, Tensor? context, Tensor? pairedRows, Tensor? pairedContext)
+    {
+        DenoiserInputs.Check(this, sample, time, context);
+        return ForwardGuided(sample, time, context, pairedRows, pairedContext);
+    }
+
+    /// <summary>The part of the network that sees only the image: the first block, both down blocks and the up-sampled bottleneck.</summary>
+    private DownPath Down(Tensor x)
+    {
         var h = init_conv.call(x);
         var d1 = down1.call(h);
         var d2 = down2.call(d1);
-        var hidden = to_vec.call(d2);
+        var u1 = up0.call(to_vec.call(d2));
+        return new DownPath(h, d1, d2, u1);
+    }
 
-        c ??= torch.zeros(x.shape[0], Options.ContextSize, dtype: x.dtype, device: x.device);
-
+    /// <summary>The up path: time added and context multiplied into each up block, skip connections from <paramref name="down"/>.</summary>
+    private Tensor Up(DownPath down, Tensor t, Tensor c)
+    {
         var cemb1 = contextembed1.call(c).view(-1, 2 * features, 1, 1);
         var temb1 = timeembed1.call(t).view(-1, 2 * features, 1, 1);
         var cemb2 = contextembed2.call(c).view(-1, features, 1, 1);
         var temb2 = timeembed2.call(t).view(-1, features, 1, 1);
 
-        var u1 = up0.call(hidden);
-        var u2 = up1.call(cemb1 * u1 + temb1, d2);
-        var u3 = up2.call(cemb2 * u2 + temb2, d1);
-        var result = @out.call(torch.cat(new[] { u3, h }, 1));
-        return result.MoveToOuterDisposeScope();
+        var u2 = up1.call(cemb1 * down.Bottleneck + temb1, down.Down2);
+        var u3 = up2.call(cemb2 * u2 + temb2, down.Down1);
+        return @out.call(torch.cat(new[] { u3, down.Input }, 1));
     }
+
+    private Tensor ZeroContext(Tensor x) => torch.zeros(x.shape[0], Options.ContextSize, dtype: x.dtype, device: x.device);
 
     /// <inheritdoc />
     /// <exception cref="ArgumentNullException">A required tensor is null.</exception>
@@ -172,4 +212,7 @@ public sealed class ContextUnet : nn.Module<Tensor, Tensor, Tensor?, Tensor>, ID
     }
 
     private static Generator CreateGenerator(long seed) => new((ulong)seed);
+
+    /// <summary>Activations of the down path: the first block's output, both down blocks' outputs and the up-sampled bottleneck.</summary>
+    private readonly record struct DownPath(Tensor Input, Tensor Down1, Tensor Down2, Tensor Bottleneck);
 }

@@ -7,6 +7,13 @@ namespace DiffusionKit.Pipeline;
 internal static class InferencePrecision
 {
     /// <summary>
+    /// Auto's decisions in this process, per network shape, device and batch: measured once, so every pipeline of one
+    /// shape in a process samples in the same precision (and the same seed gives the same pixels), and later builds
+    /// skip the probe.
+    /// </summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(int Features, int ImageSize, int InChannels, int ContextSize, string Device, int Batch), PrecisionMeasurement> Measured = new();
+
+    /// <summary>
     /// The denoiser for <paramref name="precision"/>: the model itself (float32) or a bfloat16 copy, which the caller
     /// must dispose. <see cref="Precision.Auto"/> first times both on this machine (<see cref="PrecisionProbe.MeasureSampling"/>)
     /// at the pipeline's largest network batch and uses the faster.
@@ -21,7 +28,9 @@ internal static class InferencePrecision
         PrecisionMeasurement? measurement = null;
         if (precision == Precision.Auto)
         {
-            measurement = PrecisionProbe.MeasureSampling(model, networkBatch);
+            var o = model.Options;
+            var key = (o.Features, o.ImageSize, o.InChannels, o.ContextSize, model.Device.ToString(), networkBatch);
+            measurement = Measured.GetOrAdd(key, _ => PrecisionProbe.MeasureSampling(model, networkBatch));
             precision = measurement.Chosen;
         }
 

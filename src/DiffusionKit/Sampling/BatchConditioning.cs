@@ -1,3 +1,4 @@
+using DiffusionKit.Models;
 using static TorchSharp.torch;
 
 namespace DiffusionKit.Sampling;
@@ -16,6 +17,7 @@ internal sealed class BatchConditioning : IDisposable
     private double[] _guidance;
     private Tensor? _context;
     private Tensor? _modelContext;
+    private Tensor? _unconditionalRows;
     private Tensor? _guidedIndex;
     private Tensor? _onePlusW;
     private Tensor? _w;
@@ -56,17 +58,29 @@ internal sealed class BatchConditioning : IDisposable
     public Tensor Predict(IDenoiser denoiser, Tensor scaled, double modelTime)
     {
         long rows = scaled.shape[0];
+        var time = full(new[] { rows }, modelTime, dtype: ScalarType.Float32, device: _device);
         if (_guidedCount == 0)
         {
-            var time = full(new[] { rows }, modelTime, dtype: ScalarType.Float32, device: _device);
-            return denoiser.PredictNoise(scaled, time, _context);
+            return denoiser is IGuidedDenoiser plain
+                ? plain.PredictNoiseGuided(scaled, time, _context, null, null)
+                : denoiser.PredictNoise(scaled, time, _context);
         }
 
-        // Conditional rows first, then the unconditional rows of the guided images, in one batch.
-        var unconditionalInput = _guidedCount == rows ? scaled : scaled.index_select(0, _guidedIndex!);
-        var modelInput = cat(new[] { scaled, unconditionalInput }, 0);
-        var both = full(new[] { rows + _guidedCount }, modelTime, dtype: ScalarType.Float32, device: _device);
-        var eps = denoiser.PredictNoise(modelInput, both, _modelContext);
+        // Conditional rows first, then the unconditional rows of the guided images, in one batch; a guided denoiser
+        // runs the context-free part of the network once for both.
+        var pairedRows = _guidedCount == rows ? null : _guidedIndex!;
+        Tensor eps;
+        if (denoiser is IGuidedDenoiser pairs)
+        {
+            eps = pairs.PredictNoiseGuided(scaled, time, _context, pairedRows, _unconditionalRows);
+        }
+        else
+        {
+            var modelInput = cat(new[] { scaled, pairedRows is null ? scaled : scaled.index_select(0, pairedRows) }, 0);
+            var both = full(new[] { rows + _guidedCount }, modelTime, dtype: ScalarType.Float32, device: _device);
+            eps = denoiser.PredictNoise(modelInput, both, _modelContext);
+        }
+
         var conditional = eps.narrow(0, 0, rows);
         var unconditional = eps.narrow(0, rows, _guidedCount);
         if (_uniform)
@@ -107,8 +121,8 @@ internal sealed class BatchConditioning : IDisposable
         _uniform = _guidedCount == _guidance.Length && _guidance.All(w => w == _guidance[0]);
         using var scope = NewDisposeScope();
         _guidedIndex = tensor(guided.Select(i => (long)i).ToArray(), device: _device).DetachFromDisposeScope();
-        var unconditional = _unconditional!.shape[0] == 1 ? _unconditional.expand(_guidedCount, -1) : _unconditional.index_select(0, _guidedIndex);
-        _modelContext = cat(new[] { _context, unconditional }, 0).DetachFromDisposeScope();
+        _unconditionalRows = (_unconditional!.shape[0] == 1 ? _unconditional.expand(_guidedCount, -1) : _unconditional.index_select(0, _guidedIndex)).contiguous().DetachFromDisposeScope();
+        _modelContext = cat(new[] { _context, _unconditionalRows }, 0).DetachFromDisposeScope();
         _onePlusW = tensor(guided.Select(i => (float)(1 + _guidance[i])).ToArray(), device: _device).view(-1, 1, 1, 1).DetachFromDisposeScope();
         _w = tensor(guided.Select(i => (float)_guidance[i]).ToArray(), device: _device).view(-1, 1, 1, 1).DetachFromDisposeScope();
     }
@@ -116,9 +130,10 @@ internal sealed class BatchConditioning : IDisposable
     private void DisposeDerived()
     {
         _modelContext?.Dispose();
+        _unconditionalRows?.Dispose();
         _guidedIndex?.Dispose();
         _onePlusW?.Dispose();
         _w?.Dispose();
-        (_modelContext, _guidedIndex, _onePlusW, _w) = (null, null, null, null);
+        (_modelContext, _unconditionalRows, _guidedIndex, _onePlusW, _w) = (null, null, null, null, null);
     }
 }

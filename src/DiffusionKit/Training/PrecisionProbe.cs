@@ -130,10 +130,26 @@ public static class PrecisionProbe
             }
 
             using var scope = NewDisposeScope();
-            denoiser.PredictNoise(sample, time, context).sum().item<float>();
+            Predict(denoiser, sample, time, context).sum().item<float>();
         }
 
         return TimedCalls * sample.shape[0] / Math.Max(Stopwatch.GetElapsedTime(start).TotalSeconds, 1e-9);
+    }
+
+    /// <summary>
+    /// One forward pass of <paramref name="sample"/>'s rows as sampling runs them: a guided denoiser gets half the rows
+    /// as images, each paired with an unconditional row (classifier-free guidance's batch), others all rows at once.
+    /// </summary>
+    private static Tensor Predict(IDenoiser denoiser, Tensor sample, Tensor time, Tensor context)
+    {
+        long images = sample.shape[0] / 2;
+        if (denoiser is IGuidedDenoiser guided && images > 0)
+        {
+            var half = context.narrow(0, 0, images);
+            return guided.PredictNoiseGuided(sample.narrow(0, 0, images), time.narrow(0, 0, images), half, null, half);
+        }
+
+        return denoiser.PredictNoise(sample, time, context);
     }
 
     private static Dictionary<string, Tensor> Snapshot(nn.Module module)

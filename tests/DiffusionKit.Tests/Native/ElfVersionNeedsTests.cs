@@ -1,11 +1,17 @@
+using DiffusionKit.Tests.Checkpoints;
 using DiffusionKit.Native;
 using FluentAssertions;
 using Xunit;
 
 namespace DiffusionKit.Tests.Native;
 
-public sealed class ElfVersionNeedsTests
+public sealed class ElfVersionNeedsTests : IDisposable
 {
+    private readonly TempDirectory _temp = new();
+
+    /// <summary>Deletes the copies the tests made.</summary>
+    public void Dispose() => _temp.Dispose();
+
     internal static string PristineLibrary()
     {
         string packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
@@ -50,9 +56,9 @@ public sealed class ElfVersionNeedsTests
     }
 
     /// <summary>Copies the shipped library into a temp folder beside a fake libstdc++ whose string table holds <paramref name="versions"/>.</summary>
-    private static (string Library, string LibStdCxx) Setup(string versions)
+    private (string Library, string LibStdCxx) Setup(string versions)
     {
-        string dir = Directory.CreateTempSubdirectory("dk-native").FullName;
+        string dir = Directory.CreateDirectory(Path.Combine(_temp.Path, Guid.NewGuid().ToString("N"))).FullName;
         string lib = Path.Combine(dir, "libLibTorchSharp.so");
         File.Copy(PristineLibrary(), lib);
         string fake = Path.Combine(dir, "libstdc++.so.6");

@@ -1,3 +1,4 @@
+using DiffusionKit.Tests.Checkpoints;
 using System.Diagnostics;
 using FluentAssertions;
 using Xunit;
@@ -43,7 +44,8 @@ public sealed class FreshOutputLoadTests
     public void A_freshly_built_consumer_app_loads_TorchSharp_and_computes()
     {
         string root = RepoRoot();
-        string work = Directory.CreateTempSubdirectory("dk-consumer").FullName;
+        using var temp = new TempDirectory();
+        string work = temp.Path;
         string source = Path.Combine(work, "src");
         string output = Path.Combine(work, "out");
         Directory.CreateDirectory(source);

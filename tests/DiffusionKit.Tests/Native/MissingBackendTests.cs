@@ -1,3 +1,4 @@
+using DiffusionKit.Tests.Checkpoints;
 using DiffusionKit.Native;
 using FluentAssertions;
 using Xunit;
@@ -10,7 +11,8 @@ public sealed class MissingBackendTests
     [Fact]
     public void Backend_detection_looks_in_the_given_folders_and_the_system_path()
     {
-        string folder = Directory.CreateTempSubdirectory("dk-backend").FullName;
+        using var temp = new TempDirectory();
+        string folder = temp.Path;
         const string library = "libdiffusionkit_no_such_backend.so";
 
         TorchSharpBackend.IsPresent([folder], library).Should().BeFalse();
@@ -24,7 +26,8 @@ public sealed class MissingBackendTests
     public void A_consumer_app_without_a_backend_fails_with_DiffusionKits_message_on_its_first_call()
     {
         string root = FreshOutputLoadTests.RepoRoot();
-        string work = Directory.CreateTempSubdirectory("dk-nobackend").FullName;
+        using var temp = new TempDirectory();
+        string work = temp.Path;
         string source = Path.Combine(work, "src");
         string output = Path.Combine(work, "out");
         Directory.CreateDirectory(source);
