@@ -36,7 +36,7 @@ internal static class BatchedSamplingBench
         var options = new ContextUnetOptions { Features = features, ImageSize = 16, ContextSize = encoder.ContextSize };
         double guidedGflop = NetworkFlops.Guided(options) / 1e9;
         string OfPeak(double gflops) => peak is { } p ? string.Create(inv, $", {100 * gflops / p:F1}% of the {p:F0} GFLOP/s fp32 FMA peak") : string.Empty;
-        using var model = new ContextUnet(options, seed: 0);
+        using var model = Native.OpenMpThreads.RunOnTransientThread(() => new ContextUnet(options, seed: 0));
         using var pipeline = new DiffusionPipelineBuilder().UseModel(model).UseTextEncoder(encoder)
             .UseSampler(SamplerKind.DpmSolverMultistepSde, steps).UseGuidance(guidance).UseSeed(1)
             .UseLimits(new PipelineLimits { MaxBatchImages = maxBatch, MaxImagesPerRequest = total, MaxQueuedImages = total })

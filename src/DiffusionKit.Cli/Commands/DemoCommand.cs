@@ -72,7 +72,7 @@ internal sealed class DemoCommand : CliCommand
     {
         string output = parse.GetValue(Out)!;
         TorchRuntime.Start(parse.GetValue(Training.Threads));
-        var trainSettings = ReadTrainSettings(parse);
+        var trainSettings = Native.OpenMpThreads.RunOnTransientThread(() => ReadTrainSettings(parse));
         var sampleSettings = new SampleCommand.Settings(
             CheckpointFolder(parse),
             Path.Combine(output, "samples"),
@@ -87,7 +87,8 @@ internal sealed class DemoCommand : CliCommand
 
         var clock = Stopwatch.StartNew();
         using var cancel = new ConsoleCancellation();
-        bool completed = TrainCommand.Train(trainSettings, cancel.Token);
+        // Data and training on a thread that ends before sampling: the engine thread's OpenMP pool is then the only one.
+        bool completed = Native.OpenMpThreads.RunOnTransientThread(() => TrainCommand.Train(trainSettings, cancel.Token));
         if (!completed)
         {
             return cancel.ExitCode;

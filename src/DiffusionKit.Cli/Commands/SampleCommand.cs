@@ -73,7 +73,17 @@ internal sealed class SampleCommand : CliCommand
         "--reword", "from=to,...", "replace whole words of every prompt (to try words never seen in training); the manifest keeps the original as \"caption\"", ParseRewording);
 
     /// <summary><c>--max-batch N</c>.</summary>
-    public Option<int> MaxBatch { get; } = CliOptions.Integer("--max-batch", "images sampled together at most", new PipelineLimits().MaxBatchImages, 1, 100_000);
+    public Option<int?> MaxBatch { get; } = CliOptions.OptionalInteger("--max-batch", $"images sampled together at most (default: {BatchPixels / (16 * 16)} at 16x16 px, proportionally fewer for larger images)", 1, 100_000);
+
+    /// <summary>
+    /// The default batch, in image pixels: 192 images of 16×16 (the demo's 48 prompts × 4 in one batch). On the 2-core
+    /// project machine larger batches sampled faster per image up to that size (docs/benchmarks.md, "Batched sampling");
+    /// keeping the pixels per batch fixed bounds the activations' memory for larger models' images.
+    /// </summary>
+    internal const int BatchPixels = 192 * 16 * 16;
+
+    /// <summary>The default <c>--max-batch</c> for images of <paramref name="imageSize"/> pixels a side.</summary>
+    internal static int DefaultMaxBatch(int imageSize) => Math.Clamp(BatchPixels / (imageSize * imageSize), 1, 192);
 
     internal sealed record Settings(string Checkpoint, string Output, IReadOnlyList<string> Prompts, int PerPrompt, SamplerKind Sampler, int? Steps, double Guidance, long Seed, bool Animation, Precision Precision = DiffusionKit.Training.Precision.Float32, IReadOnlyDictionary<string, string>? Rewording = null, int? MaxBatchImages = null);
 
@@ -165,11 +175,12 @@ internal sealed class SampleCommand : CliCommand
     private static async Task<string> GenerateAsync(Settings settings, CancellationToken cancellationToken)
     {
         var inv = CultureInfo.InvariantCulture;
-        int trainTimesteps = DiffusionCheckpoint.ReadConfig(settings.Checkpoint).Scheduler.TrainTimesteps;
+        var config = DiffusionCheckpoint.ReadConfig(settings.Checkpoint);
+        int trainTimesteps = config.Scheduler.TrainTimesteps;
         int steps = settings.Steps ?? SchedulerOptions.DefaultInferenceSteps(settings.Sampler, trainTimesteps);
         int total = settings.Prompts.Count * settings.PerPrompt;
         var defaults = new PipelineLimits();
-        var limits = new PipelineLimits { MaxImagesPerRequest = total, MaxQueuedImages = total, MaxSteps = Math.Max(steps, defaults.MaxSteps), MaxBatchImages = settings.MaxBatchImages ?? defaults.MaxBatchImages };
+        var limits = new PipelineLimits { MaxImagesPerRequest = total, MaxQueuedImages = total, MaxSteps = Math.Max(steps, defaults.MaxSteps), MaxBatchImages = settings.MaxBatchImages ?? DefaultMaxBatch(config.Model.ImageSize) };
         using var pipeline = new DiffusionPipelineBuilder()
             .UseCheckpointTextEncoderFactory(MiniLmTextEncoder.FromCheckpointConfig)
             .FromCheckpoint(settings.Checkpoint)

@@ -254,7 +254,12 @@ public sealed class DiffusionPipelineBuilder
     /// <exception cref="Native.TorchSharpNativeLoadException">When the app has no TorchSharp backend: the message names the packages to add (TorchSharp-cpu, or DiffusionKit.Cuda with a CUDA bundle).</exception>
     /// <exception cref="FileNotFoundException">When the checkpoint folder lacks a file.</exception>
     /// <exception cref="InvalidDataException">When the checkpoint is corrupt.</exception>
-    public DiffusionPipeline Build() => new(Assemble(nameof(Build)));
+    /// <remarks>
+    /// The model is built (and, with <see cref="Precision.Auto"/>, timed) on a thread that ends with <c>Build</c>, so the
+    /// pipeline's engine thread is the only thread holding an OpenMP pool for it (see docs/benchmarks.md, "One OpenMP
+    /// pool"); tensors made here are not added to the caller's dispose scope.
+    /// </remarks>
+    public DiffusionPipeline Build() => Native.OpenMpThreads.RunOnTransientThread(() => new DiffusionPipeline(Assemble(nameof(Build))));
 
     /// <summary>Validates and locks like <see cref="Build"/>, but returns a trainer for the configured model instead.</summary>
     /// <param name="options">Training settings; validated now.</param>
@@ -266,7 +271,7 @@ public sealed class DiffusionPipelineBuilder
         ArgumentNullException.ThrowIfNull(options);
         ThrowIfBuilt(nameof(BuildTrainer));
         options.Validate();
-        return new PipelineTrainer(Assemble(nameof(BuildTrainer)), options);
+        return Native.OpenMpThreads.RunOnTransientThread(() => new PipelineTrainer(Assemble(nameof(BuildTrainer)), options));
     }
 
     private PipelineComponents Assemble(string method)

@@ -28,8 +28,16 @@ public sealed class CliParsingTests
         settings.Sampler.Should().Be(SamplerKind.EulerAncestral);
         settings.Precision.Should().Be(TrainingPrecision.BFloat16);
         settings.PerPrompt.Should().Be(4, "the option's default");
-        settings.MaxBatchImages.Should().Be(new DiffusionKit.Pipeline.PipelineLimits().MaxBatchImages);
+        settings.MaxBatchImages.Should().BeNull("the default depends on the checkpoint's image size");
     }
+
+    [Theory]
+    [InlineData(16, 192)]
+    [InlineData(32, 48)]
+    [InlineData(64, 12)]
+    [InlineData(512, 1)]
+    public void The_default_max_batch_keeps_the_pixels_of_192_images_of_16x16(int imageSize, int expected)
+        => SampleCommand.DefaultMaxBatch(imageSize).Should().Be(expected);
 
     [Fact]
     public void Values_are_taken_as_typed_without_response_files()

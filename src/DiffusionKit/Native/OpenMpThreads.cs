@@ -1,0 +1,56 @@
+using System.Runtime.ExceptionServices;
+
+namespace DiffusionKit.Native;
+
+/// <summary>
+/// Runs one-off libtorch work (building a model, a training run) on a thread that ends with it, so that only the
+/// threads that keep sampling hold an OpenMP thread pool.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Why (hand-written: no library addresses it): libtorch's CPU kernels run on GNU OpenMP (libgomp), and every thread
+/// that starts a parallel region keeps its own pool of worker threads for as long as it lives. When libgomp manages
+/// more threads than the process may use cores, it stops spinning between parallel regions and puts its workers to
+/// sleep after every one, so each of the network's hundreds of small operations pays a futex wake-up. Measured on the
+/// 2-core project machine: the pipeline's engine thread sampled a batch of 16 guided images at 40 ms per step while the
+/// thread that had built the model was still alive with its pool, and at 26 ms when that thread had ended (the same
+/// 26 ms the building thread itself got); <c>OMP_WAIT_POLICY=PASSIVE</c> made the building thread slow in the same
+/// way. docs/benchmarks.md, "One OpenMP pool".
+/// </para>
+/// <para>
+/// The work runs synchronously: the caller blocks until it ends, exceptions come back with their original stack, and
+/// grad mode and dispose scopes (thread-local in TorchSharp) are the new thread's own, so the work must not hand
+/// tensors of an open dispose scope back to the caller (return detached or module-owned tensors).
+/// </para>
+/// </remarks>
+internal static class OpenMpThreads
+{
+    /// <summary>Runs <paramref name="work"/> on a new thread and waits for it.</summary>
+    /// <typeparam name="T">The result type.</typeparam>
+    /// <param name="work">The work.</param>
+    /// <returns>What <paramref name="work"/> returned.</returns>
+    public static T RunOnTransientThread<T>(Func<T> work)
+    {
+        T result = default!;
+        ExceptionDispatchInfo? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                result = work();
+            }
+            catch (Exception ex)
+            {
+                failure = ExceptionDispatchInfo.Capture(ex);
+            }
+        })
+        {
+            Name = "DiffusionKit transient torch work",
+            IsBackground = true,
+        };
+        thread.Start();
+        thread.Join();
+        failure?.Throw();
+        return result;
+    }
+}
