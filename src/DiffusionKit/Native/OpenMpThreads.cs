@@ -3,8 +3,8 @@ using System.Runtime.ExceptionServices;
 namespace DiffusionKit.Native;
 
 /// <summary>
-/// Runs one-off libtorch work (building a model, a training run) on a thread that ends with it, so that only the
-/// threads that keep sampling hold an OpenMP thread pool.
+/// Runs one-off libtorch work (building a pipeline or a trainer, the CLI demo's training phase) on a thread that ends
+/// with it, so that only the thread that keeps sampling holds an OpenMP thread pool.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -15,7 +15,9 @@ namespace DiffusionKit.Native;
 /// 2-core project machine: the pipeline's engine thread sampled a batch of 16 guided images at 40 ms per step while the
 /// thread that had built the model was still alive with its pool, and at 26 ms when that thread had ended (the same
 /// 26 ms the building thread itself got); <c>OMP_WAIT_POLICY=PASSIVE</c> made the building thread slow in the same
-/// way. docs/benchmarks.md, "One OpenMP pool".
+/// way. docs/benchmarks.md, "One OpenMP pool". Training is not moved: it runs on the caller's thread, the only pool
+/// while it runs; an app that trains and then samples in one process can train inside this helper's equivalent (a
+/// thread of its own) so the sampling engine is alone afterwards.
 /// </para>
 /// <para>
 /// The work runs synchronously: the caller blocks until it ends, exceptions come back with their original stack, and
@@ -25,16 +27,26 @@ namespace DiffusionKit.Native;
 /// </remarks>
 internal static class OpenMpThreads
 {
+    [ThreadStatic]
+    private static bool _onTransientThread;
+
     /// <summary>Runs <paramref name="work"/> on a new thread and waits for it.</summary>
     /// <typeparam name="T">The result type.</typeparam>
     /// <param name="work">The work.</param>
     /// <returns>What <paramref name="work"/> returned.</returns>
     public static T RunOnTransientThread<T>(Func<T> work)
     {
+        if (_onTransientThread)
+        {
+            // Nested (a precision probe inside a training run): this thread already ends with the outer work.
+            return work();
+        }
+
         T result = default!;
         ExceptionDispatchInfo? failure = null;
         var thread = new Thread(() =>
         {
+            _onTransientThread = true;
             try
             {
                 result = work();

@@ -102,18 +102,6 @@ public sealed class DiffusionTrainer
         IProgress<TrainingProgress>? progress = null,
         CancellationToken cancellationToken = default)
         where TModel : nn.Module<Tensor, Tensor, Tensor?, Tensor>, IDenoiser
-        => Native.OpenMpThreads.RunOnTransientThread(() => TrainOnThisThread(model, scheduler, dataset, encoder, callbacks, progress, cancellationToken));
-
-    /// <summary>The training run; <see cref="Train{TModel}(TModel, INoiseScheduler, IImageCaptionDataset, ITextEncoder, TrainingCallbacks, IProgress{TrainingProgress}?, CancellationToken)"/> runs it on a thread of its own (one OpenMP pool at a time).</summary>
-    private TrainingResult TrainOnThisThread<TModel>(
-        TModel model,
-        INoiseScheduler scheduler,
-        IImageCaptionDataset dataset,
-        ITextEncoder encoder,
-        TrainingCallbacks callbacks,
-        IProgress<TrainingProgress>? progress = null,
-        CancellationToken cancellationToken = default)
-        where TModel : nn.Module<Tensor, Tensor, Tensor?, Tensor>, IDenoiser
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(scheduler);
