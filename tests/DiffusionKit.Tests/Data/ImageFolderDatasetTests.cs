@@ -7,7 +7,7 @@ namespace DiffusionKit.Tests.Data;
 
 public sealed class ImageFolderDatasetTests
 {
-    private static string P(TempFolder dir, string relative) => Path.Combine(dir.Path, relative);
+    private static string P(TempDirectory dir, string relative) => Path.Combine(dir.Path, relative);
 
     private static byte[] Pixels(ImageFolderDataset data, int index)
     {
@@ -22,7 +22,7 @@ public sealed class ImageFolderDatasetTests
     [Fact]
     public void Class_folders_give_their_names_as_captions()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDirectory();
         ImageFiles.Solid(P(dir, "red things/1.png"), 8, 8, 255, 0, 0);
         ImageFiles.Solid(P(dir, "red things/2.png"), 8, 8, 250, 0, 0);
         ImageFiles.Solid(P(dir, "blue/3.png"), 8, 8, 0, 0, 255);
@@ -39,7 +39,7 @@ public sealed class ImageFolderDatasetTests
     [Fact]
     public void A_txt_file_beside_an_image_wins_over_its_folder_name_and_other_files_are_ignored()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDirectory();
         ImageFiles.Solid(P(dir, "cats/a.png"), 8, 8, 9, 9, 9);
         File.WriteAllText(P(dir, "cats/a.txt"), "  a grey cat on a mat \n");
         ImageFiles.Solid(P(dir, "cats/b.png"), 8, 8, 9, 9, 9);
@@ -57,7 +57,7 @@ public sealed class ImageFolderDatasetTests
     [Fact]
     public void Metadata_jsonl_wins_uses_the_caption_column_and_names_lines_whose_file_is_missing()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDirectory();
         ImageFiles.Solid(P(dir, "imgs/x.png"), 8, 8, 255, 0, 0);
         ImageFiles.Solid(P(dir, "imgs/y.png"), 8, 8, 0, 255, 0);
         ImageFiles.Solid(P(dir, "imgs/not-listed.png"), 8, 8, 0, 0, 255);
@@ -87,7 +87,7 @@ public sealed class ImageFolderDatasetTests
     [Fact]
     public void Grayscale_palette_and_alpha_pngs_become_rgb_with_alpha_over_black()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDirectory();
         ImageFiles.Png(P(dir, "c/gray.png"), 8, 8, ImageFiles.Gray, Enumerable.Repeat((byte)77, 64).ToArray());
         ImageFiles.Png(P(dir, "c/palette.png"), 8, 8, ImageFiles.Palette, Enumerable.Range(0, 64).Select(i => (byte)(i % 2)).ToArray(), palette: [10, 20, 30, 200, 150, 100]);
         var rgba = new byte[64 * 4];
@@ -109,7 +109,7 @@ public sealed class ImageFolderDatasetTests
     [Fact]
     public void Half_transparent_pixels_are_scaled_by_alpha()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDirectory();
         var rgba = Enumerable.Range(0, 64).SelectMany(_ => new byte[] { 200, 100, 50, 128 }).ToArray();
         ImageFiles.Png(P(dir, "c/half.png"), 8, 8, ImageFiles.Rgba, rgba);
 
@@ -123,7 +123,7 @@ public sealed class ImageFolderDatasetTests
     [Fact]
     public void Jpeg_decodes_close_to_the_original()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDirectory();
         var original = RgbImage.Filled(16, 16, new RgbColor(30, 160, 220));
         ImageFiles.Jpeg(P(dir, "c/photo.jpg"), original);
 
@@ -135,7 +135,7 @@ public sealed class ImageFolderDatasetTests
     [Fact]
     public void The_shorter_side_is_resized_and_the_centre_square_kept()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDirectory();
 
         // 48x16: left third red, middle green, right blue. At size 8 the shorter side halves and the centre is green.
         var samples = new byte[48 * 16 * 3];
@@ -164,7 +164,7 @@ public sealed class ImageFolderDatasetTests
     [Fact]
     public void Downscaling_keeps_the_layout_of_a_square_image()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDirectory();
 
         // 32x32: top half white, bottom half black -> at 8x8 rows 0-3 white, rows 4-7 black (away from the edge).
         var samples = new byte[32 * 32 * 3];
@@ -180,7 +180,7 @@ public sealed class ImageFolderDatasetTests
     [Fact]
     public void The_size_is_the_images_own_when_they_share_one_and_must_be_given_otherwise()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDirectory();
         ImageFiles.Solid(P(dir, "a/1.png"), 12, 12, 1, 1, 1);
         ImageFiles.Solid(P(dir, "a/2.png"), 12, 12, 2, 2, 2);
         ImageFolderDataset.Open(dir.Path).ImageSize.Should().Be(12);
@@ -197,7 +197,7 @@ public sealed class ImageFolderDatasetTests
     [Fact]
     public void Corrupt_truncated_zero_byte_and_non_image_files_are_skipped_and_named_and_strict_mode_throws()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDirectory();
         ImageFiles.Solid(P(dir, "ok/good1.png"), 8, 8, 10, 20, 30);
         string good = ImageFiles.Solid(P(dir, "ok/good2.png"), 8, 8, 40, 50, 60);
         byte[] goodBytes = File.ReadAllBytes(good);
@@ -227,7 +227,7 @@ public sealed class ImageFolderDatasetTests
     [Fact]
     public void An_empty_folder_or_one_without_captions_fails_naming_the_folder()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDirectory();
         ((Action)(() => ImageFolderDataset.Open(dir.Path))).Should().Throw<InvalidDataException>().WithMessage($"*{dir.Path}*no usable image*");
 
         ImageFiles.Solid(P(dir, "lonely.png"), 8, 8, 1, 1, 1);
@@ -238,7 +238,7 @@ public sealed class ImageFolderDatasetTests
     [Fact]
     public void Streaming_keeps_resident_memory_under_the_cache_cap_and_reads_the_same_pixels()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDirectory();
         for (int i = 0; i < 12; i++)
         {
             ImageFiles.Solid(P(dir, $"c/{i:D2}.png"), 16, 16, (byte)(i * 20), (byte)(255 - (i * 20)), 7);
@@ -270,7 +270,7 @@ public sealed class ImageFolderDatasetTests
     [Fact]
     public void Random_flip_and_crop_are_seeded_and_off_by_default()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDirectory();
 
         // 24x8: a gradient along x, so every crop offset and the flip give different pixels.
         var samples = new byte[24 * 8 * 3];

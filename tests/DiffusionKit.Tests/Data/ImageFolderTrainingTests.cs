@@ -33,7 +33,7 @@ public sealed class ImageFolderTrainingTests
     [Fact]
     public void A_streamed_folder_trains_the_same_weights_as_a_cached_one()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDirectory();
         MakeFolder(dir.Path);
         var cached = ImageFolderDataset.Open(dir.Path);
         var streamed = ImageFolderDataset.Open(dir.Path, new ImageFolderOptions { MaxCacheBytes = 2 * 8 * 8 * 3 });
@@ -46,12 +46,12 @@ public sealed class ImageFolderTrainingTests
     [Fact]
     public void Augmented_training_is_seeded_and_differs_from_plain_training()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDirectory();
         MakeFolder(dir.Path);
         var plain = ImageFolderDataset.Open(dir.Path);
 
         // Solid images look the same flipped, so flip a half-and-half image set instead.
-        using var dir2 = new TempFolder();
+        using var dir2 = new TempDirectory();
         for (int i = 0; i < 8; i++)
         {
             var samples = new byte[8 * 8 * 3];

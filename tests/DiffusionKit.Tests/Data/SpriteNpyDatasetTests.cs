@@ -21,7 +21,7 @@ public sealed class SpriteNpyDatasetTests
     [Fact]
     public void Loads_images_and_captions_from_one_hot_labels()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDirectory();
         string images = dir.Write("sprites.npy", Images(3, 4));
         string labels = dir.Write("labels.npy", Build("<f8", new[] { 3, 5 }, Doubles(0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1)));
 
@@ -44,7 +44,7 @@ public sealed class SpriteNpyDatasetTests
     [InlineData(new double[] { 0, 0.9, 0, 0, 0 })]
     public void A_row_that_is_not_one_hot_is_named(double[] badRow)
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDirectory();
         string images = dir.Write("sprites.npy", Images(2, 2));
         string labels = dir.Write("labels.npy", Build("<f8", new[] { 2, 5 }, Doubles(new double[] { 1, 0, 0, 0, 0 }.Concat(badRow).ToArray())));
 
@@ -56,7 +56,7 @@ public sealed class SpriteNpyDatasetTests
     [Fact]
     public void Counts_must_match()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDirectory();
         string images = dir.Write("sprites.npy", Images(2, 2));
         string labels = dir.Write("labels.npy", Build("<f8", new[] { 1, 5 }, Doubles(1, 0, 0, 0, 0)));
 
@@ -67,7 +67,7 @@ public sealed class SpriteNpyDatasetTests
     [Fact]
     public void Wrong_image_dtype_or_shape_is_rejected()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDirectory();
         string labels = dir.Write("labels.npy", Build("<f8", new[] { 1, 5 }, Doubles(1, 0, 0, 0, 0)));
         string floats = dir.Write("f.npy", Build("<f4", new[] { 1, 1, 1, 3 }, Floats(1, 2, 3)));
         string gray = dir.Write("g.npy", Build("|u1", new[] { 1, 2, 2, 1 }, new byte[4]));
@@ -79,7 +79,7 @@ public sealed class SpriteNpyDatasetTests
     [Fact]
     public void Index_and_destination_are_checked()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDirectory();
         var set = SpriteNpyDataset.Load(
             dir.Write("s.npy", Images(1, 2)), dir.Write("l.npy", Build("<f8", new[] { 1, 5 }, Doubles(0, 0, 0, 1, 0))));
 

@@ -1,4 +1,4 @@
-namespace DiffusionKit.Tests.Checkpoints;
+namespace DiffusionKit.Tests;
 
 /// <summary>A unique temporary folder deleted on dispose.</summary>
 internal sealed class TempDirectory : IDisposable
@@ -12,6 +12,14 @@ internal sealed class TempDirectory : IDisposable
     public string Path { get; }
 
     public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    /// <summary>Writes <paramref name="bytes"/> to <paramref name="name"/> (relative to the folder) and returns the file's path.</summary>
+    public string Write(string name, byte[] bytes)
+    {
+        string file = File(name);
+        System.IO.File.WriteAllBytes(file, bytes);
+        return file;
+    }
 
     public void Dispose()
     {
