@@ -25,8 +25,13 @@ public sealed class PipelineLimits
     /// </summary>
     public int MaxBatchImages { get; set; } = 16;
 
-    /// <summary>How long the batcher waits, after the oldest queued request arrived, for more images to fill a batch. Default 5 ms. Zero or more, at most 10 s.</summary>
-    public TimeSpan MaxQueueDelay { get; set; } = TimeSpan.FromMilliseconds(5);
+    /// <summary>
+    /// How long the batcher waits, after the oldest queued request arrived, for more images to fill a batch. Default
+    /// 20 ms: long enough for clients whose previous images just came back to send their next requests (at concurrency
+    /// 16 on the 2-core project machine, 17.7 images/s with 5 ms and 22.7 with 20 ms; docs/benchmarks.md), short next to
+    /// a request's own time (hundreds of milliseconds). Zero or more, at most 10 s.
+    /// </summary>
+    public TimeSpan MaxQueueDelay { get; set; } = TimeSpan.FromMilliseconds(20);
 
     /// <summary>Images one request may ask for (prompts × images per prompt). Default 256. At least 1, at most <see cref="MaxQueuedImages"/>.</summary>
     public int MaxImagesPerRequest { get; set; } = 256;
