@@ -85,23 +85,20 @@ public sealed class BFloat16Denoiser : IDenoiser, IGuidedDenoiser, IDisposable
     /// <exception cref="ArgumentException">A tensor has the wrong rank, shape, batch size, dtype or device, or contains NaN or infinity.</exception>
     /// <exception cref="ObjectDisposedException">The wrapper was disposed.</exception>
     public Tensor PredictNoise(Tensor sample, Tensor time, Tensor? context)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        DenoiserInputs.Check(this, sample, time, context);
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        var predicted = _network.forward(sample.to(ScalarType.BFloat16), time.to(ScalarType.BFloat16), context?.to(ScalarType.BFloat16));
-        return predicted.to(ScalarType.Float32).MoveToOuterDisposeScope();
-    }
+        => InBFloat16(sample, time, context, null, (x, t, c, _) => _network.forward(x, t, c));
 
     /// <inheritdoc />
     Tensor IGuidedDenoiser.PredictNoiseGuided(Tensor sample, Tensor time, Tensor? context, Tensor? pairedRows, Tensor? pairedContext)
+        => InBFloat16(sample, time, context, pairedContext, (x, t, c, pc) => _network.ForwardGuided(x, t, c, pairedRows, pc));
+
+    /// <summary>Checks the float32 inputs, runs <paramref name="network"/> on their bfloat16 casts without gradients and returns float32.</summary>
+    private Tensor InBFloat16(Tensor sample, Tensor time, Tensor? context, Tensor? pairedContext, Func<Tensor, Tensor, Tensor?, Tensor?, Tensor> network)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         DenoiserInputs.Check(this, sample, time, context);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var predicted = _network.ForwardGuided(sample.to(ScalarType.BFloat16), time.to(ScalarType.BFloat16), context?.to(ScalarType.BFloat16), pairedRows, pairedContext?.to(ScalarType.BFloat16));
+        var predicted = network(sample.to(ScalarType.BFloat16), time.to(ScalarType.BFloat16), context?.to(ScalarType.BFloat16), pairedContext?.to(ScalarType.BFloat16));
         return predicted.to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 

@@ -1,4 +1,3 @@
-using DiffusionKit.Tests.Checkpoints;
 using DiffusionKit.Native;
 using FluentAssertions;
 using Xunit;

@@ -1,4 +1,3 @@
-using DiffusionKit.Tests.Checkpoints;
 using System.Diagnostics;
 using FluentAssertions;
 using Xunit;
@@ -40,23 +39,33 @@ public sealed class FreshOutputLoadTests
         return (process.ExitCode, stdout + stderr.Result);
     }
 
-    [Fact]
-    public void A_freshly_built_consumer_app_loads_TorchSharp_and_computes()
+    /// <summary>
+    /// Copies the consumer project <c>tests/&lt;project&gt;</c> into <paramref name="work"/>/src and builds it against this
+    /// checkout's DiffusionKit into <paramref name="work"/>/out, as an app developer's fresh build would be; returns the
+    /// output folder.
+    /// </summary>
+    internal static string BuildConsumer(string project, string work)
     {
         string root = RepoRoot();
-        using var temp = new TempDirectory();
-        string work = temp.Path;
         string source = Path.Combine(work, "src");
         string output = Path.Combine(work, "out");
         Directory.CreateDirectory(source);
-        foreach (string file in new[] { "NativeLoadConsumer.csproj", "Program.cs" })
+        foreach (string file in new[] { project + ".csproj", "Program.cs" })
         {
-            File.Copy(Path.Combine(root, "tests", "NativeLoadConsumer", file), Path.Combine(source, file));
+            File.Copy(Path.Combine(root, "tests", project, file), Path.Combine(source, file));
         }
 
         string dkProject = Path.Combine(root, "src", "DiffusionKit", "DiffusionKit.csproj");
-        var build = Run("dotnet", $"build \"{Path.Combine(source, "NativeLoadConsumer.csproj")}\" -c Release -o \"{output}\" -p:DiffusionKitProject=\"{dkProject}\" -nologo -v:q", source);
+        var build = Run("dotnet", $"build \"{Path.Combine(source, project + ".csproj")}\" -c Release -o \"{output}\" -p:DiffusionKitProject=\"{dkProject}\" -nologo -v:q", source);
         build.Exit.Should().Be(0, build.Output);
+        return output;
+    }
+
+    [Fact]
+    public void A_freshly_built_consumer_app_loads_TorchSharp_and_computes()
+    {
+        using var temp = new TempDirectory();
+        string output = BuildConsumer("NativeLoadConsumer", temp.Path);
 
         string native = Path.Combine(output, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
         File.Exists(native).Should().BeTrue("the fresh output must carry TorchSharp's native library");

@@ -1,4 +1,3 @@
-using DiffusionKit.Tests.Checkpoints;
 using DiffusionKit.Native;
 using FluentAssertions;
 using Xunit;
@@ -25,20 +24,8 @@ public sealed class MissingBackendTests
     [Fact]
     public void A_consumer_app_without_a_backend_fails_with_DiffusionKits_message_on_its_first_call()
     {
-        string root = FreshOutputLoadTests.RepoRoot();
         using var temp = new TempDirectory();
-        string work = temp.Path;
-        string source = Path.Combine(work, "src");
-        string output = Path.Combine(work, "out");
-        Directory.CreateDirectory(source);
-        foreach (string file in new[] { "NoBackendConsumer.csproj", "Program.cs" })
-        {
-            File.Copy(Path.Combine(root, "tests", "NoBackendConsumer", file), Path.Combine(source, file));
-        }
-
-        string dkProject = Path.Combine(root, "src", "DiffusionKit", "DiffusionKit.csproj");
-        var build = FreshOutputLoadTests.Run("dotnet", $"build \"{Path.Combine(source, "NoBackendConsumer.csproj")}\" -c Release -o \"{output}\" -p:DiffusionKitProject=\"{dkProject}\" -nologo -v:q", source);
-        build.Exit.Should().Be(0, build.Output);
+        string output = FreshOutputLoadTests.BuildConsumer("NoBackendConsumer", temp.Path);
         File.Exists(Path.Combine(output, "runtimes", "linux-x64", "native", TorchSharpBackend.LibraryFileName)).Should().BeFalse("the app has no backend package");
 
         var run = FreshOutputLoadTests.Run("dotnet", $"\"{Path.Combine(output, "NoBackendConsumer.dll")}\"", output);
