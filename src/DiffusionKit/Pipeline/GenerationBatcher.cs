@@ -8,17 +8,18 @@ using static TorchSharp.torch;
 namespace DiffusionKit.Pipeline;
 
 /// <summary>
-/// The dynamic batcher: a bounded queue of requests and one engine thread that merges queued images into sampling
-/// loops of up to <see cref="PipelineLimits.MaxBatchImages"/> images (waiting up to
-/// <see cref="PipelineLimits.MaxQueueDelay"/> for a batch to fill), runs each loop with per-image seeds and guidance,
-/// and hands the results to the requests. The only thread that runs the network.
+/// The dynamic batcher: a bounded queue of requests and one engine thread that runs their images in sampling loops
+/// through shared network calls of up to <see cref="PipelineLimits.MaxBatchImages"/> images, with per-image seeds and
+/// guidance, and hands the results to the requests. The only thread that runs the network.
 /// </summary>
 /// <remarks>
-/// <para>Batches group by (sampler, steps): the oldest waiting request picks the key, then images of every waiting
-/// request with that key join in arrival order; a request larger than the space left is split across batches.</para>
-/// <para>Cancellation: a cancelled request leaves the queue at once; in a running batch its images are dropped before the
-/// next step, and a batch whose images are all dropped stops. PNG encoding runs on the thread pool, while the next batch
-/// samples.</para>
+/// <para>Continuous batching (as LLM servers batch per token): each loop walks its own timesteps, and every network call
+/// serves the next step of every running loop, each row at its own loop's time. Queued images join at the next step
+/// while there is room; when nothing runs, the engine waits up to <see cref="PipelineLimits.MaxQueueDelay"/> for a
+/// batch to fill. Requests that arrive together with the same (sampler, steps) form one loop; other samplers and step
+/// counts run their own loops in the same network calls. A request larger than the room left is split across loops.</para>
+/// <para>Cancellation: a cancelled request leaves the queue at once; in a running loop its images are dropped before the
+/// next step, and a loop whose images are all dropped ends. PNG encoding runs on the thread pool while the engine goes on.</para>
 /// </remarks>
 internal sealed class GenerationBatcher : IDisposable
 {
@@ -31,7 +32,6 @@ internal sealed class GenerationBatcher : IDisposable
     private readonly PipelineMetrics _metrics;
     private readonly ILogger _logger;
     private readonly Thread _thread;
-    private readonly CancellationTokenSource _stopping = new();
     private int _queuedImages;
     private long _stepsRun;
     private double _secondsPerImage = 0.05;
@@ -52,10 +52,10 @@ internal sealed class GenerationBatcher : IDisposable
     /// <summary>Images waiting for a batch.</summary>
     public int QueuedImages => Volatile.Read(ref _queuedImages);
 
-    /// <summary>Number of sampling loops run so far (for tests and diagnostics).</summary>
+    /// <summary>Number of sampling loops started so far (for tests and diagnostics).</summary>
     public int BatchesRun { get; private set; }
 
-    /// <summary>Loop steps run so far over all batches: one network call each (for tests and diagnostics).</summary>
+    /// <summary>Network calls made so far: one per step, shared by every running loop (for tests and diagnostics).</summary>
     public long StepsRun => Interlocked.Read(ref _stepsRun);
 
     /// <summary>Queues <paramref name="job"/>, or throws <see cref="PipelineBusyException"/> when its images do not fit.</summary>
@@ -97,7 +97,6 @@ internal sealed class GenerationBatcher : IDisposable
             Monitor.PulseAll(_lock);
         }
 
-        _stopping.Cancel();
         _thread.Join();
         lock (_lock)
         {
@@ -110,7 +109,6 @@ internal sealed class GenerationBatcher : IDisposable
             _queuedImages = 0;
         }
 
-        _stopping.Dispose();
     }
 
     /// <summary>Takes a cancelled job out of the queue (its waiting images no longer count) and ends it.</summary>
@@ -134,76 +132,103 @@ internal sealed class GenerationBatcher : IDisposable
     private void EngineLoop()
     {
         using var inference = inference_mode();
-        while (true)
+        var running = new List<RunningLoop>();
+        try
         {
-            List<BatchSlice>? slices = TakeBatch();
-            if (slices is null)
+            while (Admit(running))
             {
-                return;
+                Step(running);
             }
-
-            RunBatch(slices);
+        }
+        finally
+        {
+            foreach (var loop in running)
+            {
+                loop.Fail(new ObjectDisposedException(nameof(DiffusionPipeline), "The pipeline was disposed while this request ran."));
+                loop.Dispose();
+            }
         }
     }
 
-    /// <summary>Waits for work and forms the next batch; null when stopping.</summary>
-    private List<BatchSlice>? TakeBatch()
+    /// <summary>
+    /// Starts loops for queued images: while loops run, whatever waits joins at once, up to the room left; when nothing
+    /// runs, waits for work and for a batch to fill (up to the queue delay). False when stopping.
+    /// </summary>
+    private bool Admit(List<RunningLoop> running)
     {
+        List<BatchSlice> slices;
         lock (_lock)
         {
             while (true)
             {
                 if (_stopped)
                 {
-                    return null;
+                    return false;
                 }
 
-                if (_queue.First is not { } first)
+                int room = _limits.MaxBatchImages - running.Sum(r => r.Cohort.Active.Count);
+                if (_queue.First is not { } first || room <= 0)
                 {
+                    if (running.Count > 0)
+                    {
+                        return true;
+                    }
+
                     Monitor.Wait(_lock);
                     continue;
                 }
 
-                var head = first.Value;
-                var key = head.Plan.BatchKey;
-                int available = _queue.Where(j => j.Plan.BatchKey == key).Sum(j => j.Waiting);
-                var waited = Stopwatch.GetElapsedTime(head.Enqueued);
-                if (available < _limits.MaxBatchImages && waited < _limits.MaxQueueDelay)
+                var waited = Stopwatch.GetElapsedTime(first.Value.Enqueued);
+                if (running.Count == 0 && _queuedImages < room && waited < _limits.MaxQueueDelay)
                 {
                     Monitor.Wait(_lock, _limits.MaxQueueDelay - waited);
                     continue;
                 }
 
-                var slices = new List<BatchSlice>();
-                int room = _limits.MaxBatchImages;
-                for (var node = _queue.First; node is not null && room > 0;)
-                {
-                    var next = node.Next;
-                    var job = node.Value;
-                    if (job.Plan.BatchKey == key)
-                    {
-                        int take = Math.Min(room, job.Waiting);
-                        slices.Add(new BatchSlice(job, job.NextImage, take));
-                        job.NextImage += take;
-                        _queuedImages -= take;
-                        room -= take;
-                        if (job.Waiting == 0)
-                        {
-                            _queue.Remove(node);
-                        }
-                    }
-
-                    node = next;
-                }
-
-                return slices;
+                slices = Take(room);
+                break;
             }
         }
+
+        // One loop per (sampler, steps): a loop has one scheduler.
+        foreach (var group in slices.GroupBy(s => s.Job.Plan.BatchKey))
+        {
+            if (Start(group.ToList()) is { } loop)
+            {
+                running.Add(loop);
+            }
+        }
+
+        return true;
     }
 
-    private void RunBatch(List<BatchSlice> slices)
+    /// <summary>Takes up to <paramref name="room"/> queued images in arrival order (under the lock).</summary>
+    private List<BatchSlice> Take(int room)
     {
-        var clock = Stopwatch.StartNew();
+        var slices = new List<BatchSlice>();
+        for (var node = _queue.First; node is not null && room > 0;)
+        {
+            var next = node.Next;
+            var job = node.Value;
+            int take = Math.Min(room, job.Waiting);
+            slices.Add(new BatchSlice(job, job.NextImage, take));
+            job.NextImage += take;
+            _queuedImages -= take;
+            room -= take;
+            if (job.Waiting == 0)
+            {
+                _queue.Remove(node);
+            }
+
+            node = next;
+        }
+
+        return slices;
+    }
+
+    /// <summary>Starts a sampling loop over <paramref name="slices"/> (all with one batch key); null when it could not start (the jobs have failed).</summary>
+    private RunningLoop? Start(List<BatchSlice> slices)
+    {
         long now = Stopwatch.GetTimestamp();
         foreach (var slice in slices.Where(s => s.Job.Started == 0))
         {
@@ -213,11 +238,11 @@ internal sealed class GenerationBatcher : IDisposable
 
         var rows = slices.SelectMany(s => Enumerable.Range(s.First, s.Count).Select(k => (Slice: s, Image: k))).ToArray();
         var plan = slices[0].Job.Plan;
-        _metrics.BatchStarted(rows.Length);
         BatchesRun++;
+        Tensor? contexts = null;
+        PerImageNoiseSource? noise = null;
         try
         {
-            using var scope = NewDisposeScope();
             int contextSize = slices[0].Job.ContextSize;
             var rowsData = new float[rows.Length * contextSize];
             for (int r = 0; r < rows.Length; r++)
@@ -227,46 +252,100 @@ internal sealed class GenerationBatcher : IDisposable
                 Array.Copy(job.Contexts, prompt * contextSize, rowsData, r * contextSize, contextSize);
             }
 
-            var contexts = tensor(rowsData, new long[] { rows.Length, contextSize });
-            using var noise = new PerImageNoiseSource(rows.Select(r => r.Slice.Job.Plan.SeedOf(r.Image)).ToArray());
+            contexts = tensor(rowsData, new long[] { rows.Length, contextSize });
+            noise = new PerImageNoiseSource(rows.Select(r => r.Slice.Job.Plan.SeedOf(r.Image)).ToArray());
             var scheduler = SchedulerSelection.Create(plan.Sampler, plan.Steps, _training);
             var batch = new SamplingBatch(_denoiser, scheduler, rows.Length, contexts, _unconditional, rows.Select(r => r.Slice.Job.Plan.GuidanceScale).ToArray(), noise);
-            var observer = new BatchObserver(rows, () => Interlocked.Increment(ref _stepsRun));
-            var outcome = DiffusionSampler.Run(batch, observer, _stopping.Token);
-            if (outcome.Images is null)
+            using var scope = NewDisposeScope();
+            var cohort = new SamplingCohort(batch, new BatchObserver(rows));
+            return new RunningLoop(slices, rows, cohort, contexts, noise);
+        }
+        catch (Exception ex)
+        {
+            PipelineLog.BatchFailed(_logger, ex, rows.Length);
+            contexts?.Dispose();
+            noise?.Dispose();
+            slices.ForEach(s => Fail(s.Job, ex));
+            return null;
+        }
+    }
+
+    /// <summary>Drops ended images, runs one network call for the next step of every loop, and completes the loops that are done.</summary>
+    private void Step(List<RunningLoop> running)
+    {
+        foreach (var loop in running.Where(r => !r.Cohort.DropEndedRows()).ToList())
+        {
+            running.Remove(loop);
+            loop.Dispose();
+        }
+
+        if (running.Count == 0)
+        {
+            return;
+        }
+
+        long started = Stopwatch.GetTimestamp();
+        int images = running.Sum(r => r.Cohort.Active.Count);
+        _metrics.NetworkCall(images);
+        try
+        {
+            using var scope = NewDisposeScope();
+            SamplingCohort.StepTogether(running.Select(r => r.Cohort).ToArray());
+        }
+        catch (Exception ex)
+        {
+            PipelineLog.BatchFailed(_logger, ex, images);
+            foreach (var loop in running)
             {
-                return;
+                loop.Fail(ex);
+                loop.Dispose();
             }
 
-            float[] values = outcome.Images.contiguous().data<float>().ToArray();
-            int channels = (int)outcome.Images.shape[1], height = (int)outcome.Images.shape[2], width = (int)outcome.Images.shape[3];
-            int size = channels * height * width;
-            var finished = outcome.Rows.Select((row, i) => (rows[row].Slice, rows[row].Image, Offset: i * size)).ToArray();
-            _metrics.ImagesGenerated(finished.Length);
-            double seconds = clock.Elapsed.TotalSeconds / Math.Max(1, finished.Length);
-            _secondsPerImage = (0.7 * _secondsPerImage) + (0.3 * seconds);
+            running.Clear();
+            return;
+        }
 
-            // Pixels and PNGs off the engine thread: the next batch starts now.
+        Interlocked.Increment(ref _stepsRun);
+
+        // Each loop's share of the call, for the per-image cost behind a busy answer's Retry-After.
+        double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        foreach (var loop in running)
+        {
+            loop.EngineSeconds += seconds * loop.Cohort.Active.Count / images;
+        }
+
+        foreach (var loop in running.Where(r => r.Cohort.IsFinished).ToList())
+        {
+            running.Remove(loop);
+            Complete(loop);
+            loop.Dispose();
+        }
+    }
+
+    /// <summary>Hands a finished loop's images to its requests: pixels and PNGs off the engine thread.</summary>
+    private void Complete(RunningLoop loop)
+    {
+        try
+        {
+            using var scope = NewDisposeScope();
+            var outcome = loop.Cohort.Outcome();
+            var images = outcome.Images!;
+            float[] values = images.contiguous().data<float>().ToArray();
+            int channels = (int)images.shape[1], height = (int)images.shape[2], width = (int)images.shape[3];
+            int size = channels * height * width;
+            var finished = outcome.Rows.Select((row, i) => (loop.Rows[row].Slice, loop.Rows[row].Image, Offset: i * size)).ToArray();
+            _metrics.ImagesGenerated(finished.Length);
+            _secondsPerImage = (0.7 * _secondsPerImage) + (0.3 * loop.EngineSeconds / Math.Max(1, finished.Length));
             foreach (var group in finished.GroupBy(f => f.Slice))
             {
                 var items = group.ToArray();
                 _ = Task.Run(() => Finish(group.Key.Job, items.Select(i => (i.Image, i.Offset)).ToArray(), values, channels, height, width));
             }
         }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
-        {
-            foreach (var slice in slices)
-            {
-                Fail(slice.Job, new ObjectDisposedException(nameof(DiffusionPipeline), "The pipeline was disposed while this request ran."));
-            }
-        }
         catch (Exception ex)
         {
-            PipelineLog.BatchFailed(_logger, ex, rows.Length);
-            foreach (var slice in slices)
-            {
-                Fail(slice.Job, ex);
-            }
+            PipelineLog.BatchFailed(_logger, ex, loop.Rows.Length);
+            loop.Fail(ex);
         }
     }
 
@@ -326,8 +405,28 @@ internal sealed class GenerationBatcher : IDisposable
     /// <summary>A contiguous run of one job's images in a batch.</summary>
     private sealed record BatchSlice(GenerationJob Job, int First, int Count);
 
+    /// <summary>A sampling loop the engine is running: its slices, its rows (slice and image number), its state and what it owns.</summary>
+    private sealed class RunningLoop(List<BatchSlice> slices, (BatchSlice Slice, int Image)[] rows, SamplingCohort cohort, Tensor contexts, PerImageNoiseSource noise) : IDisposable
+    {
+        public (BatchSlice Slice, int Image)[] Rows => rows;
+
+        public SamplingCohort Cohort => cohort;
+
+        /// <summary>This loop's share of the engine's time so far.</summary>
+        public double EngineSeconds { get; set; }
+
+        public void Fail(Exception ex) => slices.ForEach(s => GenerationBatcher.Fail(s.Job, ex));
+
+        public void Dispose()
+        {
+            cohort.Dispose();
+            contexts.Dispose();
+            noise.Dispose();
+        }
+    }
+
     /// <summary>Drops the rows of ended jobs before each step; reports progress (and frames) after it.</summary>
-    private sealed class BatchObserver((BatchSlice Slice, int Image)[] rows, Action stepped) : ISamplingObserver
+    private sealed class BatchObserver((BatchSlice Slice, int Image)[] rows) : ISamplingObserver
     {
         public IReadOnlyList<int>? Keep(IReadOnlyList<int> active)
         {
@@ -345,8 +444,6 @@ internal sealed class GenerationBatcher : IDisposable
 
         public void StepFinished(int step, int totalSteps, int timestep, IReadOnlyList<int> active, Tensor sample)
         {
-            stepped();
-
             // Positions of the active rows per live job, then one report per prompt; the last step is reported with the images.
             var byJob = active.Select((row, position) => (Row: rows[row], Position: position))
                 .Where(r => !r.Row.Slice.Job.IsOver)

@@ -7,10 +7,11 @@ namespace DiffusionKit.Pipeline;
 /// batch waits to fill, and the limits on one request and on the queue. Every default is documented on its property.
 /// </summary>
 /// <remarks>
-/// <para>Batching (like Triton's dynamic batcher): queued images are merged into one sampling loop of up to
-/// <see cref="MaxBatchImages"/> images; when fewer are waiting, the batcher waits up to <see cref="MaxQueueDelay"/> after
-/// the oldest arrived for more. Requests with different prompts, seeds and guidance share a batch; requests with a
-/// different sampler or step count go into separate batches (their loops visit different timesteps).</para>
+/// <para>Batching (continuous, as LLM servers batch per token): every network call serves the next step of every running
+/// sampling loop, up to <see cref="MaxBatchImages"/> images, each at its own loop's timestep. Queued images join at the
+/// next step while there is room; when nothing runs, the engine waits up to <see cref="MaxQueueDelay"/> after the oldest
+/// arrived for a batch to fill. Requests with different prompts, seeds and guidance share a loop; requests with a
+/// different sampler or step count run their own loops in the same network calls.</para>
 /// <para>Memory: the network's activations are bounded by <see cref="MaxBatchImages"/>, a request's results by
 /// <see cref="MaxImagesPerRequest"/>, and everything waiting by <see cref="MaxQueuedImages"/>, so no request can make
 /// the process allocate more than these allow. Over a request limit: <see cref="GenerationLimitExceededException"/>
@@ -19,9 +20,9 @@ namespace DiffusionKit.Pipeline;
 public sealed class PipelineLimits
 {
     /// <summary>
-    /// Images per sampling loop (each guided image counts once, although it takes two rows of the network call). Default
-    /// 16: on a 2-core CPU the demo-sized network ran fastest per image at about 32 rows per call (larger calls spill the
-    /// caches; docs/benchmarks.md); raise it on a GPU. At least 1.
+    /// Images per network call, over every running loop (each guided image counts once, although it takes two rows of
+    /// the call). Default 16: on a 2-core CPU the demo-sized network ran fastest per image at about 32 rows per call
+    /// (larger calls spill the caches; docs/benchmarks.md); raise it on a GPU. At least 1.
     /// </summary>
     public int MaxBatchImages { get; set; } = 16;
 

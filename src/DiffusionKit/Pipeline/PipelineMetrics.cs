@@ -10,7 +10,7 @@ namespace DiffusionKit.Pipeline;
 /// </summary>
 /// <remarks>
 /// Instruments: <c>diffusionkit.queue.images</c> (images waiting), <c>diffusionkit.batch.size</c> (images per
-/// sampling loop), <c>diffusionkit.images.generated</c>, <c>diffusionkit.request.queue_wait</c> and
+/// network call, over every sampling loop that shares it), <c>diffusionkit.images.generated</c>, <c>diffusionkit.request.queue_wait</c> and
 /// <c>diffusionkit.request.duration</c> (seconds), <c>diffusionkit.requests.rejected</c> (tag <c>reason</c>: the limit's
 /// name, <c>busy</c> or <c>invalid</c>). Each pipeline has its own meter instance; dispose it with the pipeline.
 /// </remarks>
@@ -32,7 +32,7 @@ internal sealed class PipelineMetrics : IDisposable
     {
         Meter = new Meter(Name, typeof(PipelineMetrics).Assembly.GetName().Version?.ToString());
         Meter.CreateObservableUpDownCounter("diffusionkit.queue.images", queuedImages, "{image}", "Images waiting in the queue for a batch.");
-        _batchSize = Meter.CreateHistogram<int>("diffusionkit.batch.size", "{image}", "Images in each sampling loop (batch).");
+        _batchSize = Meter.CreateHistogram<int>("diffusionkit.batch.size", "{image}", "Images in each network call (one per step, shared by every running sampling loop).");
         _generated = Meter.CreateCounter<long>("diffusionkit.images.generated", "{image}", "Images generated.");
         _queueWait = Meter.CreateHistogram<double>("diffusionkit.request.queue_wait", "s", "Time from a request's arrival to the start of its first batch.");
         _duration = Meter.CreateHistogram<double>("diffusionkit.request.duration", "s", "Time from a request's arrival to its last image.");
@@ -42,7 +42,7 @@ internal sealed class PipelineMetrics : IDisposable
     /// <summary>This pipeline's meter.</summary>
     public Meter Meter { get; }
 
-    public void BatchStarted(int images) => _batchSize.Record(images);
+    public void NetworkCall(int images) => _batchSize.Record(images);
 
     public void ImagesGenerated(int images) => _generated.Add(images);
 

@@ -6,7 +6,7 @@ namespace DiffusionKit.Sampling;
 /// <summary>
 /// The per-image conditioning of a batched loop: which original rows are still sampled, their contexts and guidance
 /// weights, and the one network call per step that serves them all (conditional rows, then the unconditional rows of
-/// the guided images).
+/// the guided images), shared with other loops' rows when the pipeline's engine steps several loops together.
 /// </summary>
 /// <remarks>Tensors here live outside the step scopes and are rebuilt only when rows are dropped. Not thread-safe.</remarks>
 internal sealed class BatchConditioning : IDisposable
@@ -16,12 +16,12 @@ internal sealed class BatchConditioning : IDisposable
     private List<int> _active;
     private double[] _guidance;
     private Tensor? _context;
-    private Tensor? _modelContext;
     private Tensor? _unconditionalRows;
     private Tensor? _guidedIndex;
     private Tensor? _onePlusW;
     private Tensor? _w;
     private int _guidedCount;
+    private int[] _guidedRows = [];
     private bool _uniform;
 
     public BatchConditioning(SamplingBatch batch, Device device)
@@ -54,35 +54,101 @@ internal sealed class BatchConditioning : IDisposable
         Rebuild();
     }
 
-    /// <summary>The guided noise prediction for every active row: one network call over the conditional and unconditional halves.</summary>
-    public Tensor Predict(IDenoiser denoiser, Tensor scaled, double modelTime)
-    {
-        long rows = scaled.shape[0];
-        var time = full(new[] { rows }, modelTime, dtype: ScalarType.Float32, device: _device);
-        if (_guidedCount == 0)
-        {
-            return denoiser is IGuidedDenoiser plain
-                ? plain.PredictNoiseGuided(scaled, time, _context, null, null)
-                : denoiser.PredictNoise(scaled, time, _context);
-        }
+    /// <summary>One cohort's share of a network call: its conditioning, its scaled model input and its model time.</summary>
+    /// <param name="Rows">The cohort's conditioning.</param>
+    /// <param name="Scaled">The scaled model input of its active rows, [Active.Count, C, H, W].</param>
+    /// <param name="ModelTime">Its normalised model time, the same for all its rows.</param>
+    public readonly record struct Part(BatchConditioning Rows, Tensor Scaled, double ModelTime);
 
-        // Conditional rows first, then the unconditional rows of the guided images, in one batch; a guided denoiser
-        // runs the context-free part of the network once for both.
-        var pairedRows = _guidedCount == rows ? null : _guidedIndex!;
+    /// <summary>
+    /// The guided noise prediction for every active row of every part, from one network call: the conditional rows
+    /// of all parts, then the unconditional rows of their guided images (a guided denoiser runs the context-free part
+    /// of the network once for both). Each row carries its own part's time.
+    /// </summary>
+    /// <returns>One prediction per part, [part's rows, C, H, W], in the caller's dispose scope.</returns>
+    public static Tensor[] Predict(IDenoiser denoiser, IReadOnlyList<Part> parts)
+    {
+        var device = parts[0].Rows._device;
+        long rows = parts.Sum(p => p.Scaled.shape[0]);
+        int guided = parts.Sum(p => p.Rows._guidedCount);
+        var scaled = parts.Count == 1 ? parts[0].Scaled : cat(parts.Select(p => p.Scaled).ToArray(), 0);
+        var times = parts.Select(p => full(new[] { p.Scaled.shape[0] }, p.ModelTime, dtype: ScalarType.Float32, device: device)).ToArray();
+        var time = times.Length == 1 ? times[0] : cat(times, 0);
+        var context = ContextOf(parts, device);
         Tensor eps;
-        if (denoiser is IGuidedDenoiser pairs)
+        if (guided == 0)
         {
-            eps = pairs.PredictNoiseGuided(scaled, time, _context, pairedRows, _unconditionalRows);
+            eps = denoiser is IGuidedDenoiser plain
+                ? plain.PredictNoiseGuided(scaled, time, context, null, null)
+                : denoiser.PredictNoise(scaled, time, context);
         }
         else
         {
-            var modelInput = cat(new[] { scaled, pairedRows is null ? scaled : scaled.index_select(0, pairedRows) }, 0);
-            var both = full(new[] { rows + _guidedCount }, modelTime, dtype: ScalarType.Float32, device: _device);
-            eps = denoiser.PredictNoise(modelInput, both, _modelContext);
+            // Conditional rows first, then the unconditional rows of the guided images, in one batch.
+            var pairedRows = guided == rows ? null : PairedRows(parts, device);
+            var unconditional = cat(parts.Where(p => p.Rows._guidedCount > 0).Select(p => p.Rows._unconditionalRows!).ToArray(), 0);
+            if (denoiser is IGuidedDenoiser pairs)
+            {
+                eps = pairs.PredictNoiseGuided(scaled, time, context, pairedRows, unconditional);
+            }
+            else
+            {
+                var modelInput = cat(new[] { scaled, pairedRows is null ? scaled : scaled.index_select(0, pairedRows) }, 0);
+                var both = cat(new[] { time, pairedRows is null ? time : time.index_select(0, pairedRows) }, 0);
+                eps = denoiser.PredictNoise(modelInput, both, cat(new[] { context!, unconditional }, 0));
+            }
         }
 
-        var conditional = eps.narrow(0, 0, rows);
-        var unconditional = eps.narrow(0, rows, _guidedCount);
+        var predictions = new Tensor[parts.Count];
+        long offset = 0, unconditionalOffset = rows;
+        for (int i = 0; i < parts.Count; i++)
+        {
+            var part = parts[i].Rows;
+            long count = parts[i].Scaled.shape[0];
+            var conditional = eps.narrow(0, offset, count);
+            predictions[i] = part._guidedCount == 0 ? conditional : part.Guide(conditional, eps.narrow(0, unconditionalOffset, part._guidedCount));
+            offset += count;
+            unconditionalOffset += part._guidedCount;
+        }
+
+        return predictions;
+    }
+
+    /// <summary>The contexts of all parts' rows: null when no part has one, zeros for a part without.</summary>
+    private static Tensor? ContextOf(IReadOnlyList<Part> parts, Device device)
+    {
+        if (parts.Count == 1 || parts.All(p => p.Rows._context is null))
+        {
+            return parts[0].Rows._context;
+        }
+
+        long size = parts.First(p => p.Rows._context is not null).Rows._context!.shape[1];
+        return cat(parts.Select(p => p.Rows._context ?? zeros(p.Scaled.shape[0], size, device: device)).ToArray(), 0);
+    }
+
+    /// <summary>The rows of the whole call that are guided, as indices into it.</summary>
+    private static Tensor PairedRows(IReadOnlyList<Part> parts, Device device)
+    {
+        if (parts.Count == 1)
+        {
+            return parts[0].Rows._guidedIndex!;
+        }
+
+        var indices = new List<long>();
+        long offset = 0;
+        foreach (var part in parts)
+        {
+            indices.AddRange(part.Rows._guidedRows.Select(r => offset + r));
+            offset += part.Scaled.shape[0];
+        }
+
+        return tensor(indices.ToArray(), device: device);
+    }
+
+    /// <summary>Classifier-free guidance of this part's rows: (1 + w)·eps_c - w·eps_u for the guided rows, eps_c for the others.</summary>
+    private Tensor Guide(Tensor conditional, Tensor unconditional)
+    {
+        long rows = conditional.shape[0];
         if (_uniform)
         {
             // Every image has the same w: exactly the classic (1 + w)·eps_c - w·eps_u.
@@ -108,10 +174,12 @@ internal sealed class BatchConditioning : IDisposable
         if (_context is null)
         {
             _guidedCount = 0;
+            _guidedRows = [];
             return;
         }
 
         var guided = Enumerable.Range(0, _guidance.Length).Where(i => _guidance[i] > 0).ToArray();
+        _guidedRows = guided;
         _guidedCount = guided.Length;
         if (_guidedCount == 0)
         {
@@ -122,18 +190,16 @@ internal sealed class BatchConditioning : IDisposable
         using var scope = NewDisposeScope();
         _guidedIndex = tensor(guided.Select(i => (long)i).ToArray(), device: _device).DetachFromDisposeScope();
         _unconditionalRows = (_unconditional!.shape[0] == 1 ? _unconditional.expand(_guidedCount, -1) : _unconditional.index_select(0, _guidedIndex)).contiguous().DetachFromDisposeScope();
-        _modelContext = cat(new[] { _context, _unconditionalRows }, 0).DetachFromDisposeScope();
         _onePlusW = tensor(guided.Select(i => (float)(1 + _guidance[i])).ToArray(), device: _device).view(-1, 1, 1, 1).DetachFromDisposeScope();
         _w = tensor(guided.Select(i => (float)_guidance[i]).ToArray(), device: _device).view(-1, 1, 1, 1).DetachFromDisposeScope();
     }
 
     private void DisposeDerived()
     {
-        _modelContext?.Dispose();
         _unconditionalRows?.Dispose();
         _guidedIndex?.Dispose();
         _onePlusW?.Dispose();
         _w?.Dispose();
-        (_modelContext, _unconditionalRows, _guidedIndex, _onePlusW, _w) = (null, null, null, null, null);
+        (_unconditionalRows, _guidedIndex, _onePlusW, _w) = (null, null, null, null);
     }
 }

@@ -4,8 +4,8 @@ namespace DiffusionKit.Sampling;
 
 /// <summary>
 /// The reverse-diffusion loop: draws seeded Gaussian noise and walks the scheduler's timesteps, asking the denoiser
-/// for the noise at each step, with optional classifier-free guidance. The one sampling loop of DiffusionKit: the
-/// pipeline's batched engine runs it too.
+/// for the noise at each step, with optional classifier-free guidance. The one sampling loop of DiffusionKit: its step
+/// (<see cref="SamplingCohort"/>) is also what the pipeline's batched engine runs, several loops at a time.
 /// </summary>
 /// <remarks>
 /// <para>Which algorithm runs (DDPM ancestral, DDIM, ...) is the scheduler's choice; this class owns only the loop.</para>
@@ -99,92 +99,29 @@ public sealed class DiffusionSampler : ISampler
     {
         using var outer = NewDisposeScope();
         using var noGrad = no_grad();
-        var denoiser = batch.Denoiser;
-        var scheduler = batch.Scheduler;
-        var device = denoiser.Device;
-        double totalTimesteps = scheduler.TrainTimesteps;
-        var rows = new BatchConditioning(batch, device);
-
-        // 1. Initial noise, drawn on the CPU so the same seed gives the same images on every device.
-        var sample = batch.Noise.StandardNormal([batch.Count, denoiser.Channels, denoiser.ImageSize, denoiser.ImageSize]).to(device).DetachFromDisposeScope();
-        double initNoiseSigma = scheduler.InitNoiseSigma;
-        if (initNoiseSigma != 1.0)
+        using var cohort = new SamplingCohort(batch, observer);
+        SamplingCohort[] cohorts = [cohort];
+        while (!cohort.IsFinished)
         {
-            using var unscaled = sample;
-            sample = (unscaled * initNoiseSigma).DetachFromDisposeScope();
-        }
-
-        // 2. The loop: one dispose scope per step; only the new sample leaves it.
-        var timesteps = scheduler.Timesteps;
-        using var loop = scheduler.BeginLoop();
-        bool loopDropsRows = true;
-        try
-        {
-            for (int i = 0; i < timesteps.Count; i++)
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!cohort.DropEndedRows())
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                if (observer?.Keep(rows.Active) is { } keep)
-                {
-                    if (keep.Count == 0)
-                    {
-                        return new SamplingOutcome(null, []);
-                    }
-
-                    if (keep.Count < rows.Active.Count && loopDropsRows)
-                    {
-                        loopDropsRows = TryKeepRows(loop, keep);
-                        if (loopDropsRows)
-                        {
-                            (batch.Noise as PerImageNoiseSource)?.KeepRows(keep);
-                            using var index = tensor(keep.Select(k => (long)k).ToArray(), device: device);
-                            using var old = sample;
-                            sample = old.index_select(0, index).DetachFromDisposeScope();
-                            rows.Keep(keep);
-                        }
-                    }
-                }
-
-                int t = timesteps[i];
-                Tensor next;
-                using (var stepScope = NewDisposeScope())
-                {
-                    var scaled = scheduler.ScaleModelInput(sample, t);
-                    var eps = rows.Predict(denoiser, scaled, scheduler.GetModelTimestep(t) / totalTimesteps);
-                    var result = loop.Step(eps, t, sample, batch.Noise);
-                    next = result.PrevSample.DetachFromDisposeScope();
-                }
-
-                sample.Dispose();
-                sample = next;
-                observer?.StepFinished(i + 1, timesteps.Count, t, rows.Active, sample);
+                return new SamplingOutcome(null, []);
             }
 
-            // 3. Map [-1, 1] to [0, 1] on the CPU.
-            return new SamplingOutcome(ToUnitRange(sample).cpu().MoveToOuterDisposeScope(), rows.Active.ToArray());
+            // One dispose scope per step; only the new sample leaves it.
+            using var step = NewDisposeScope();
+            SamplingCohort.StepTogether(cohorts);
         }
-        finally
-        {
-            sample.Dispose();
-            rows.Dispose();
-        }
+
+        // Map [-1, 1] to [0, 1] on the CPU.
+        var outcome = cohort.Outcome();
+        outcome.Images!.MoveToOuterDisposeScope();
+        return outcome;
     }
 
     /// <summary>Maps model space [-1, 1] to image space [0, 1] (values outside are clipped, as every image writer must).</summary>
     internal static Tensor ToUnitRange(Tensor sample) => ((sample + 1) / 2).clamp(0, 1);
-
-    private static bool TryKeepRows(ISchedulerLoop loop, IReadOnlyList<int> keep)
-    {
-        try
-        {
-            loop.KeepRows(keep);
-            return true;
-        }
-        catch (NotSupportedException)
-        {
-            // The loop cannot drop rows: keep sampling them all; the caller ignores the dropped ones.
-            return false;
-        }
-    }
 
     private static void CheckContext(IDenoiser denoiser, Tensor context)
     {

@@ -52,17 +52,44 @@ public sealed class DynamicBatchingTests
     }
 
     [Fact]
-    public async Task Requests_with_another_step_count_or_sampler_go_to_another_batch()
+    public async Task Requests_with_another_step_count_or_sampler_run_their_own_loop_in_the_same_network_calls()
     {
-        using var pipeline = Pipeline(new PipelineLimits { MaxQueueDelay = TimeSpan.FromMilliseconds(300) }, SamplerKind.Ddim, steps: 3);
+        using var pipeline = Pipeline(new PipelineLimits { MaxQueueDelay = TimeSpan.FromSeconds(5), MaxBatchImages = 4 }, SamplerKind.Ddim, steps: 3);
+        GenerationRequest[] requests =
+        [
+            new() { Prompts = ["red"], Seed = 1 },
+            new() { Prompts = ["red"], Steps = 2, Seed = 2 },
+            new() { Prompts = ["blue"], Sampler = SamplerKind.EulerAncestral, Steps = 3, Seed = 3 },
+            new() { Prompts = ["blue"], Seed = 4, GuidanceScale = 0 },
+        ];
 
-        await Task.WhenAll(
-            pipeline.GenerateAsync(new GenerationRequest { Prompts = ["red"] }),
-            pipeline.GenerateAsync(new GenerationRequest { Prompts = ["red"], Steps = 2 }),
-            pipeline.GenerateAsync(new GenerationRequest { Prompts = ["blue"], Sampler = SamplerKind.EulerAncestral, Steps = 3 }),
-            pipeline.GenerateAsync(new GenerationRequest { Prompts = ["blue"] }));
+        var results = await Task.WhenAll(requests.Select(r => pipeline.GenerateAsync(r))).WaitAsync(TimeSpan.FromSeconds(60));
 
         pipeline.BatchesRun.Should().Be(3, "(ddim, 3) x 2, (ddim, 2) and (euler-a, 3) are three loops");
+        pipeline.StepsRun.Should().Be(3, "the three loops step together, each at its own timestep (3 + 2 + 3 = 8 calls one after another)");
+        for (int r = 0; r < requests.Length; r++)
+        {
+            var alone = await pipeline.GenerateAsync(requests[r]);
+            PixelDifference.Max(alone.Images[0], results[r].Images[0]).Should().BeLessThanOrEqualTo(2, $"request {r}'s pixels do not depend on the loops it shared calls with");
+        }
+    }
+
+    [Fact]
+    public async Task A_request_arriving_while_a_loop_runs_joins_at_the_next_step()
+    {
+        using var pipeline = Pipeline(new PipelineLimits { MaxQueueDelay = TimeSpan.Zero, MaxBatchImages = 4 }, SamplerKind.Ddim, steps: 400);
+        using var cancel = new CancellationTokenSource();
+        var updates = pipeline.GenerateStreamingAsync(new GenerationRequest { Prompts = ["red"], Seed = 1 }, cancel.Token).GetAsyncEnumerator();
+        (await updates.MoveNextAsync()).Should().BeTrue("the long loop reported its first step");
+
+        var joined = await pipeline.GenerateAsync(new GenerationRequest { Prompts = ["blue"], Seed = 2, Steps = 3 }).WaitAsync(TimeSpan.FromSeconds(60));
+
+        pipeline.StepsRun.Should().BeLessThan(400, "the 3-step request joined the running loop's network calls instead of waiting for its 400 steps");
+        pipeline.BatchesRun.Should().Be(2);
+        await cancel.CancelAsync();
+        await updates.DisposeAsync();
+        var alone = await pipeline.GenerateAsync(new GenerationRequest { Prompts = ["blue"], Seed = 2, Steps = 3 });
+        PixelDifference.Max(alone.Images[0], joined.Images[0]).Should().BeLessThanOrEqualTo(2, "joining a running loop's calls does not change an image");
     }
 
     [Fact]

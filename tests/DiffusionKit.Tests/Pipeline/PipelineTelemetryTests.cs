@@ -53,7 +53,7 @@ public sealed class PipelineTelemetryTests
 
         result.Images.Should().HaveCount(4);
         measurements.Where(m => m.Name == "diffusionkit.images.generated").Sum(m => m.Value).Should().Be(4);
-        measurements.Where(m => m.Name == "diffusionkit.batch.size").Select(m => m.Value).Should().Equal(4.0);
+        measurements.Where(m => m.Name == "diffusionkit.batch.size").Select(m => m.Value).Should().Equal([4.0, 4.0], "one measurement per network call: the 4-image loop's two steps");
         measurements.Should().Contain(m => m.Name == "diffusionkit.request.duration" && m.Value > 0);
         measurements.Should().Contain(m => m.Name == "diffusionkit.request.queue_wait" && m.Value >= 0);
         measurements.Should().Contain(m => m.Name == "diffusionkit.queue.images" && m.Value == 3, "three images were waiting when the gauge was read");
