@@ -2,10 +2,12 @@
 # Load benchmark of the sample server (issue 11): trains a demo-sized checkpoint (n_feat 64, 16x16; two training
 # steps, since only speed and memory are measured) unless CHECKPOINT names one, starts samples/DiffusionKit.Server on
 # 127.0.0.1, drives it with build/BenchServe at several concurrency levels (one image per request, DDIM 25 steps by
-# default, guidance 3), then 1,000 sequential requests for the RSS drift, and prints a Markdown report for docs/benchmarks.md.
+# default, guidance 3; each level after untimed warm-up requests at its concurrency), then 1,000 sequential requests for
+# the RSS drift, and prints a Markdown report for docs/benchmarks.md.
 #
 # Usage: build/bench-serve.sh                      (env: CHECKPOINT, PORT=5080, LEVELS=1,8,16,32, REQUESTS=96,
 #                                                   SEQUENTIAL=1000, SEQUENTIAL_STEPS=5, STEPS=25, GUIDANCE=3, SAMPLER=ddim,
+#                                                   WARMUP=<requests per level, default 2 x concurrency, at least 16>,
 #                                                   SERVER_ARGS="--DiffusionKit:Threads=2 ...")
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,5 +48,5 @@ curl -fs "http://127.0.0.1:$port/healthz" >/dev/null || { echo "the server did n
   echo "Server: ${SAMPLER:-ddim} ${STEPS:-25} steps, guidance ${GUIDANCE:-3}, one image per request, ${SERVER_ARGS:-default pipeline options}"
   echo
   dotnet build/BenchServe/bin/Release/net10.0/BenchServe.dll --url "http://127.0.0.1:$port" --pid "$server" \
-    --levels "${LEVELS:-1,8,16,32}" --requests "${REQUESTS:-96}" --sequential "${SEQUENTIAL:-1000}" --sequential-steps "${SEQUENTIAL_STEPS:-5}"
+    --levels "${LEVELS:-1,8,16,32}" --requests "${REQUESTS:-96}" --sequential "${SEQUENTIAL:-1000}" --sequential-steps "${SEQUENTIAL_STEPS:-5}" ${WARMUP:+--warmup "$WARMUP"}
 } | tee "$out/report.md"

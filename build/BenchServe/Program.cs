@@ -1,12 +1,15 @@
 // Load driver for build/bench-serve.sh: drives a running DiffusionKit.Server on loopback (127.0.0.1 only) at several
 // concurrency levels, one image per request, and prints a Markdown report: images/s, p50/p95/p99 latency, errors,
 // the server's RSS, the largest pixel difference between an image made alone and the same (prompt, seed) under load,
-// and the RSS drift over a long run of sequential requests.
+// and the RSS drift over a long run of sequential requests. Each level first runs untimed warm-up requests at its own
+// concurrency (the server's tiered JIT recompiles its hot paths for seconds after start, competing with the network for
+// the cores), so the figures describe a warm server.
 //
 // Hand-written rather than a load tool (hey, k6, bombardier) because none is served here, and the report needs the
 // pixel comparison and the server's RSS from /proc, which those tools do not do.
 //
 // Usage: BenchServe --url http://127.0.0.1:5080 --pid <server pid> [--levels 1,8,16,32] [--requests 96]
+//                   [--warmup <requests per level; default 2 x concurrency, at least 16>]
 //                   [--sequential 1000] [--sequential-steps 5]
 using System.Diagnostics;
 using System.Globalization;
@@ -26,6 +29,7 @@ int[] levels = options.GetValueOrDefault("levels", "1,8,16,32").Split(',').Selec
 int requestsPerLevel = int.Parse(options.GetValueOrDefault("requests", "96"), CultureInfo.InvariantCulture);
 int sequential = int.Parse(options.GetValueOrDefault("sequential", "1000"), CultureInfo.InvariantCulture);
 string sequentialSteps = options.GetValueOrDefault("sequential-steps", "5");
+int? warmup = options.TryGetValue("warmup", out var w) ? int.Parse(w, CultureInfo.InvariantCulture) : null;
 
 string[] colors = ["red", "green", "blue", "yellow", "magenta", "cyan"];
 string[] shapes = ["circle", "square", "triangle", "cross"];
@@ -47,6 +51,44 @@ Console.WriteLine("| concurrency | requests | images/s | p50 (s) | p95 (s) | p99
 Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
 foreach (int concurrency in levels)
 {
+    await RunLevel(concurrency, warmup ?? Math.Max(16, 2 * concurrency));
+    var (latencies, errors, maxDiff, wall) = await RunLevel(concurrency, requestsPerLevel);
+    latencies.Sort();
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"| {concurrency} | {requestsPerLevel} | {latencies.Count / wall:F2} | {Percentile(latencies, 50):F2} | {Percentile(latencies, 95):F2} | {Percentile(latencies, 99):F2} | {errors} | {RssMiB(pid):F0} | {maxDiff} |"));
+}
+
+if (sequential > 0)
+{
+    double after100 = 0;
+    int seqErrors = 0;
+    var seqClock = Stopwatch.StartNew();
+    for (int i = 0; i < sequential; i++)
+    {
+        using var response = await http.GetAsync(Query(Prompt(i), 5000 + i, sequentialSteps));
+        await response.Content.ReadAsByteArrayAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            seqErrors++;
+        }
+
+        if (i == 99)
+        {
+            after100 = RssMiB(pid);
+        }
+    }
+
+    double end = RssMiB(pid);
+    Console.WriteLine();
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"Sequential: {sequential} requests ({sequentialSteps} steps each) in {seqClock.Elapsed.TotalSeconds:F0} s, {seqErrors} errors; RSS after the first 100: {after100:F0} MiB, at the end: {end:F0} MiB ({(end - after100) / after100 * 100:+0.0;-0.0}%)."));
+}
+
+return 0;
+
+// Sends `count` requests from `concurrency` closed-loop clients (each sends its next request when its last one returns).
+async Task<(List<double> Latencies, int Errors, int MaxDiff, double Wall)> RunLevel(int concurrency, int count)
+{
     var latencies = new List<double>();
     int errors = 0, next = 0, maxDiff = 0;
     var clock = Stopwatch.StartNew();
@@ -55,7 +97,7 @@ foreach (int concurrency in levels)
         while (true)
         {
             int i = Interlocked.Increment(ref next) - 1;
-            if (i >= requestsPerLevel)
+            if (i >= count)
             {
                 return;
             }
@@ -93,39 +135,8 @@ foreach (int concurrency in levels)
         }
     }).ToArray();
     await Task.WhenAll(workers);
-    double wall = clock.Elapsed.TotalSeconds;
-    latencies.Sort();
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"| {concurrency} | {requestsPerLevel} | {latencies.Count / wall:F2} | {Percentile(latencies, 50):F2} | {Percentile(latencies, 95):F2} | {Percentile(latencies, 99):F2} | {errors} | {RssMiB(pid):F0} | {maxDiff} |"));
+    return (latencies, errors, maxDiff, clock.Elapsed.TotalSeconds);
 }
-
-if (sequential > 0)
-{
-    double after100 = 0;
-    int seqErrors = 0;
-    var seqClock = Stopwatch.StartNew();
-    for (int i = 0; i < sequential; i++)
-    {
-        using var response = await http.GetAsync(Query(Prompt(i), 5000 + i, sequentialSteps));
-        await response.Content.ReadAsByteArrayAsync();
-        if (!response.IsSuccessStatusCode)
-        {
-            seqErrors++;
-        }
-
-        if (i == 99)
-        {
-            after100 = RssMiB(pid);
-        }
-    }
-
-    double end = RssMiB(pid);
-    Console.WriteLine();
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"Sequential: {sequential} requests ({sequentialSteps} steps each) in {seqClock.Elapsed.TotalSeconds:F0} s, {seqErrors} errors; RSS after the first 100: {after100:F0} MiB, at the end: {end:F0} MiB ({(end - after100) / after100 * 100:+0.0;-0.0}%)."));
-}
-
-return 0;
 
 static string Query(string prompt, int seed, string? steps) =>
     $"/v1/images?prompt={Uri.EscapeDataString(prompt)}&seed={seed}" + (steps is null ? string.Empty : $"&steps={steps}");
