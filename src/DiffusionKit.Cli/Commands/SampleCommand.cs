@@ -53,7 +53,7 @@ internal sealed class SampleCommand : CliCommand
         "--steps", "denoising steps [default: the sampler's: 25 for ddim, 20 for dpm-solver, dpm-solver-sde and euler-a, T (500) for ddpm]", 1);
 
     /// <summary><c>--guidance X</c>.</summary>
-    public Option<double> Guidance { get; } = CommonOptions.Guidance("classifier-free guidance scale (0: none)");
+    public Option<double?> Guidance { get; } = CliOptions.OptionalNumber("--guidance", "classifier-free guidance scale (0: none) [default: the checkpoint's recommendation (1 for models trained with --data), else 3]", 0, 100);
 
     /// <summary><c>--seed N</c>.</summary>
     public Option<long> Seed { get; } = CommonOptions.Seed("seed of the first image; image k (in prompt order) uses seed + k, so it is the same alone or batched");
@@ -85,7 +85,7 @@ internal sealed class SampleCommand : CliCommand
     /// <summary>The default <c>--max-batch</c> for images of <paramref name="imageSize"/> pixels a side.</summary>
     internal static int DefaultMaxBatch(int imageSize) => Math.Clamp(BatchPixels / (imageSize * imageSize), 1, 192);
 
-    internal sealed record Settings(string Checkpoint, string Output, IReadOnlyList<string> Prompts, int PerPrompt, SamplerKind Sampler, int? Steps, double Guidance, long Seed, bool Animation, Precision Precision = DiffusionKit.Training.Precision.Float32, IReadOnlyDictionary<string, string>? Rewording = null, int? MaxBatchImages = null);
+    internal sealed record Settings(string Checkpoint, string Output, IReadOnlyList<string> Prompts, int PerPrompt, SamplerKind Sampler, int? Steps, double? Guidance, long Seed, bool Animation, Precision Precision = DiffusionKit.Training.Precision.Float32, IReadOnlyDictionary<string, string>? Rewording = null, int? MaxBatchImages = null);
 
     private const string Explanation = """
         All images are sampled together in batches of up to --max-batch images; image k (in prompt order) uses its own seed,
@@ -181,15 +181,20 @@ internal sealed class SampleCommand : CliCommand
         int total = settings.Prompts.Count * settings.PerPrompt;
         var defaults = new PipelineLimits();
         var limits = new PipelineLimits { MaxImagesPerRequest = total, MaxQueuedImages = total, MaxSteps = Math.Max(steps, defaults.MaxSteps), MaxBatchImages = settings.MaxBatchImages ?? DefaultMaxBatch(config.Model.ImageSize) };
-        using var pipeline = new DiffusionPipelineBuilder()
+        var builder = new DiffusionPipelineBuilder()
             .UseCheckpointTextEncoderFactory(MiniLmTextEncoder.FromCheckpointConfig)
             .FromCheckpoint(settings.Checkpoint)
             .UseSampler(settings.Sampler, steps)
-            .UseGuidance(settings.Guidance)
             .UseSeed(settings.Seed)
             .UsePrecision(settings.Precision)
-            .UseLimits(limits)
-            .Build();
+            .UseLimits(limits);
+        if (settings.Guidance is { } guidance)
+        {
+            builder.UseGuidance(guidance);
+        }
+
+        using var pipeline = builder.Build();
+        Console.WriteLine(string.Create(inv, $"Sampling with {SchedulerNames.ShortName(pipeline.Defaults.Sampler)} {pipeline.Defaults.Steps} steps, guidance {pipeline.Defaults.GuidanceScale}{(settings.Guidance is null ? (config.Sampling?.GuidanceScale is null ? " (the default)" : " (the checkpoint's recommendation)") : string.Empty)}."));
         if (pipeline.PrecisionMeasurement is { } measurement)
         {
             Console.WriteLine(measurement.ToString());

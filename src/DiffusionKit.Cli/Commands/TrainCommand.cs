@@ -32,7 +32,7 @@ internal sealed class TrainCommand : CliCommand
             Add(option);
         }
 
-        foreach (var option in new Option[] { MaxGradNorm, GradAccum, SaveEvery, Keep, Resume, SampleEvery, SamplePrompts, SamplePromptsFile })
+        foreach (var option in new Option[] { MaxGradNorm, GradAccum, SaveEvery, Keep, Resume, SampleEvery, SamplePrompts, SamplePromptsFile, Guidance })
         {
             Add(option);
         }
@@ -73,6 +73,10 @@ internal sealed class TrainCommand : CliCommand
     /// <summary><c>--sample-prompts "a,b"</c>.</summary>
     public Option<string?> SamplePrompts { get; } = CliOptions.Text("--sample-prompts", "prompt,...", "the --sample-every prompts, comma-separated");
 
+    /// <summary><c>--guidance X</c>.</summary>
+    public Option<double?> Guidance { get; } = CliOptions.OptionalNumber(
+        "--guidance", "the guidance scale the checkpoint recommends for sampling (config.json sampling.guidance_scale; 'sample' uses it unless given --guidance) and the --sample-every grids use [default: 1 with --data, else 3]", 0, 100);
+
     /// <summary><c>--sample-prompts-file &lt;file&gt;</c>.</summary>
     public Option<string?> SamplePromptsFile { get; } = CliOptions.Text("--sample-prompts-file", "file", "the --sample-every prompts, one a line");
 
@@ -93,7 +97,8 @@ internal sealed class TrainCommand : CliCommand
         SchedulerOptions Scheduler,
         ContextUnetOptions Model,
         DiffusionTrainerOptions Trainer,
-        string DataName);
+        string DataName,
+        double Guidance);
 
     /// <summary>The options <c>--resume</c> takes from the checkpoint's <c>training</c> section when not given, by config key.</summary>
     private IEnumerable<(Option Option, string Key)> ResumeDefaults =>
@@ -193,7 +198,10 @@ internal sealed class TrainCommand : CliCommand
             throw new CliUsageException("--sample-prompts needs --sample-every N (steps between grids).");
         }
 
-        return new Settings(output, dataset, encoder, scheduler, model, trainer, source.Name);
+        double guidance = parse.GetValue(Guidance)
+            ?? resumed?.Sampling?.GuidanceScale
+            ?? (source.IsFolder ? TrainingDataSource.DefaultGuidance : PipelineDefaults.DefaultGuidanceScale);
+        return new Settings(output, dataset, encoder, scheduler, model, trainer, source.Name, guidance);
     }
 
     private int Run(ParseResult parse)
@@ -297,9 +305,12 @@ internal sealed class TrainCommand : CliCommand
             ["precision"] = PrecisionNames.Format(options.Precision),
             ["seed"] = options.Seed.ToString(inv),
         };
-        using var checkpoints = new TrainingCheckpointWriter(settings.Output, settings.Model, settings.Scheduler, settings.Encoder, options.KeepCheckpoints, info);
+        using var checkpoints = new TrainingCheckpointWriter(settings.Output, settings.Model, settings.Scheduler, settings.Encoder, options.KeepCheckpoints, info)
+        {
+            Sampling = new CheckpointConfig.SamplingConfig { GuidanceScale = settings.Guidance },
+        };
         using var samples = options.SampleEvery is null ? null
-            : new TrainingSampleWriter(Path.Combine(settings.Output, "samples"), settings.Model, settings.Scheduler, settings.Encoder, options.SamplePrompts);
+            : new TrainingSampleWriter(Path.Combine(settings.Output, "samples"), settings.Model, settings.Scheduler, settings.Encoder, options.SamplePrompts, guidance: settings.Guidance);
         var callbacks = new TrainingCallbacks
         {
             Checkpoint = snapshot =>

@@ -51,6 +51,26 @@ public sealed class CheckpointConfig
     [JsonPropertyName("training")]
     public Dictionary<string, string> Training { get; set; } = new();
 
+    /// <summary>
+    /// The sampling settings this checkpoint recommends: a pipeline loaded from it uses them where the caller sets none
+    /// (the builder's <c>UseGuidance</c>, <c>DiffusionKit:GuidanceScale</c>, the CLI's <c>--guidance</c> win). Null (no
+    /// <c>sampling</c> section) for the library's defaults.
+    /// </summary>
+    [JsonPropertyName("sampling")]
+    public SamplingConfig? Sampling { get; set; }
+
+    /// <summary>Recommended sampling settings (<see cref="Sampling"/>).</summary>
+    public sealed class SamplingConfig
+    {
+        /// <summary>
+        /// The classifier-free guidance weight w to sample with by default (0 turns guidance off), finite and within
+        /// 0..100; null for the library's default (3). <c>train --data</c> records 1: on real-image folders it kept the
+        /// prompted class recognisable while leaving samples more varied than 3 does (docs/training.md).
+        /// </summary>
+        [JsonPropertyName("guidance_scale")]
+        public double? GuidanceScale { get; set; }
+    }
+
     /// <summary>Architecture of a context U-Net.</summary>
     public sealed class ModelConfig
     {

@@ -51,8 +51,12 @@ public sealed class DiffusionKitOptions
     /// <summary>Default denoising steps; null (default) means the sampler's default (<see cref="Scheduling.SchedulerOptions.DefaultInferenceSteps"/>: 25 for DDIM, 20 for the DPM-Solvers and Euler ancestral, at most T; T for DDPM, which allows only T). At least 1.</summary>
     public int? Steps { get; set; }
 
-    /// <summary>Default classifier-free guidance weight. Default <see cref="PipelineDefaults.DefaultGuidanceScale"/> (3); 0 turns it off. Finite and at least 0.</summary>
-    public double GuidanceScale { get; set; } = PipelineDefaults.DefaultGuidanceScale;
+    /// <summary>
+    /// Default classifier-free guidance weight; 0 turns it off. Finite and at least 0. Null (default): the checkpoint's
+    /// recommendation (<c>config.json</c> <c>sampling.guidance_scale</c>, which <c>train --data</c> sets to 1), else
+    /// <see cref="PipelineDefaults.DefaultGuidanceScale"/> (3).
+    /// </summary>
+    public double? GuidanceScale { get; set; }
 
     /// <summary>Default seed (prompt p of a request uses Seed + p); also seeds a new model's weights. Default 0.</summary>
     public long Seed { get; set; } = PipelineDefaults.DefaultSeed;

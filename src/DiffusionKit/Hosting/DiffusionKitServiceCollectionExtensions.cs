@@ -127,7 +127,12 @@ public static class DiffusionKitServiceCollectionExtensions
             throw new OptionsValidationException(nameof(DiffusionKitOptions), typeof(DiffusionKitOptions), [$"DiffusionKit:Sampler is '{options.Sampler}'; allowed values: {SchedulerNames.AllowedSamplerNames}."]);
         }
 
-        builder.UseSampler(sampler, options.Steps).UseGuidance(options.GuidanceScale).UseSeed(options.Seed).UseDevice(options.Device.ToLowerInvariant()).UseLimits(options.Limits).UsePrecision(options.Precision);
+        builder.UseSampler(sampler, options.Steps).UseSeed(options.Seed).UseDevice(options.Device.ToLowerInvariant()).UseLimits(options.Limits).UsePrecision(options.Precision);
+        if (options.GuidanceScale is { } guidance)
+        {
+            builder.UseGuidance(guidance);
+        }
+
         if (options.Threads is { } threads)
         {
             builder.UseThreads(threads);

@@ -35,7 +35,7 @@ public sealed class DiffusionPipelineBuilder
     private SchedulerOptions? _scheduler;
     private SamplerKind _sampler = PipelineDefaults.DefaultSampler;
     private int? _steps;
-    private double _guidance = PipelineDefaults.DefaultGuidanceScale;
+    private double? _guidance;
     private ITextEncoder? _encoder;
     private Device? _device;
     private long _seed = PipelineDefaults.DefaultSeed;
@@ -133,7 +133,11 @@ public sealed class DiffusionPipelineBuilder
         return this;
     }
 
-    /// <summary>Sets the default classifier-free guidance weight. Default <see cref="PipelineDefaults.DefaultGuidanceScale"/> (3); 0 turns it off. Must be finite and at least 0.</summary>
+    /// <summary>
+    /// Sets the default classifier-free guidance weight. Default: the checkpoint's recommendation (<c>config.json</c>
+    /// <c>sampling.guidance_scale</c>, which <c>train --data</c> sets to 1) with <see cref="FromCheckpoint"/>, else
+    /// <see cref="PipelineDefaults.DefaultGuidanceScale"/> (3); 0 turns it off. Must be finite and at least 0.
+    /// </summary>
     /// <param name="guidanceScale">w in <c>eps = (1 + w)·eps_cond - w·eps_uncond</c>.</param>
     /// <returns>This builder.</returns>
     public DiffusionPipelineBuilder UseGuidance(double guidanceScale)
@@ -287,9 +291,9 @@ public sealed class DiffusionPipelineBuilder
             throw new ArgumentOutOfRangeException("threads", _threads, "UseThreads: threads must be at least 1 (for example Environment.ProcessorCount).");
         }
 
-        if (!(double.IsFinite(_guidance) && _guidance >= 0))
+        if (_guidance is { } guidanceScale && !(double.IsFinite(guidanceScale) && guidanceScale >= 0))
         {
-            throw new ArgumentOutOfRangeException("guidanceScale", _guidance, "UseGuidance: guidanceScale must be a finite number >= 0 (0 turns guidance off; about 2 is typical).");
+            throw new ArgumentOutOfRangeException("guidanceScale", guidanceScale, "UseGuidance: guidanceScale must be a finite number >= 0 (0 turns guidance off; about 2 is typical).");
         }
 
         if (!Enum.IsDefined(_sampler))
@@ -320,6 +324,7 @@ public sealed class DiffusionPipelineBuilder
         NoiseSchedule schedule;
         SchedulerOptions training;
         ContextUnetOptions? modelOptions = null;
+        double guidance = _guidance ?? PipelineDefaults.DefaultGuidanceScale;
         if (_checkpointFolder is not null)
         {
             if (_scheduler is not null || _encoder is not null)
@@ -330,6 +335,7 @@ public sealed class DiffusionPipelineBuilder
 
             var config = DiffusionCheckpoint.ReadConfig(_checkpointFolder);
             training = config.Scheduler;
+            guidance = _guidance ?? config.Sampling?.GuidanceScale ?? PipelineDefaults.DefaultGuidanceScale;
             schedule = new NoiseSchedule(training);
         }
         else
@@ -394,7 +400,7 @@ public sealed class DiffusionPipelineBuilder
             throw;
         }
 
-        return new PipelineComponents(model, owns, schedule, training, textEncoder, _checkpointFolder is not null, new PipelineDefaults(_sampler, steps, _guidance, _seed), _loggerFactory, limits, _precision);
+        return new PipelineComponents(model, owns, schedule, training, textEncoder, _checkpointFolder is not null, new PipelineDefaults(_sampler, steps, guidance, _seed), _loggerFactory, limits, _precision);
     }
 
     private void ThrowIfBuilt(string method)

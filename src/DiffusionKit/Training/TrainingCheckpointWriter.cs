@@ -51,6 +51,9 @@ public sealed class TrainingCheckpointWriter : IDisposable
         CheckpointDirectory.CleanLeftovers(folder);
     }
 
+    /// <summary>The sampling settings every checkpoint recommends (<c>config.json</c>'s <c>sampling</c> section); null for none (the library's defaults).</summary>
+    public CheckpointConfig.SamplingConfig? Sampling { get; init; }
+
     /// <summary>The checkpoint folder written last, or null before the first.</summary>
     public string? LastWritten { get; private set; }
 
@@ -70,6 +73,7 @@ public sealed class TrainingCheckpointWriter : IDisposable
             ["elapsed_seconds"] = snapshot.Elapsed.TotalSeconds.ToString("F1", inv),
         };
         var config = DiffusionCheckpoint.Describe(_copy.Model, _scheduler, _copy.Encoder, info);
+        config.Sampling = Sampling;
         LastWritten = CheckpointDirectory.Publish(_folder, snapshot.Step, folder =>
         {
             DiffusionCheckpoint.Save(folder, _copy.Model, config, _copy.Encoder);

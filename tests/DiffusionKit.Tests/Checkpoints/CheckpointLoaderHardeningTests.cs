@@ -66,6 +66,21 @@ public sealed class CheckpointLoaderHardeningTests(Xunit.Abstractions.ITestOutpu
         RefusedByTheCli(dir.Path, $"'{field}'");
     }
 
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(1000)]
+    public void A_recommended_guidance_out_of_range_fails_when_the_config_is_read_naming_the_field(double value)
+    {
+        using var dir = new TempDirectory();
+        CheckpointCorpus.WriteValid(dir.Path);
+        SetField(dir.Path, "sampling", new JsonObject { ["guidance_scale"] = value });
+
+        var read = () => DiffusionCheckpoint.ReadConfig(dir.Path);
+
+        read.Should().Throw<InvalidDataException>().Where(e => e.Message.Contains("config.json") && e.Message.Contains("'sampling.guidance_scale'") && e.Message.Contains("0..100"));
+        RefusedByTheCli(dir.Path, "'sampling.guidance_scale'");
+    }
+
     [Fact]
     public void A_huge_model_within_bounds_fails_on_the_weights_size_before_the_model_is_built()
     {

@@ -40,9 +40,18 @@ public sealed class TrainOnFolderTests
         config.TextEncoder.Vocabulary.Should().Equal("blue", "red", "square");
         config.Training["images"].Should().Be("12", "the broken file is skipped");
         config.Scheduler.PredictionType.Should().Be(DiffusionKit.Scheduling.PredictionType.VPrediction, "folder defaults apply");
+        config.Sampling!.GuidanceScale.Should().Be(TrainingDataSource.DefaultGuidance, "a folder model recommends its sampling guidance");
 
-        CliInProcess.Succeed(["sample", "--checkpoint", checkpoint, "--out", dir.File("s"), "--prompt", "red square", "--per-prompt", "1", "--steps", "2"]);
-        File.Exists(Path.Combine(dir.File("s"), "grid.png")).Should().BeTrue();
+        // Without --guidance, sample uses the checkpoint's recommendation: the same image as --guidance 1, not as 3.
+        string Sample(string name, params string[] extra)
+        {
+            CliInProcess.Succeed(["sample", "--checkpoint", checkpoint, "--out", dir.File(name), "--prompt", "red square", "--per-prompt", "1", "--steps", "2", "--precision", "fp32", .. extra]);
+            return Convert.ToHexString(File.ReadAllBytes(Path.Combine(dir.File(name), "grid.png")));
+        }
+
+        string byDefault = Sample("s");
+        Sample("s1", "--guidance", "1").Should().Be(byDefault);
+        Sample("s3", "--guidance", "3").Should().NotBe(byDefault);
     }
 
     [Fact]
@@ -64,8 +73,10 @@ public sealed class TrainOnFolderTests
         settings.Trainer.LearningRate.Should().Be(2e-3, "the folder defaults apply to options not given");
         settings.Trainer.EmaDecay.Should().Be(0.995);
         settings.Model.Features.Should().Be(TrainingDataSource.DefaultFeatures(16));
+        settings.Guidance.Should().Be(TrainingDataSource.DefaultGuidance);
 
-        var given = train.ReadSettings(train.ParseValid("--data", data, "--out", dir.File("c"), "--size", "16", "--lr", "1e-3", "--features", "16"));
+        var given = train.ReadSettings(train.ParseValid("--data", data, "--out", dir.File("c"), "--size", "16", "--lr", "1e-3", "--features", "16", "--guidance", "2.5"));
+        given.Guidance.Should().Be(2.5);
         given.Trainer.LearningRate.Should().Be(1e-3, "an option the user gave wins over the folder default");
         given.Trainer.Steps.Should().Be(TrainingDataSource.DefaultSteps(16, 16, 100), "the step budget follows the width given");
     }

@@ -38,6 +38,37 @@ public sealed class AddDiffusionKitTests
     }
 
     [Fact]
+    public void A_checkpoints_recommended_guidance_is_the_default_unless_the_builder_or_the_options_set_one()
+    {
+        using var folder = new TempDirectory();
+        DiffusionKit.Tests.Checkpoints.Corpus.CheckpointCorpus.WriteValid(folder.Path);
+        using (var plain = new DiffusionPipelineBuilder().FromCheckpoint(folder.Path).Build())
+        {
+            plain.Defaults.GuidanceScale.Should().Be(PipelineDefaults.DefaultGuidanceScale, "a checkpoint without a sampling section uses the library's default");
+        }
+
+        var configPath = Path.Combine(folder.Path, "config.json");
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
+        config["sampling"] = new System.Text.Json.Nodes.JsonObject { ["guidance_scale"] = 1.5 };
+        File.WriteAllText(configPath, config.ToJsonString());
+
+        using (var recommended = new DiffusionPipelineBuilder().FromCheckpoint(folder.Path).Build())
+        {
+            recommended.Defaults.GuidanceScale.Should().Be(1.5);
+        }
+
+        using (var given = new DiffusionPipelineBuilder().FromCheckpoint(folder.Path).UseGuidance(0).Build())
+        {
+            given.Defaults.GuidanceScale.Should().Be(0, "UseGuidance wins over the checkpoint");
+        }
+
+        using var provider = new ServiceCollection().AddDiffusionKit(o => o.CheckpointPath = folder.Path).BuildServiceProvider();
+        provider.GetRequiredService<DiffusionPipeline>().Defaults.GuidanceScale.Should().Be(1.5, "DiffusionKit:GuidanceScale unset");
+        using var configured = new ServiceCollection().AddDiffusionKit(o => (o.CheckpointPath, o.GuidanceScale) = (folder.Path, 4)).BuildServiceProvider();
+        configured.GetRequiredService<DiffusionPipeline>().Defaults.GuidanceScale.Should().Be(4);
+    }
+
+    [Fact]
     public void Registration_is_idempotent_and_uses_TryAdd()
     {
         var services = new ServiceCollection();

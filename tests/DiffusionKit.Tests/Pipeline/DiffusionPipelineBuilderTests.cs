@@ -42,7 +42,8 @@ public sealed class DiffusionPipelineBuilderTests
 
         pipeline.Defaults.Should().Be(new PipelineDefaults(SamplerKind.Ddim, 25, 3, 0));
         SchedulerNames.ParseSampler(options.Sampler).Should().Be(pipeline.Defaults.Sampler);
-        options.GuidanceScale.Should().Be(pipeline.Defaults.GuidanceScale);
+        options.GuidanceScale.Should().BeNull("null means the checkpoint's recommendation, else the library default the builder uses");
+        pipeline.Defaults.GuidanceScale.Should().Be(PipelineDefaults.DefaultGuidanceScale);
         options.Seed.Should().Be(pipeline.Defaults.Seed);
         options.Steps.Should().BeNull("null means the sampler's default, the same rule the builder uses");
     }
