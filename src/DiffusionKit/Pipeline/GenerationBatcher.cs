@@ -17,7 +17,8 @@ namespace DiffusionKit.Pipeline;
 /// serves the next step of every running loop, each row at its own loop's time. Queued images join at the next step
 /// while there is room; when nothing runs, the engine waits up to <see cref="PipelineLimits.MaxQueueDelay"/> for a
 /// batch to fill. Requests that arrive together with the same (sampler, steps) form one loop; other samplers and step
-/// counts run their own loops in the same network calls. A request larger than the room left is split across loops.</para>
+/// counts run their own loops in the same network calls. Queued images are taken one per request per pass, so a request
+/// larger than the room left is split across loops and shares them with the requests behind it.</para>
 /// <para>Cancellation: a cancelled request leaves the queue at once; in a running loop its images are dropped before the
 /// next step, and a loop whose images are all dropped ends. PNG encoding runs on the thread pool while the engine goes on.</para>
 /// </remarks>
@@ -202,25 +203,45 @@ internal sealed class GenerationBatcher : IDisposable
         return true;
     }
 
-    /// <summary>Takes up to <paramref name="room"/> queued images in arrival order (under the lock).</summary>
+    /// <summary>
+    /// Takes up to <paramref name="room"/> queued images (under the lock), one image per waiting request per pass in
+    /// arrival order, so a request for many images shares the batch with the requests behind it instead of filling it
+    /// until it is done. Each request's images stay in order.
+    /// </summary>
     private List<BatchSlice> Take(int room)
     {
-        var slices = new List<BatchSlice>();
-        for (var node = _queue.First; node is not null && room > 0;)
+        var counts = new Dictionary<GenerationJob, int>();
+        for (bool took = true; took && room > 0;)
         {
-            var next = node.Next;
-            var job = node.Value;
-            int take = Math.Min(room, job.Waiting);
+            took = false;
+            foreach (var job in _queue)
+            {
+                if (room == 0)
+                {
+                    break;
+                }
+
+                int count = counts.GetValueOrDefault(job);
+                if (count < job.Waiting)
+                {
+                    counts[job] = count + 1;
+                    room--;
+                    took = true;
+                }
+            }
+        }
+
+        var slices = new List<BatchSlice>();
+        foreach (var job in _queue.Where(counts.ContainsKey).ToList())
+        {
+            int take = counts[job];
             slices.Add(new BatchSlice(job, job.NextImage, take));
             job.NextImage += take;
             _queuedImages -= take;
-            room -= take;
             if (job.Waiting == 0)
             {
-                _queue.Remove(node);
+                _queue.Remove(job);
             }
-
-            node = next;
         }
 
         return slices;

@@ -104,6 +104,26 @@ public sealed class DynamicBatchingTests
             (0, 0, 10L), (0, 1, 11L), (0, 2, 12L), (1, 0, 13L), (1, 1, 14L), (1, 2, 15L), (2, 0, 16L), (2, 1, 17L), (2, 2, 18L));
     }
 
+    [Fact]
+    public async Task A_large_request_shares_batches_with_requests_behind_it_instead_of_filling_them_until_done()
+    {
+        using var pipeline = Pipeline(new PipelineLimits { MaxBatchImages = 4, MaxQueueDelay = TimeSpan.Zero }, SamplerKind.Ddim, steps: 30);
+        var large = pipeline.GenerateAsync(new GenerationRequest { Prompts = ["red"], ImagesPerPrompt = 12, Seed = 1 });
+        while (pipeline.StepsRun == 0)
+        {
+            await Task.Delay(1);
+        }
+
+        var small = await pipeline.GenerateAsync(new GenerationRequest { Prompts = ["blue"], Seed = 100, Steps = 3 }).WaitAsync(TimeSpan.FromSeconds(60));
+        long stepsWhenSmallFinished = pipeline.StepsRun;
+        var result = await large.WaitAsync(TimeSpan.FromSeconds(60));
+
+        stepsWhenSmallFinished.Should().BeLessThan(60, "the small request joined when the large request's first loop ended (taking its images first would have cost 90 steps)");
+        result.Images.Select(i => i.Seed).Should().Equal(Enumerable.Range(1, 12).Select(i => (long)i), "the large request's images stay in order");
+        var alone = await pipeline.GenerateAsync(new GenerationRequest { Prompts = ["blue"], Seed = 100, Steps = 3 });
+        PixelDifference.Max(alone.Images[0], small.Images[0]).Should().BeLessThanOrEqualTo(2);
+    }
+
     public static TheoryData<string, string, GenerationRequest> OverLimits => new()
     {
         { "MaxImagesPerRequest", "ImagesPerPrompt", new GenerationRequest { Prompts = ["red"], ImagesPerPrompt = 100_000 } },
