@@ -27,10 +27,12 @@ public sealed class PipelineLimits
     public int MaxBatchImages { get; set; } = 16;
 
     /// <summary>
-    /// How long the batcher waits, after the oldest queued request arrived, for more images to fill a batch. Default
-    /// 20 ms: long enough for clients whose previous images just came back to send their next requests (at concurrency
-    /// 16 on the 2-core project machine, 17.7 images/s with 5 ms and 22.7 with 20 ms; docs/benchmarks.md), short next to
-    /// a request's own time (hundreds of milliseconds). Zero or more, at most 10 s.
+    /// When no loop is running, how long the engine waits, after the oldest queued request arrived, for more images to
+    /// fill a batch (while loops run, queued images join at the next step without waiting). Default 20 ms: long enough
+    /// for clients whose previous images just came back to send their next requests (before continuous batching, at
+    /// concurrency 16 on the 2-core project machine, 17.7 images/s with 5 ms and 22.7 with 20 ms; with it, 0, 2 and
+    /// 20 ms were within noise; docs/benchmarks.md), short next to a request's own time (hundreds of milliseconds). Zero
+    /// or more, at most 10 s.
     /// </summary>
     public TimeSpan MaxQueueDelay { get; set; } = TimeSpan.FromMilliseconds(20);
 
