@@ -16,7 +16,10 @@ public sealed record PipelineDefaults(SamplerKind Sampler, int Steps, double Gui
     /// <summary>The default sampler: <see cref="SamplerKind.Ddim"/> (the course's fast sampler). Its default steps come from <see cref="SchedulerOptions.DefaultInferenceSteps"/>.</summary>
     public const SamplerKind DefaultSampler = SamplerKind.Ddim;
 
-    /// <summary>The default classifier-free guidance weight w: 3, the demo's measured setting (docs/benchmarks.md). 0 turns guidance off.</summary>
+    /// <summary>
+    /// The default classifier-free guidance weight w when neither the caller nor the checkpoint (<c>config.json</c>
+    /// <c>sampling.guidance_scale</c>) sets one: 3, the demo's measured setting (docs/benchmarks.md). 0 turns guidance off.
+    /// </summary>
     public const double DefaultGuidanceScale = 3;
 
     /// <summary>The default seed: 0.</summary>

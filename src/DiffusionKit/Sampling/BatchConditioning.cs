@@ -86,7 +86,8 @@ internal sealed class BatchConditioning : IDisposable
         {
             // Conditional rows first, then the unconditional rows of the guided images, in one batch.
             var pairedRows = guided == rows ? null : PairedRows(parts, device);
-            var unconditional = cat(parts.Where(p => p.Rows._guidedCount > 0).Select(p => p.Rows._unconditionalRows!).ToArray(), 0);
+            var unconditionalRows = parts.Where(p => p.Rows._guidedCount > 0).Select(p => p.Rows._unconditionalRows!).ToArray();
+            var unconditional = unconditionalRows.Length == 1 ? unconditionalRows[0] : cat(unconditionalRows, 0);
             if (denoiser is IGuidedDenoiser pairs)
             {
                 eps = pairs.PredictNoiseGuided(scaled, time, context, pairedRows, unconditional);

@@ -14,21 +14,24 @@ public sealed class BatchedSamplingTests
 {
     private const double TwoLevels = 2.0 / 255;
 
-    private static ContextUnet Model()
+    /// <summary>The small eval-mode network of the sampling tests (n_feat 8, 8×8, 4 context features).</summary>
+    internal static ContextUnet Model()
     {
         var model = new ContextUnet(new ContextUnetOptions { Features = 8, ImageSize = 8, ContextSize = 4 }, seed: 3);
         model.eval();
         return model;
     }
 
-    private static INoiseScheduler Scheduler(SamplerKind algorithm) => SchedulerFactory.Create(new SchedulerOptions
+    /// <summary>A scheduler over 40 training steps: <paramref name="steps"/> steps, by default 6 (40 for DDPM).</summary>
+    internal static INoiseScheduler Scheduler(SamplerKind algorithm, int? steps = null) => SchedulerFactory.Create(new SchedulerOptions
     {
         Algorithm = algorithm,
         TrainTimesteps = 40,
-        InferenceSteps = algorithm == SamplerKind.Ddpm ? 40 : 6,
+        InferenceSteps = steps ?? (algorithm == SamplerKind.Ddpm ? 40 : 6),
     });
 
-    private static Tensor Contexts(int count) => (arange(count * 4, dtype: ScalarType.Float32).view(count, 4) % 3) / 2;
+    /// <summary><paramref name="count"/> distinct context rows for <see cref="Model"/>.</summary>
+    internal static Tensor Contexts(int count) => (arange(count * 4, dtype: ScalarType.Float32).view(count, 4) % 3) / 2;
 
     public static TheoryData<SamplerKind> StochasticAndDeterministic => new()
     {

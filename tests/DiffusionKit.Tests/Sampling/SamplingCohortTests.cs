@@ -11,29 +11,15 @@ namespace DiffusionKit.Tests.Sampling;
 /// <summary>Continuous batching's core: loops at different timesteps, with different samplers, share network calls and still give their own images.</summary>
 public sealed class SamplingCohortTests
 {
-    private static ContextUnet Model()
-    {
-        var model = new ContextUnet(new ContextUnetOptions { Features = 8, ImageSize = 8, ContextSize = 4 }, seed: 5);
-        model.eval();
-        return model;
-    }
-
-    private static INoiseScheduler Scheduler(SamplerKind algorithm, int steps) => SchedulerFactory.Create(new SchedulerOptions
-    {
-        Algorithm = algorithm,
-        TrainTimesteps = 40,
-        InferenceSteps = steps,
-    });
-
     /// <summary>Three loops: guided DDIM (2 images), unguided Euler ancestral, SDE-DPM-Solver++ with mixed guidance.</summary>
     private static SamplingBatch Batch(IDenoiser denoiser, int loop)
     {
-        var contexts = (arange(12, dtype: ScalarType.Float32).view(3, 4) % 3) / 2;
+        var contexts = BatchedSamplingTests.Contexts(3);
         return loop switch
         {
-            0 => new SamplingBatch(denoiser, Scheduler(SamplerKind.Ddim, 6), 2, contexts.narrow(0, 0, 2), null, [2, 2], new PerImageNoiseSource([1, 2])),
-            1 => new SamplingBatch(denoiser, Scheduler(SamplerKind.EulerAncestral, 4), 1, contexts.narrow(0, 2, 1), null, [0], new PerImageNoiseSource([3])),
-            _ => new SamplingBatch(denoiser, Scheduler(SamplerKind.DpmSolverMultistepSde, 5), 3, contexts, null, [0, 3, 1.5], new PerImageNoiseSource([4, 5, 6])),
+            0 => new SamplingBatch(denoiser, BatchedSamplingTests.Scheduler(SamplerKind.Ddim, 6), 2, contexts.narrow(0, 0, 2), null, [2, 2], new PerImageNoiseSource([1, 2])),
+            1 => new SamplingBatch(denoiser, BatchedSamplingTests.Scheduler(SamplerKind.EulerAncestral, 4), 1, contexts.narrow(0, 2, 1), null, [0], new PerImageNoiseSource([3])),
+            _ => new SamplingBatch(denoiser, BatchedSamplingTests.Scheduler(SamplerKind.DpmSolverMultistepSde, 5), 3, contexts, null, [0, 3, 1.5], new PerImageNoiseSource([4, 5, 6])),
         };
     }
 
@@ -42,7 +28,7 @@ public sealed class SamplingCohortTests
     [InlineData(false)]
     public void Loops_stepped_together_at_their_own_timesteps_give_the_images_each_gives_alone(bool guidedDenoiser)
     {
-        using var model = Model();
+        using var model = BatchedSamplingTests.Model();
         var recorder = new BatchRecordingDenoiser(new TimeSensitiveDenoiser(model));
         IDenoiser denoiser = guidedDenoiser ? new TimeSensitiveGuidedDenoiser(model) : recorder;
         using var scope = NewDisposeScope();
