@@ -31,7 +31,14 @@ internal static class CommonOptions
 
     /// <summary><c>--guidance X</c>: the classifier-free guidance scale, default the library's.</summary>
     public static Option<double> Guidance(string description) =>
-        CliOptions.Number("--guidance", description, PipelineDefaults.DefaultGuidanceScale, 0, 100);
+        CliOptions.Number("--guidance", description, PipelineDefaults.DefaultGuidanceScale, 0, MaxGuidance);
+
+    /// <summary><c>--guidance X</c> without a parsed default (null when not given: the command resolves it, as its description says).</summary>
+    public static Option<double?> OptionalGuidance(string description) =>
+        CliOptions.OptionalNumber("--guidance", description, 0, MaxGuidance);
+
+    /// <summary>The largest guidance scale the CLI accepts, the bound checkpoints are validated against.</summary>
+    private const double MaxGuidance = DiffusionKit.Checkpoints.CheckpointLimits.MaxGuidanceScale;
 
     /// <summary><c>--per-prompt N</c>: images per prompt, default 4.</summary>
     public static Option<int> PerPrompt(int max) => CliOptions.Integer("--per-prompt", "images per prompt", 4, 1, max);

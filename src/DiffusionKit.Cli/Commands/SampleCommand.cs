@@ -53,7 +53,7 @@ internal sealed class SampleCommand : CliCommand
         "--steps", "denoising steps [default: the sampler's: 25 for ddim, 20 for dpm-solver, dpm-solver-sde and euler-a, T (500) for ddpm]", 1);
 
     /// <summary><c>--guidance X</c>.</summary>
-    public Option<double?> Guidance { get; } = CliOptions.OptionalNumber("--guidance", "classifier-free guidance scale (0: none) [default: the checkpoint's recommendation (1 for models trained with --data), else 3]", 0, 100);
+    public Option<double?> Guidance { get; } = CommonOptions.OptionalGuidance("classifier-free guidance scale (0: none) [default: the checkpoint's recommendation (1 for models trained with --data), else 3]");
 
     /// <summary><c>--seed N</c>.</summary>
     public Option<long> Seed { get; } = CommonOptions.Seed("seed of the first image; image k (in prompt order) uses seed + k, so it is the same alone or batched");

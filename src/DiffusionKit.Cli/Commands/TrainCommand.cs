@@ -74,8 +74,8 @@ internal sealed class TrainCommand : CliCommand
     public Option<string?> SamplePrompts { get; } = CliOptions.Text("--sample-prompts", "prompt,...", "the --sample-every prompts, comma-separated");
 
     /// <summary><c>--guidance X</c>.</summary>
-    public Option<double?> Guidance { get; } = CliOptions.OptionalNumber(
-        "--guidance", "the guidance scale the checkpoint recommends for sampling (config.json sampling.guidance_scale; 'sample' uses it unless given --guidance) and the --sample-every grids use [default: 1 with --data, else 3]", 0, 100);
+    public Option<double?> Guidance { get; } = CommonOptions.OptionalGuidance(
+        "the guidance scale the checkpoint recommends for sampling (config.json sampling.guidance_scale; 'sample' uses it unless given --guidance) and the --sample-every grids use [default: 1 with --data, else 3]");
 
     /// <summary><c>--sample-prompts-file &lt;file&gt;</c>.</summary>
     public Option<string?> SamplePromptsFile { get; } = CliOptions.Text("--sample-prompts-file", "file", "the --sample-every prompts, one a line");
