@@ -49,13 +49,25 @@ for (int i = 0; i < 3; i++)
 
 Console.WriteLine("| concurrency | requests | images/s | p50 (s) | p95 (s) | p99 (s) | errors | RSS after (MiB) | max pixel diff vs alone |");
 Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+var throughput = new Dictionary<int, double>();
+var tailRatio = new Dictionary<int, double>();
 foreach (int concurrency in levels)
 {
     await RunLevel(concurrency, warmup ?? Math.Max(16, 2 * concurrency));
     var (latencies, errors, maxDiff, wall) = await RunLevel(concurrency, requestsPerLevel);
     latencies.Sort();
+    throughput[concurrency] = latencies.Count / wall;
+    tailRatio[concurrency] = Percentile(latencies, 95) / Percentile(latencies, 50);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"| {concurrency} | {requestsPerLevel} | {latencies.Count / wall:F2} | {Percentile(latencies, 50):F2} | {Percentile(latencies, 95):F2} | {Percentile(latencies, 99):F2} | {errors} | {RssMiB(pid):F0} | {maxDiff} |"));
+}
+
+// Issue 11's bars: images/s at each level over concurrency 1's, and each level's p95 over its p50.
+if (throughput.TryGetValue(1, out double single) && throughput.Count > 1)
+{
+    Console.WriteLine();
+    Console.WriteLine(string.Join("; ", levels.Where(c => c != 1).Select(c => string.Create(CultureInfo.InvariantCulture,
+        $"c{c} / c1 = {throughput[c] / single:F1}× (p95 / p50 {tailRatio[c]:F2})"))));
 }
 
 if (sequential > 0)
