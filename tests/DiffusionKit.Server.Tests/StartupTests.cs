@@ -127,6 +127,44 @@ public sealed class StartupTests
     }
 
     /// <summary>Warms up fine, then reports a full queue for every request.</summary>
+    [Fact]
+    public async Task The_server_process_exits_with_code_1_and_one_line_naming_the_file_when_the_checkpoint_is_corrupt()
+    {
+        using var good = TinyCheckpoint.Create();
+        using var checkpoint = good.Copy();
+        string weights = Path.Combine(checkpoint.Path, "model.safetensors");
+        var bytes = await File.ReadAllBytesAsync(weights);
+        await File.WriteAllBytesAsync(weights, bytes[..(bytes.Length / 2)]);
+
+        // As an operator starts it: the server's own executable, a child process.
+        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var start = new System.Diagnostics.ProcessStartInfo(dotnet) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "DiffusionKit.Server.dll"), "--urls=http://127.0.0.1:0", "--Logging:LogLevel:Default=None", $"--DiffusionKit:CheckpointPath={checkpoint.Path}" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        string error = await stderr;
+        await stdout;
+        process.ExitCode.Should().Be(1, "a server that cannot start exits with 1, not by aborting (134); stderr: {0}", error);
+        error.Trim().Split('\n').Should().ContainSingle("one line names the cause").Which.Should().StartWith("error: ").And.Contain("model.safetensors");
+        error.Should().NotContain("Unhandled exception");
+    }
+
     private sealed class BusyPipeline(TimeSpan retryAfter) : IDiffusionPipeline
     {
         public Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken = default) =>
