@@ -40,7 +40,6 @@ public sealed class TrainOnFolderTests
         config.TextEncoder.Vocabulary.Should().Equal("blue", "red", "square");
         config.Training["images"].Should().Be("12", "the broken file is skipped");
         config.Scheduler.PredictionType.Should().Be(DiffusionKit.Scheduling.PredictionType.VPrediction, "folder defaults apply");
-        config.Scheduler.BetaSchedule.Should().Be(DiffusionKit.Scheduling.BetaSchedule.SquaredCosCapV2, "folder defaults apply");
         config.Sampling!.GuidanceScale.Should().Be(TrainingDataSource.DefaultGuidance, "a folder model recommends its sampling guidance");
 
         // Without --guidance, sample uses the checkpoint's recommendation: the same image as --guidance 1, not as 3.
