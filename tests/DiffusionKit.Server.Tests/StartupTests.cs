@@ -126,7 +126,6 @@ public sealed class StartupTests
         start.Which.Message.Should().Contain("DiffusionKit:Limits:MaxQueuedImages");
     }
 
-    /// <summary>Warms up fine, then reports a full queue for every request.</summary>
     [Fact]
     public async Task The_server_process_exits_with_code_1_and_one_line_naming_the_file_when_the_checkpoint_is_corrupt()
     {
@@ -165,6 +164,7 @@ public sealed class StartupTests
         error.Should().NotContain("Unhandled exception");
     }
 
+    /// <summary>Warms up fine, then reports a full queue for every request.</summary>
     private sealed class BusyPipeline(TimeSpan retryAfter) : IDiffusionPipeline
     {
         public Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken = default) =>
