@@ -64,7 +64,7 @@ public static class CheckpointLimits
 
         if (config.Sampling?.GuidanceScale is { } guidance && !(double.IsFinite(guidance) && guidance is >= 0 and <= MaxGuidanceScale))
         {
-            throw new InvalidDataException($"'{path}': field 'sampling.guidance_scale' is {guidance.ToString(CultureInfo.InvariantCulture)}; it must be a finite number within 0..100 (0 turns guidance off; about 1-3 is typical).");
+            throw new InvalidDataException($"'{path}': field 'sampling.guidance_scale' is {guidance.ToString(CultureInfo.InvariantCulture)}; it must be a finite number within 0..{MaxGuidanceScale.ToString(CultureInfo.InvariantCulture)} (0 turns guidance off; about 1-3 is typical).");
         }
 
         var encoder = config.TextEncoder;

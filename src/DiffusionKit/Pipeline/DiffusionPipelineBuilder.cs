@@ -324,7 +324,7 @@ public sealed class DiffusionPipelineBuilder
         NoiseSchedule schedule;
         SchedulerOptions training;
         ContextUnetOptions? modelOptions = null;
-        double guidance = _guidance ?? PipelineDefaults.DefaultGuidanceScale;
+        double? recommendedGuidance = null;
         if (_checkpointFolder is not null)
         {
             if (_scheduler is not null || _encoder is not null)
@@ -335,7 +335,7 @@ public sealed class DiffusionPipelineBuilder
 
             var config = DiffusionCheckpoint.ReadConfig(_checkpointFolder);
             training = config.Scheduler;
-            guidance = _guidance ?? config.Sampling?.GuidanceScale ?? PipelineDefaults.DefaultGuidanceScale;
+            recommendedGuidance = config.Sampling?.GuidanceScale;
             schedule = new NoiseSchedule(training);
         }
         else
@@ -400,7 +400,7 @@ public sealed class DiffusionPipelineBuilder
             throw;
         }
 
-        return new PipelineComponents(model, owns, schedule, training, textEncoder, _checkpointFolder is not null, new PipelineDefaults(_sampler, steps, guidance, _seed), _loggerFactory, limits, _precision);
+        return new PipelineComponents(model, owns, schedule, training, textEncoder, _checkpointFolder is not null, new PipelineDefaults(_sampler, steps, _guidance ?? recommendedGuidance ?? PipelineDefaults.DefaultGuidanceScale, _seed), _loggerFactory, limits, _precision);
     }
 
     private void ThrowIfBuilt(string method)

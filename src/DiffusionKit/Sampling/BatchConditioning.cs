@@ -20,9 +20,11 @@ internal sealed class BatchConditioning : IDisposable
     private Tensor? _guidedIndex;
     private Tensor? _onePlusW;
     private Tensor? _w;
-    private int _guidedCount;
     private int[] _guidedRows = [];
     private bool _uniform;
+
+    /// <summary>How many active rows are guided (w &gt; 0 with a context).</summary>
+    private int GuidedCount => _guidedRows.Length;
 
     public BatchConditioning(SamplingBatch batch, Device device)
     {
@@ -70,7 +72,7 @@ internal sealed class BatchConditioning : IDisposable
     {
         var device = parts[0].Rows._device;
         long rows = parts.Sum(p => p.Scaled.shape[0]);
-        int guided = parts.Sum(p => p.Rows._guidedCount);
+        int guided = parts.Sum(p => p.Rows.GuidedCount);
         var scaled = parts.Count == 1 ? parts[0].Scaled : cat(parts.Select(p => p.Scaled).ToArray(), 0);
         var times = parts.Select(p => full(new[] { p.Scaled.shape[0] }, p.ModelTime, dtype: ScalarType.Float32, device: device)).ToArray();
         var time = times.Length == 1 ? times[0] : cat(times, 0);
@@ -86,7 +88,7 @@ internal sealed class BatchConditioning : IDisposable
         {
             // Conditional rows first, then the unconditional rows of the guided images, in one batch.
             var pairedRows = guided == rows ? null : PairedRows(parts, device);
-            var unconditionalRows = parts.Where(p => p.Rows._guidedCount > 0).Select(p => p.Rows._unconditionalRows!).ToArray();
+            var unconditionalRows = parts.Where(p => p.Rows.GuidedCount > 0).Select(p => p.Rows._unconditionalRows!).ToArray();
             var unconditional = unconditionalRows.Length == 1 ? unconditionalRows[0] : cat(unconditionalRows, 0);
             if (denoiser is IGuidedDenoiser pairs)
             {
@@ -107,9 +109,9 @@ internal sealed class BatchConditioning : IDisposable
             var part = parts[i].Rows;
             long count = parts[i].Scaled.shape[0];
             var conditional = eps.narrow(0, offset, count);
-            predictions[i] = part._guidedCount == 0 ? conditional : part.Guide(conditional, eps.narrow(0, unconditionalOffset, part._guidedCount));
+            predictions[i] = part.GuidedCount == 0 ? conditional : part.Guide(conditional, eps.narrow(0, unconditionalOffset, part.GuidedCount));
             offset += count;
-            unconditionalOffset += part._guidedCount;
+            unconditionalOffset += part.GuidedCount;
         }
 
         return predictions;
@@ -157,9 +159,9 @@ internal sealed class BatchConditioning : IDisposable
             return ((1 + w) * conditional) - (w * unconditional);
         }
 
-        var guidedConditional = _guidedCount == rows ? conditional : conditional.index_select(0, _guidedIndex!);
+        var guidedConditional = GuidedCount == rows ? conditional : conditional.index_select(0, _guidedIndex!);
         var guided = (_onePlusW! * guidedConditional) - (_w! * unconditional);
-        return _guidedCount == rows ? guided : conditional.index_copy(0, _guidedIndex!, guided);
+        return GuidedCount == rows ? guided : conditional.index_copy(0, _guidedIndex!, guided);
     }
 
     public void Dispose()
@@ -174,23 +176,21 @@ internal sealed class BatchConditioning : IDisposable
         DisposeDerived();
         if (_context is null)
         {
-            _guidedCount = 0;
             _guidedRows = [];
             return;
         }
 
         var guided = Enumerable.Range(0, _guidance.Length).Where(i => _guidance[i] > 0).ToArray();
         _guidedRows = guided;
-        _guidedCount = guided.Length;
-        if (_guidedCount == 0)
+        if (GuidedCount == 0)
         {
             return;
         }
 
-        _uniform = _guidedCount == _guidance.Length && _guidance.All(w => w == _guidance[0]);
+        _uniform = GuidedCount == _guidance.Length && _guidance.All(w => w == _guidance[0]);
         using var scope = NewDisposeScope();
         _guidedIndex = tensor(guided.Select(i => (long)i).ToArray(), device: _device).DetachFromDisposeScope();
-        _unconditionalRows = (_unconditional!.shape[0] == 1 ? _unconditional.expand(_guidedCount, -1) : _unconditional.index_select(0, _guidedIndex)).contiguous().DetachFromDisposeScope();
+        _unconditionalRows = (_unconditional!.shape[0] == 1 ? _unconditional.expand(GuidedCount, -1) : _unconditional.index_select(0, _guidedIndex)).contiguous().DetachFromDisposeScope();
         _onePlusW = tensor(guided.Select(i => (float)(1 + _guidance[i])).ToArray(), device: _device).view(-1, 1, 1, 1).DetachFromDisposeScope();
         _w = tensor(guided.Select(i => (float)_guidance[i]).ToArray(), device: _device).view(-1, 1, 1, 1).DetachFromDisposeScope();
     }

@@ -33,14 +33,24 @@ internal sealed class SamplingCohort : IDisposable
         var scheduler = batch.Scheduler;
         _timesteps = scheduler.Timesteps;
         _rows = new BatchConditioning(batch, denoiser.Device);
-        using (var scope = NewDisposeScope())
+        try
         {
-            var noise = batch.Noise.StandardNormal([batch.Count, denoiser.Channels, denoiser.ImageSize, denoiser.ImageSize]).to(denoiser.Device);
-            double initNoiseSigma = scheduler.InitNoiseSigma;
-            _sample = (initNoiseSigma == 1.0 ? noise : noise * initNoiseSigma).DetachFromDisposeScope();
-        }
+            using (var scope = NewDisposeScope())
+            {
+                var noise = batch.Noise.StandardNormal([batch.Count, denoiser.Channels, denoiser.ImageSize, denoiser.ImageSize]).to(denoiser.Device);
+                double initNoiseSigma = scheduler.InitNoiseSigma;
+                _sample = (initNoiseSigma == 1.0 ? noise : noise * initNoiseSigma).DetachFromDisposeScope();
+            }
 
-        _loop = scheduler.BeginLoop();
+            _loop = scheduler.BeginLoop();
+        }
+        catch
+        {
+            // Nobody gets a cohort to dispose: free what was made.
+            _sample?.Dispose();
+            _rows.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The original rows still being sampled, ascending.</summary>
