@@ -59,7 +59,7 @@ foreach (int concurrency in levels)
     throughput[concurrency] = latencies.Count / wall;
     tailRatio[concurrency] = Percentile(latencies, 95) / Percentile(latencies, 50);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"| {concurrency} | {requestsPerLevel} | {latencies.Count / wall:F2} | {Percentile(latencies, 50):F2} | {Percentile(latencies, 95):F2} | {Percentile(latencies, 99):F2} | {errors} | {RssMiB(pid):F0} | {maxDiff} |"));
+        $"| {concurrency} | {requestsPerLevel} | {throughput[concurrency]:F2} | {Percentile(latencies, 50):F2} | {Percentile(latencies, 95):F2} | {Percentile(latencies, 99):F2} | {errors} | {RssMiB(pid):F0} | {maxDiff} |"));
 }
 
 // Issue 11's bars: images/s at each level over concurrency 1's, and each level's p95 over its p50.
