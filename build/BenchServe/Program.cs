@@ -72,7 +72,9 @@ if (throughput.TryGetValue(1, out double single) && throughput.Count > 1)
 
 if (sequential > 0)
 {
-    double after100 = 0;
+    // RSS after the first 100 requests (all of them in a shorter run) against the end.
+    int mark = Math.Min(100, sequential);
+    double afterMark = 0;
     int seqErrors = 0;
     var seqClock = Stopwatch.StartNew();
     for (int i = 0; i < sequential; i++)
@@ -84,16 +86,16 @@ if (sequential > 0)
             seqErrors++;
         }
 
-        if (i == 99)
+        if (i == mark - 1)
         {
-            after100 = RssMiB(pid);
+            afterMark = RssMiB(pid);
         }
     }
 
     double end = RssMiB(pid);
     Console.WriteLine();
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"Sequential: {sequential} requests ({sequentialSteps} steps each) in {seqClock.Elapsed.TotalSeconds:F0} s, {seqErrors} errors; RSS after the first 100: {after100:F0} MiB, at the end: {end:F0} MiB ({(end - after100) / after100 * 100:+0.0;-0.0}%)."));
+        $"Sequential: {sequential} requests ({sequentialSteps} steps each) in {seqClock.Elapsed.TotalSeconds:F0} s, {seqErrors} errors; RSS after the first {mark}: {afterMark:F0} MiB, at the end: {end:F0} MiB ({(end - afterMark) / afterMark * 100:+0.0;-0.0}%)."));
 }
 
 return 0;
