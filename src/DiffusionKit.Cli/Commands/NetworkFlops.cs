@@ -19,7 +19,7 @@ internal static class NetworkFlops
     /// </summary>
     public static double Guided(ContextUnetOptions options) => ContextFree(options) + (2 * ContextDependent(options));
 
-    /// <summary>The part that sees only the image: init_conv, down1, down2 and up0.</summary>
+    /// <summary>The part that sees only the image: init_conv, down1, down2, up0, and the output convolution's share that reads init_conv's output (the guided pass runs it once per image).</summary>
     private static double ContextFree(ContextUnetOptions options)
     {
         double n = options.Features, c = options.InChannels;
@@ -29,6 +29,7 @@ internal static class NetworkFlops
         macs += full * 4 * 9 * n * n;                                               // down1: two blocks of two 3x3 convs n->n
         macs += half * 9 * ((n * 2 * n) + (3 * 2 * n * 2 * n));                     // down2: n->2n, then three 2n->2n
         macs += quarter * 2 * n * 2 * n;                                            // up0: ConvTranspose 2n->2n, kernel h/4, from 1x1
+        macs += full * 9 * n * n;                                                   // out: the 3x3 conv's n input channels from init_conv
         return 2 * macs;
     }
 
@@ -42,7 +43,7 @@ internal static class NetworkFlops
         macs += half * 4 * 9 * n * n;                                               // up1: two blocks of two 3x3 convs n->n
         macs += full * 2 * n * n;                                                   // up2: ConvTranspose 2n->n, 2x2 stride 2
         macs += full * 4 * 9 * n * n;                                               // up2: two blocks of two 3x3 convs n->n
-        macs += full * ((9 * 2 * n * n) + (9 * n * c));                             // out: 3x3 2n->n, 3x3 n->c
+        macs += full * ((9 * n * n) + (9 * n * c));                                 // out: the 3x3 conv's n input channels from up2, 3x3 n->c
         macs += (2 * n) + (4 * n * n) + n + (n * n) + (k * 2 * n) + (4 * n * n) + (k * n) + (n * n); // time and context MLPs
         return 2 * macs;
     }

@@ -156,15 +156,24 @@ public sealed class ContextUnet : nn.Module<Tensor, Tensor, Tensor?, Tensor>, ID
         x = x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
         var down = Down(x);
         c ??= ZeroContext(x);
-        if (pairedContext is not null)
+        Tensor Pair(Tensor v) => pairedContext is null ? v : torch.cat(new[] { v, pairedRows is null ? v : v.index_select(0, pairedRows) }, 0);
+
+        // The output convolution sees [up path, first block's output]; the second half of its input channels is the same
+        // for both predictions of an image, so that share of the convolution runs once per image and is paired like the
+        // down path (the same sum, split in two: no concatenated copy, and half the work for the paired rows). Every row
+        // takes this path, paired or not, so an image's arithmetic does not depend on its batch-mates.
+        var outConv = (Conv2d)@out[0];
+        var padding = new long[] { 1, 1 };
+        var skipTerm = nn.functional.conv2d(down.Input, outConv.weight!.narrow(1, features, features), null, padding: padding);
+        var u3 = UpBlocks(Pair(down.Bottleneck), Pair(down.Down2), Pair(down.Down1), Pair(t), pairedContext is null ? c : torch.cat(new[] { c, pairedContext }, 0));
+        var h = nn.functional.conv2d(u3, outConv.weight!.narrow(1, 0, features), outConv.bias, padding: padding) + Pair(skipTerm);
+        for (int i = 1; i < @out.Count; i++)
         {
-            Tensor Pair(Tensor v) => torch.cat(new[] { v, pairedRows is null ? v : v.index_select(0, pairedRows) }, 0);
-            down = new DownPath(Pair(down.Input), Pair(down.Down1), Pair(down.Down2), Pair(down.Bottleneck));
-            t = Pair(t);
-            c = torch.cat(new[] { c, pairedContext }, 0);
+            // The rest of the output block: GroupNorm, ReLU and the last convolution.
+            h = ((nn.Module<Tensor, Tensor>)@out[i]).call(h);
         }
 
-        return Up(down, t, c).contiguous().MoveToOuterDisposeScope();
+        return h.contiguous().MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc />
@@ -186,15 +195,18 @@ public sealed class ContextUnet : nn.Module<Tensor, Tensor, Tensor?, Tensor>, ID
 
     /// <summary>The up path: time added and context multiplied into each up block, skip connections from <paramref name="down"/>.</summary>
     private Tensor Up(DownPath down, Tensor t, Tensor c)
+        => @out.call(torch.cat(new[] { UpBlocks(down.Bottleneck, down.Down2, down.Down1, t, c), down.Input }, 1));
+
+    /// <summary>Both up blocks, with time added and context multiplied in; the output block comes after.</summary>
+    private Tensor UpBlocks(Tensor bottleneck, Tensor down2, Tensor down1, Tensor t, Tensor c)
     {
         var cemb1 = contextembed1.call(c).view(-1, 2 * features, 1, 1);
         var temb1 = timeembed1.call(t).view(-1, 2 * features, 1, 1);
         var cemb2 = contextembed2.call(c).view(-1, features, 1, 1);
         var temb2 = timeembed2.call(t).view(-1, features, 1, 1);
 
-        var u2 = up1.call(cemb1 * down.Bottleneck + temb1, down.Down2);
-        var u3 = up2.call(cemb2 * u2 + temb2, down.Down1);
-        return @out.call(torch.cat(new[] { u3, down.Input }, 1));
+        var u2 = up1.call(cemb1 * bottleneck + temb1, down2);
+        return up2.call(cemb2 * u2 + temb2, down1);
     }
 
     private Tensor ZeroContext(Tensor x) => torch.zeros(x.shape[0], Options.ContextSize, dtype: x.dtype, device: x.device);

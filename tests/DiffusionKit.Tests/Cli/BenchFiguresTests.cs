@@ -13,13 +13,13 @@ public sealed class BenchFiguresTests
         => NetworkFlops.Forward(new ContextUnetOptions { Features = 64, ContextSize = 5, ImageSize = 16 }).Should().BeApproximately(301e6, 1.5e6);
 
     [Fact]
-    public void A_guided_prediction_runs_the_162_MFLOP_context_free_down_path_once_and_the_rest_twice()
+    public void A_guided_prediction_runs_the_181_MFLOP_context_free_part_once_and_the_rest_twice()
     {
         var options = new ContextUnetOptions { Features = 64, ContextSize = 5, ImageSize = 16 };
         double forward = NetworkFlops.Forward(options);
         double guided = NetworkFlops.Guided(options);
-        (2 * forward - guided).Should().BeApproximately(161.9e6, 0.1e6, "init_conv, down1, down2 and up0 at n_feat 64, 16x16");
-        (guided / forward).Should().BeInRange(1.45, 1.48);
+        (2 * forward - guided).Should().BeApproximately(180.8e6, 0.1e6, "init_conv, down1, down2, up0 and the output convolution's share reading init_conv at n_feat 64, 16x16");
+        (guided / forward).Should().BeInRange(1.39, 1.41);
     }
 
     [Fact]
