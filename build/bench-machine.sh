@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 9 (same result on every machine) on the CPU this runs on, in one command of about 5 minutes: the CPU model and
+# Issue 9 (same result on every machine) on the CPU this runs on, in one command (2 minutes on 2 AMD cores): the CPU model and
 # the flags that decide bf16's speed, the fp32 FMA peak, the trainer against the plain hand-written loop, fp32 / bf16 /
 # auto on the demo's network (training and the demo's sampling job, with the batched-vs-alone pixel check), and the
 # oneDNN kernels each precision runs (summarised by build/research/onednn_summary.py). On a CPU with AMX it also times
