@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Issue 9 (same result on every machine) on the CPU this runs on, in one command (2 minutes on 2 AMD cores): the CPU model and
-# the flags that decide bf16's speed, the fp32 FMA peak, the trainer against the plain hand-written loop, fp32 / bf16 /
-# auto on the demo's network (training and the demo's sampling job, with the batched-vs-alone pixel check), and the
-# oneDNN kernels each precision runs (summarised by build/research/onednn_summary.py). On a CPU with AMX it also times
-# bf16 with AMX kept out (ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16), the test of the AMX guess in docs/benchmarks.md.
+# Issue 9 (same result on every machine) on the CPU this runs on, in one command (2 minutes on 2 AMD cores): the CPU
+# model and the flags that decide bf16's speed, the fp32 FMA peak, the trainer against the plain hand-written loop,
+# fp32 / bf16 / auto on the demo's network (training and the demo's sampling job, with the batched-vs-alone pixel
+# check), and the oneDNN kernels each precision runs (summarised by build/research/onednn_summary.py). On a CPU with AMX
+# it also times bf16 with AMX kept out (ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16), the test of the AMX guess in
+# docs/benchmarks.md.
 # DEMO=1 also times the README's first command (about 6-9 min on 2 cores). Logs go to artifacts/bench-machine.
 #
 # Usage: build/bench-machine.sh            (env: DEMO=1, THREADS=<libtorch threads, default every core>)
