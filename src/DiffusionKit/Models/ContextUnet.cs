@@ -144,8 +144,9 @@ public sealed class ContextUnet : nn.Module<Tensor, Tensor, Tensor?, Tensor>, ID
     }
 
     /// <summary>
-    /// The guided-sampling forward pass (see <see cref="IGuidedDenoiser"/>): the down path once per row, the up path for
-    /// each row's context and again for each paired row's second context. Inputs are not checked; callers go through
+    /// The guided-sampling forward pass (see <see cref="IGuidedDenoiser"/>): the down path and the output convolution's
+    /// share that reads the first block once per row, the up path for each row's context and again for each paired row's
+    /// second context. Inputs are not checked; callers go through
     /// <see cref="IGuidedDenoiser.PredictNoiseGuided"/>.
     /// </summary>
     internal Tensor ForwardGuided(Tensor x, Tensor t, Tensor? c, Tensor? pairedRows, Tensor? pairedContext)
