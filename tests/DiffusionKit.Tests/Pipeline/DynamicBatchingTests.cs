@@ -174,12 +174,14 @@ public sealed class DynamicBatchingTests
     {
         using var pipeline = Pipeline(new PipelineLimits { MaxQueueDelay = TimeSpan.FromMilliseconds(500), MaxBatchImages = 3 }, SamplerKind.Ddim, steps: 400);
         using var cancel = new CancellationTokenSource();
-        var kept = pipeline.GenerateAsync(new GenerationRequest { Prompts = ["red"], Seed = 1, Steps = 3 });
-        var dropped = ConsumeUntilFirstStepAsync(pipeline, new GenerationRequest { Prompts = ["blue", "circle"], Steps = 3 }, cancel);
+        // 50 steps, so the cancellation sent after the first step's update reaches the loop long before its last step
+        // even when the test host is slow to run the consumer (with 3 steps the loop could finish first).
+        var kept = pipeline.GenerateAsync(new GenerationRequest { Prompts = ["red"], Seed = 1, Steps = 50 });
+        var dropped = ConsumeUntilFirstStepAsync(pipeline, new GenerationRequest { Prompts = ["blue", "circle"], Steps = 50 }, cancel);
 
         await dropped.Invoking(t => t).Should().ThrowAsync<OperationCanceledException>();
         var result = await kept.WaitAsync(TimeSpan.FromSeconds(60));
-        var alone = await pipeline.GenerateAsync(new GenerationRequest { Prompts = ["red"], Seed = 1, Steps = 3 });
+        var alone = await pipeline.GenerateAsync(new GenerationRequest { Prompts = ["red"], Seed = 1, Steps = 50 });
         PixelDifference.Max(result.Images[0], alone.Images[0]).Should().BeLessThanOrEqualTo(2, "the batch-mate that left did not change this image");
 
         // A 400-step batch whose only request is cancelled after its first step stops long before its end.
