@@ -1,3 +1,4 @@
+using DiffusionKit.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -165,13 +166,14 @@ public sealed class ContextUnet : nn.Module<Tensor, Tensor, Tensor?, Tensor>, ID
         // takes this path, paired or not, so an image's arithmetic does not depend on its batch-mates.
         var outConv = (Conv2d)@out[0];
         var padding = new long[] { 1, 1 };
-        var skipTerm = nn.functional.conv2d(down.Input, outConv.weight!.narrow(1, features, features), null, padding: padding);
+        var stride = new long[] { 1, 1 };
+        var skipTerm = KernelRouting.Conv2d(down.Input, outConv.weight!.narrow(1, features, features), null, stride, padding);
         var u3 = UpBlocks(Pair(down.Bottleneck), Pair(down.Down2), Pair(down.Down1), Pair(t), pairedContext is null ? c : torch.cat(new[] { c, pairedContext }, 0));
-        var h = nn.functional.conv2d(u3, outConv.weight!.narrow(1, 0, features), outConv.bias, padding: padding) + Pair(skipTerm);
+        var h = KernelRouting.Conv2d(u3, outConv.weight!.narrow(1, 0, features), outConv.bias, stride, padding) + Pair(skipTerm);
         for (int i = 1; i < @out.Count; i++)
         {
             // The rest of the output block: GroupNorm, ReLU and the last convolution.
-            h = ((nn.Module<Tensor, Tensor>)@out[i]).call(h);
+            h = KernelRouting.Call((nn.Module<Tensor, Tensor>)@out[i], h);
         }
 
         return h.contiguous().MoveToOuterDisposeScope();
@@ -190,13 +192,13 @@ public sealed class ContextUnet : nn.Module<Tensor, Tensor, Tensor?, Tensor>, ID
         var h = init_conv.call(x);
         var d1 = down1.call(h);
         var d2 = down2.call(d1);
-        var u1 = up0.call(to_vec.call(d2));
+        var u1 = KernelRouting.Call(up0, to_vec.call(d2));
         return new DownPath(h, d1, d2, u1);
     }
 
     /// <summary>The up path: time added and context multiplied into each up block, skip connections from <paramref name="down"/>.</summary>
     private Tensor Up(DownPath down, Tensor t, Tensor c)
-        => @out.call(torch.cat(new[] { UpBlocks(down.Bottleneck, down.Down2, down.Down1, t, c), down.Input }, 1));
+        => KernelRouting.Call(@out, torch.cat(new[] { UpBlocks(down.Bottleneck, down.Down2, down.Down1, t, c), down.Input }, 1));
 
     /// <summary>Both up blocks, with time added and context multiplied in; the output block comes after.</summary>
     private Tensor UpBlocks(Tensor bottleneck, Tensor down2, Tensor down1, Tensor t, Tensor c)

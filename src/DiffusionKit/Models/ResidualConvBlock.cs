@@ -1,3 +1,4 @@
+using DiffusionKit.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -44,13 +45,13 @@ internal sealed class ResidualConvBlock : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = torch.NewDisposeScope();
-        var x2 = conv2.call(conv1.call(input));
+        var x2 = KernelRouting.Call(conv2, KernelRouting.Call(conv1, input));
         if (!isResidual)
         {
             return x2.MoveToOuterDisposeScope();
         }
 
-        var residual = shortcut is null ? input : shortcut.call(input);
+        var residual = shortcut is null ? input : KernelRouting.Call(shortcut, input);
         return ((residual + x2) / 1.414).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using DiffusionKit.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -21,5 +22,5 @@ internal sealed class UnetDown : nn.Module<Tensor, Tensor>
     }
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor input) => model.call(input);
+    public override Tensor forward(Tensor input) => KernelRouting.Call(model, input);
 }

@@ -1,3 +1,4 @@
+using DiffusionKit.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -27,6 +28,6 @@ internal sealed class UnetUp : nn.Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor input, Tensor skip)
     {
         using var joined = torch.cat(new[] { input, skip }, 1);
-        return model.call(joined);
+        return KernelRouting.Call(model, joined);
     }
 }
