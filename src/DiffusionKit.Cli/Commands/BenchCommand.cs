@@ -164,7 +164,7 @@ internal sealed class BenchCommand : CliCommand
             var stamps = new List<(int Step, long Ticks, double Rss)>();
             var clock = Stopwatch.StartNew();
             var progress = new ActionProgress<TrainingProgress>(p => stamps.Add((p.Step, clock.ElapsedTicks, ProcessMemory.ResidentMiB())));
-            var trained = new DiffusionTrainer(new DiffusionTrainerOptions { Steps = warmup + trainSteps, BatchSize = batch, Seed = 1, Precision = precision, OnPrecisionMeasured = m => Console.WriteLine(m.ToString()) })
+            var trained = new DiffusionTrainer(new DiffusionTrainerOptions { Steps = warmup + trainSteps, BatchSize = batch, Seed = 1, Precision = precision, OnPrecisionMeasured = m => Console.WriteLine(m.ToString()), OnWarning = w => Console.Error.WriteLine($"warning: {w}") })
                 .Train(model, new DdpmScheduler(schedule), data, encoder, progress);
             var start = stamps[warmup - 1];
             var end = stamps[^1];

@@ -178,6 +178,7 @@ internal sealed class TrainCommand : CliCommand
             EmaDecay = parse.GetValue(Training.Ema),
             Precision = Training.Precision.Read(parse),
             OnPrecisionMeasured = measurement => Console.WriteLine(measurement.ToString()),
+            OnWarning = warning => Console.Error.WriteLine($"warning: {warning}"),
             Seed = seed,
             MaxGradNorm = parse.GetValue(MaxGradNorm),
             GradientAccumulationSteps = parse.GetValue(GradAccum),

@@ -115,6 +115,23 @@ public sealed class ContextUnet : nn.Module<Tensor, Tensor, Tensor?, Tensor>, ID
     /// </summary>
     internal static ContextUnet CreateForLoading(ContextUnetOptions options) => new(options, generator: null, initializeWeights: false);
 
+    /// <summary>A copy of this network (weights and buffers) in <paramref name="dtype"/>, for the kernel check's reference and candidate passes.</summary>
+    internal ContextUnet CopyAs(ScalarType dtype)
+    {
+        var copy = CreateForLoading(Options);
+        using (torch.no_grad())
+        {
+            var source = state_dict();
+            foreach (var (name, tensor) in copy.state_dict())
+            {
+                tensor.copy_(source[name]);
+            }
+        }
+
+        copy.to(dtype);
+        return copy;
+    }
+
     /// <summary>The validated sizes this network was built with.</summary>
     public ContextUnetOptions Options { get; }
 

@@ -34,11 +34,6 @@ internal static class KernelRouting
     private static KernelRoute _bfloat16 = KernelRoute.Native;
     private static bool _oneDnnDisabled;
 
-    static KernelRouting()
-    {
-        if (Environment.GetEnvironmentVariable(PinVariable) == "padded") { _float32 = _bfloat16 = KernelRoute.PaddedChannels; }
-    }
-
     /// <summary>Test hook: a fault injector that corrupts convolution outputs in the configurations it names.</summary>
     internal static Func<KernelRoute, ScalarType, KernelFault>? FaultInjector { get; set; }
 

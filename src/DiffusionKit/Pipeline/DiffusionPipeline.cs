@@ -57,7 +57,7 @@ public sealed class DiffusionPipeline : IDiffusionPipeline, IDisposable
         Defaults = components.Defaults;
         Limits = components.Limits.Clone();
         _logger = components.LoggerFactory.CreateLogger<DiffusionPipeline>();
-        (Denoiser, Precision, PrecisionMeasurement, _ownedDenoiser) = InferencePrecision.Create(Model, components.Precision, Math.Min(2 * Limits.MaxBatchImages, 128));
+        (Denoiser, Precision, PrecisionMeasurement, _ownedDenoiser) = InferencePrecision.Create(Model, components.Precision, Math.Min(2 * Limits.MaxBatchImages, 128), warning => PipelineLog.KernelWarning(_logger, warning));
         if (PrecisionMeasurement is { } measurement)
         {
             PipelineLog.PrecisionChosen(_logger, measurement.ToString());

@@ -1,4 +1,5 @@
 using DiffusionKit.Models;
+using DiffusionKit.Native;
 using DiffusionKit.Training;
 
 namespace DiffusionKit.Pipeline;
@@ -23,9 +24,31 @@ internal static class InferencePrecision
     /// <param name="networkBatch">Rows of the largest network call (a full batch with guidance), for Auto's measurement.</param>
     /// <returns>The denoiser, the precision it runs in, the measurement (Auto only), and the object to dispose with the pipeline (null for the model itself).</returns>
     /// <exception cref="ArgumentOutOfRangeException">When the precision is not a defined value.</exception>
-    public static (IDenoiser Denoiser, Precision Resolved, PrecisionMeasurement? Measurement, IDisposable? Owned) Create(ContextUnet model, Precision precision, int networkBatch)
+    /// <param name="warn">Receives the kernel check's warnings (one line each).</param>
+    public static (IDenoiser Denoiser, Precision Resolved, PrecisionMeasurement? Measurement, IDisposable? Owned) Create(ContextUnet model, Precision precision, int networkBatch, Action<string> warn)
     {
+        // The numerics check of the forward pass in each precision this pipeline may use (cached per process and shape); a
+        // precision whose kernels fail every route is not used.
         PrecisionMeasurement? measurement = null;
+        if (KernelCheck.Ensure(model, TorchSharp.torch.ScalarType.Float32, backward: false).Warning is { } float32Warning)
+        {
+            warn(float32Warning);
+        }
+
+        if (precision != Precision.Float32)
+        {
+            var bf16 = KernelCheck.Ensure(model, TorchSharp.torch.ScalarType.BFloat16, backward: false);
+            if (bf16.Warning is { } bf16Warning)
+            {
+                warn(bf16Warning);
+            }
+
+            if (!bf16.Passed)
+            {
+                precision = Precision.Float32;
+            }
+        }
+
         if (precision == Precision.Auto)
         {
             var o = model.Options;

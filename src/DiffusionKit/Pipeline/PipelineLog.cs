@@ -20,6 +20,9 @@ internal static partial class PipelineLog
     [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "Sampling {Measurement}.")]
     internal static partial void PrecisionChosen(ILogger logger, string measurement);
 
+    [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "{Warning}")]
+    internal static partial void KernelWarning(ILogger logger, string warning);
+
     /// <summary>A prompt shortened for logs and traces (prompts are user data and may be long).</summary>
     internal static string Truncate(string prompt, int max = 64) => prompt.Length <= max ? prompt : string.Concat(prompt.AsSpan(0, max), "…");
 

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using DiffusionKit.Models;
+using DiffusionKit.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -179,19 +181,56 @@ public sealed class DiffusionTrainer
         // resumed run keeps the precision the saved run chose, so it continues bit for bit.
         PrecisionMeasurement? measurement = null;
         Precision precision;
+        var network = model as ContextUnet;
+        void Warn(string? warning)
+        {
+            if (warning is null)
+            {
+                return;
+            }
+
+            if (_options.OnWarning is { } onWarning)
+            {
+                onWarning(warning);
+            }
+            else
+            {
+                Trace.TraceWarning(warning);
+            }
+        }
+
+        // The numerics check: the network's forward and backward passes in each precision the run may use, against float64,
+        // before any step (cached per process and shape). A precision whose kernels fail every route is not used.
+        bool bfloat16Usable = true;
+        if (network is not null)
+        {
+            Warn(KernelCheck.Ensure(network, ScalarType.Float32, backward: true).Warning);
+            if (_options.Precision != Precision.Float32)
+            {
+                var bf16 = KernelCheck.Ensure(network, ScalarType.BFloat16, backward: true);
+                Warn(bf16.Warning);
+                bfloat16Usable = bf16.Passed;
+            }
+        }
+
         if (resumeInfo is not null && _options.Precision == Precision.Auto && Enum.TryParse(resumeInfo.Precision, out Precision saved) && saved != Precision.Auto)
         {
             precision = saved;
         }
         else
         {
-            measurement = _options.Precision == Precision.Auto ? PrecisionProbe.MeasureTraining(model, scheduler, batch, cancellationToken) : null;
+            measurement = _options.Precision == Precision.Auto && bfloat16Usable ? PrecisionProbe.MeasureTraining(model, scheduler, batch, cancellationToken) : null;
             if (measurement is not null)
             {
                 _options.OnPrecisionMeasured?.Invoke(measurement);
             }
 
             precision = measurement?.Chosen ?? _options.Precision;
+        }
+
+        if (precision != Precision.Float32 && !bfloat16Usable)
+        {
+            precision = Precision.Float32;
         }
 
         if (resumeInfo is not null)
@@ -395,6 +434,9 @@ public sealed class DiffusionTrainer
                         model.zero_grad();
                     }
 
+                    Tensor? checkSample = null, checkTime = null, checkContext = null;
+                    double ComputeGradients()
+                    {
                     double stepLoss = 0;
                     for (int micro = 0; micro < accumulation; micro++)
                     {
@@ -415,6 +457,11 @@ public sealed class DiffusionTrainer
 
                         var noisy = scheduler.AddNoise(x0, noise, microT.to(device));
                         var time = (microT.to(ScalarType.Float32) / totalTimesteps).to(device);
+                        if (micro == 0)
+                        {
+                            (checkSample, checkTime, checkContext) = (noisy, time, context);
+                        }
+
                         var predicted = model.call(noisy.to(computeType), time.to(computeType), context.to(device).to(computeType));
                         var target = scheduler.GetTrainingTarget(x0, noise, microT.to(device));
                         var mse = _options.SnrGamma is { } gamma
@@ -424,7 +471,34 @@ public sealed class DiffusionTrainer
                         stepLoss += mse.item<float>();
                     }
 
-                    loss = stepLoss / accumulation;
+                    return stepLoss / accumulation;
+                    }
+
+                    loss = ComputeGradients();
+                    if (!(double.IsFinite(loss) && GradientsFinite(model)) && network is not null && model.Device.type == DeviceType.CPU)
+                    {
+                        // A non-finite step: recompute it in float64 (reference kernels). Finite there means the CPU's kernels
+                        // failed, not the model: move to the next route that passes the check and redo the step (same batch,
+                        // same noise), or stop with a message that names the fault. Non-finite there too: the model diverged.
+                        var (referenceFinite, result) = KernelCheck.Diagnose(network, computeType, checkSample!, checkTime!, checkContext);
+                        if (referenceFinite)
+                        {
+                            if (!result.Passed)
+                            {
+                                throw new InvalidOperationException($"Training stopped at step {step + 1}: the loss or gradients are non-finite in {computeType}, while the same step in float64 is finite, so this CPU's convolution kernels are faulty (not the learning rate) and no kernel route passed the check. {result.Warning} Workarounds: --precision fp32, --threads 1, {KernelRouting.PinVariable}=reference, or ONEDNN_MAX_CPU_ISA=SSE41 (docs/training.md, \"Faulty CPU kernels\").");
+                            }
+
+                            Warn($"Step {step + 1} was non-finite in {computeType} but finite in float64: a CPU kernel fault, not divergence; redoing it on the {result.Route} kernel route. {result.Warning}");
+                            optimizer.zero_grad();
+                            model.zero_grad();
+                            loss = ComputeGradients();
+                        }
+                    }
+
+                    if (!double.IsFinite(loss))
+                    {
+                        throw new InvalidOperationException($"Training diverged at step {step + 1}: the loss is {loss}. Lower the learning rate (now {lr}){(_options.MaxGradNorm is null ? ", set MaxGradNorm" : string.Empty)} or check the data for NaN.");
+                    }
                     masters?.CopyGradientsToMasters();
                     if (_options.MaxGradNorm is { } maxNorm)
                     {
@@ -433,11 +507,6 @@ public sealed class DiffusionTrainer
 
                     optimizer.step();
                     masters?.CopyMastersToModel();
-                }
-
-                if (!double.IsFinite(loss))
-                {
-                    throw new InvalidOperationException($"Training diverged at step {step + 1}: the loss is {loss}. Lower the learning rate (now {lr}){(_options.MaxGradNorm is null ? ", set MaxGradNorm" : string.Empty)} or check the data for NaN.");
                 }
 
                 ema?.Update();
@@ -478,6 +547,20 @@ public sealed class DiffusionTrainer
             Precision = precision,
             PrecisionMeasurement = measurement,
         };
+    }
+
+    /// <summary>Whether every parameter gradient of <paramref name="model"/> is finite.</summary>
+    private static bool GradientsFinite(nn.Module model)
+    {
+        foreach (var parameter in model.parameters())
+        {
+            if (parameter.grad is { } grad && !grad.isfinite().all().item<bool>())
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>The weights the optimiser updates, by state_dict name, in float32: the masters' values under bfloat16 (buffers cast to float32), else the model's own tensors.</summary>

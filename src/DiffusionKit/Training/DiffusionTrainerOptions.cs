@@ -108,6 +108,13 @@ public sealed class DiffusionTrainerOptions
     /// </summary>
     public Action<PrecisionMeasurement>? OnPrecisionMeasured { get; init; }
 
+    /// <summary>
+    /// Called with each warning the run has for its user, one line each: today the kernel check's (this CPU's convolution
+    /// kernels disagreed with the float64 reference and another route or precision was chosen; docs/training.md, "Faulty
+    /// CPU kernels"). Default null: the warning goes to <see cref="System.Diagnostics.Trace"/>.
+    /// </summary>
+    public Action<string>? OnWarning { get; init; }
+
     /// <summary>Checks every setting and throws naming the first bad one.</summary>
     /// <exception cref="ArgumentOutOfRangeException">When a value is outside its range.</exception>
     /// <exception cref="ArgumentException">When the budget is missing or ambiguous.</exception>
