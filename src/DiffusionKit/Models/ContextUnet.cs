@@ -156,6 +156,7 @@ public sealed class ContextUnet : nn.Module<Tensor, Tensor, Tensor?, Tensor>, ID
     /// <returns>The predicted noise, same shape as <paramref name="x"/>.</returns>
     public override Tensor forward(Tensor x, Tensor t, Tensor? c)
     {
+        EnsureKernels(x);
         using var scope = torch.NewDisposeScope();
         var down = Down(x);
         return Up(down, t, c ?? ZeroContext(x)).MoveToOuterDisposeScope();
@@ -169,6 +170,7 @@ public sealed class ContextUnet : nn.Module<Tensor, Tensor, Tensor?, Tensor>, ID
     /// </summary>
     internal Tensor ForwardGuided(Tensor x, Tensor t, Tensor? c, Tensor? pairedRows, Tensor? pairedContext)
     {
+        EnsureKernels(x);
         using var scope = torch.NewDisposeScope();
 
         // Channels-last activations let oneDNN's convolutions and pooling skip the layout reorders around every call.
@@ -227,6 +229,15 @@ public sealed class ContextUnet : nn.Module<Tensor, Tensor, Tensor?, Tensor>, ID
 
         var u2 = up1.call(cemb1 * bottleneck + temb1, down2);
         return up2.call(cemb2 * u2 + temb2, down1);
+    }
+
+    /// <summary>The kernel check for this network's shape, dtype and pass (cached per process; KernelCheck).</summary>
+    private void EnsureKernels(Tensor x)
+    {
+        if (x.device_type == DeviceType.CPU)
+        {
+            KernelCheck.EnsureOnFirstCall(this, x.dtype, backward: training && torch.is_grad_enabled());
+        }
     }
 
     private Tensor ZeroContext(Tensor x) => torch.zeros(x.shape[0], Options.ContextSize, dtype: x.dtype, device: x.device);

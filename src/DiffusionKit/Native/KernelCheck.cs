@@ -34,6 +34,29 @@ internal static class KernelCheck
     private static readonly ConcurrentDictionary<string, KernelCheckResult> Results = new(StringComparer.Ordinal);
     private static readonly object Gate = new();
 
+    [ThreadStatic]
+    private static bool _checking;
+
+    /// <summary>
+    /// The check a network runs on its own first call in a dtype (so direct callers of <see cref="ContextUnet"/> are
+    /// covered too): cached like <see cref="Ensure"/>, skipped inside a check's own passes; its warning goes to
+    /// <see cref="System.Diagnostics.Trace"/>.
+    /// </summary>
+    internal static void EnsureOnFirstCall(ContextUnet model, ScalarType dtype, bool backward)
+    {
+        if (_checking || (dtype != ScalarType.Float32 && dtype != ScalarType.BFloat16))
+        {
+            return;
+        }
+
+        if (Ensure(model, dtype, backward).Warning is { } warning && Warned.TryAdd(warning, true))
+        {
+            System.Diagnostics.Trace.TraceWarning(warning);
+        }
+    }
+
+    private static readonly ConcurrentDictionary<string, bool> Warned = new(StringComparer.Ordinal);
+
     /// <summary>Checks <paramref name="model"/> in <paramref name="dtype"/> (cached), puts the first passing route in force and returns the outcome.</summary>
     /// <param name="model">The network (not modified).</param>
     /// <param name="dtype">Float32 or BFloat16.</param>
@@ -54,9 +77,17 @@ internal static class KernelCheck
                 return cached;
             }
 
-            var result = Run(model, dtype, backward, inputs: null);
-            Results[key] = result;
-            return result;
+            _checking = true;
+            try
+            {
+                var result = Run(model, dtype, backward, inputs: null);
+                Results[key] = result;
+                return result;
+            }
+            finally
+            {
+                _checking = false;
+            }
         }
     }
 
@@ -69,28 +100,47 @@ internal static class KernelCheck
     {
         lock (Gate)
         {
-            using var scope = NewDisposeScope();
-            long rows = Math.Min(sample.shape[0], 16);
-            var inputs = new CheckInputs(sample.narrow(0, 0, rows).to(ScalarType.Float32), time.narrow(0, 0, rows).to(ScalarType.Float32).reshape(rows), context?.narrow(0, 0, rows).to(ScalarType.Float32));
-            using (var reference = model.CopyAs(ScalarType.Float64))
+            _checking = true;
+            try
             {
-                var (output, grads) = Pass(reference, inputs, ScalarType.Float64, backward: true);
-                if (!AllFinite(output, grads))
-                {
-                    return (false, new KernelCheckResult(dtype, KernelRouting.RouteFor(dtype), false, double.NaN, null));
-                }
+                return DiagnoseLocked(model, dtype, sample, time, context);
             }
-
-            var result = Run(model, dtype, backward: true, inputs, startAfter: KernelRouting.RouteFor(dtype));
-            Results.Clear();
-            return (true, result);
+            finally
+            {
+                _checking = false;
+            }
         }
     }
 
-    /// <summary>Test hook: forgets every cached result.</summary>
-    internal static void Forget() => Results.Clear();
+    private static (bool ReferenceFinite, KernelCheckResult Result) DiagnoseLocked(ContextUnet model, ScalarType dtype, Tensor sample, Tensor time, Tensor? context)
+    {
+        using var scope = NewDisposeScope();
+        long rows = Math.Min(sample.shape[0], 16);
+        var inputs = new CheckInputs(sample.narrow(0, 0, rows).to(ScalarType.Float32), time.narrow(0, 0, rows).to(ScalarType.Float32).reshape(rows), context?.narrow(0, 0, rows).to(ScalarType.Float32));
+        using (var reference = model.CopyAs(ScalarType.Float64))
+        {
+            var (output, grads) = Pass(reference, inputs, ScalarType.Float64, backward: true);
+            if (!AllFinite(output, grads))
+            {
+                return (false, new KernelCheckResult(dtype, KernelRouting.RouteFor(dtype), false, double.NaN, null));
+            }
+        }
 
-    private static KernelCheckResult Run(ContextUnet model, ScalarType dtype, bool backward, CheckInputs? inputs, KernelRoute? startAfter = null)
+        return (true, Run(model, dtype, backward: true, inputs, afterCurrent: true));
+    }
+
+    /// <summary>Test hook: forgets every cached result and puts the native route back, so the next call checks again.</summary>
+    internal static void ResetForTests()
+    {
+        lock (Gate)
+        {
+            Results.Clear();
+            Warned.Clear();
+            KernelRouting.Reset();
+        }
+    }
+
+    private static KernelCheckResult Run(ContextUnet model, ScalarType dtype, bool backward, CheckInputs? inputs, bool afterCurrent = false)
     {
         var pinned = KernelRouting.Pinned;
         if (pinned is { } pin)
@@ -121,7 +171,8 @@ internal static class KernelCheck
         var previous = KernelRouting.RouteFor(dtype);
         var tried = new List<string>();
         double firstError = double.NaN;
-        foreach (var route in routes.Where(r => startAfter is null || r > startAfter))
+        // Routes only ever move towards the safe end: a later check never undoes an earlier one's finding.
+        foreach (var route in routes.Where(r => afterCurrent ? r > previous : r >= previous))
         {
             KernelRouting.Use(dtype, route);
             double error = 0;
@@ -149,7 +200,7 @@ internal static class KernelCheck
             tried.Add($"{route}: {(double.IsFinite(error) ? error.ToString("G2", CultureInfo.InvariantCulture) : "non-finite")}");
             if (error <= tolerance)
             {
-                string? warning = route == KernelRoute.Native && startAfter is null ? null : Warning(dtype, route, tried, backward);
+                string? warning = route == KernelRoute.Native ? null : Warning(dtype, route, tried, backward);
                 return new KernelCheckResult(dtype, route, true, error, warning);
             }
 

@@ -50,11 +50,16 @@ internal sealed class ExponentialMovingAverage : IDisposable
         using var noGrad = no_grad();
         double decay = Math.Min(_decay, (1.0 + _updates) / (10.0 + _updates));
         _updates++;
+
+        // Explicit Scalars that live until the loop ends: an implicit one (mul_(decay)) is unreachable once its handle is
+        // read, so its finalizer may free it while libtorch still reads it (ScalarSafeAdam's remarks).
+        using var keep = decay.ToScalar();
+        using var take = (1 - decay).ToScalar();
         foreach (var (live, shadow) in _pairs)
         {
             if (live.is_floating_point())
             {
-                shadow.mul_(decay).add_(live, alpha: 1 - decay);
+                shadow.mul_(keep).add_(live, alpha: take);
             }
             else
             {

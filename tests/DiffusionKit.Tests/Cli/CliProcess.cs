@@ -24,7 +24,8 @@ internal static class CliProcess
     /// <param name="arguments">The command line after the program.</param>
     /// <param name="timeout">How long it may run.</param>
     /// <param name="watchLibrary">A file name part (e.g. <c>libtorch</c>) to look for in the process's memory map while it runs.</param>
-    public static CliRun Run(IEnumerable<string> arguments, TimeSpan? timeout = null, string? watchLibrary = null)
+    /// <param name="environment">Environment variables to set (or, with a null value, remove) for the child.</param>
+    public static CliRun Run(IEnumerable<string> arguments, TimeSpan? timeout = null, string? watchLibrary = null, IReadOnlyDictionary<string, string?>? environment = null)
     {
         string cli = Path.Combine(AppContext.BaseDirectory, "DiffusionKit.Cli.dll");
         string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
@@ -33,6 +34,18 @@ internal static class CliProcess
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
         }
 
         using var process = Process.Start(start)!;

@@ -1,3 +1,4 @@
+using DiffusionKit.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -56,7 +57,7 @@ internal sealed class TinyDenoiser : nn.Module<Tensor, Tensor, Tensor?, Tensor>,
         using var scope = NewDisposeScope();
         var c = context ?? zeros(sample.shape[0], ContextSize);
         var e = embed.call(cat(new[] { c, time.view(-1, 1) }, 1)).view(-1, conv1.weight!.shape[0], 1, 1);
-        return conv2.call(nn.functional.gelu(conv1.call(sample) + e)).MoveToOuterDisposeScope();
+        return KernelRouting.Call(conv2, nn.functional.gelu(KernelRouting.Call(conv1, sample) + e)).MoveToOuterDisposeScope();
     }
 
     public Tensor PredictNoise(Tensor sample, Tensor time, Tensor? context) => call(sample, time, context);
