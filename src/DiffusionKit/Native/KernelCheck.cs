@@ -44,7 +44,7 @@ internal static class KernelCheck
     /// </summary>
     internal static void EnsureOnFirstCall(ContextUnet model, ScalarType dtype, bool backward)
     {
-        if (_checking || (dtype != ScalarType.Float32 && dtype != ScalarType.BFloat16))
+        if (_checking || (dtype != ScalarType.Float32 && dtype != ScalarType.BFloat16) || model.parameters().Any(p => p.dtype != dtype))
         {
             return;
         }

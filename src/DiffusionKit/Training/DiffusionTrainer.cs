@@ -143,13 +143,35 @@ public sealed class DiffusionTrainer
             (resumeInfo, resumeTensors) = TrainingStateFile.Read(resumeFolder);
         }
 
+        // bfloat16 runs of the context U-Net keep the starting weights, so a run whose bfloat16 kernels fail mid-run on
+        // every route (KernelFaultException) starts over in float32 instead of ending without a model.
+        var network = model as ContextUnet;
+        var start = network is not null && resumeInfo is null && _options.Precision != Precision.Float32 && network.parameters().All(p => p.dtype == ScalarType.Float32)
+            ? network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope())
+            : null;
         try
         {
-            return Run(model, scheduler, dataset, encoder, callbacks, progress, batch, resumeInfo, resumeTensors, cancellationToken);
+            try
+            {
+                return Run(model, scheduler, dataset, encoder, callbacks, progress, batch, resumeInfo, resumeTensors, forceFloat32: false, cancellationToken);
+            }
+            catch (KernelFaultException fault) when (start is not null)
+            {
+                (_options.OnWarning ?? (w => Trace.TraceWarning(w)))($"{fault.Message} Starting the run over in float32.");
+                using (no_grad())
+                {
+                    foreach (var (name, tensor) in network!.state_dict())
+                    {
+                        tensor.copy_(start[name]);
+                    }
+                }
+
+                return Run(model, scheduler, dataset, encoder, callbacks, progress, batch, resumeInfo, resumeTensors, forceFloat32: true, cancellationToken);
+            }
         }
         finally
         {
-            foreach (var tensor in resumeTensors?.Values ?? Enumerable.Empty<Tensor>())
+            foreach (var tensor in (resumeTensors?.Values ?? Enumerable.Empty<Tensor>()).Concat(start?.Values ?? Enumerable.Empty<Tensor>()))
             {
                 tensor.Dispose();
             }
@@ -166,6 +188,7 @@ public sealed class DiffusionTrainer
         int batch,
         TrainingStateInfo? resumeInfo,
         Dictionary<string, Tensor>? resumeTensors,
+        bool forceFloat32,
         CancellationToken cancellationToken)
         where TModel : nn.Module<Tensor, Tensor, Tensor?, Tensor>, IDenoiser
     {
@@ -201,11 +224,11 @@ public sealed class DiffusionTrainer
 
         // The numerics check: the network's forward and backward passes in each precision the run may use, against float64,
         // before any step (cached per process and shape). A precision whose kernels fail every route is not used.
-        bool bfloat16Usable = true;
-        if (network is not null)
+        bool bfloat16Usable = !forceFloat32;
+        if (network is not null && network.parameters().All(p => p.dtype == ScalarType.Float32))
         {
             Warn(KernelCheck.Ensure(network, ScalarType.Float32, backward: true).Warning);
-            if (_options.Precision != Precision.Float32)
+            if (_options.Precision != Precision.Float32 && bfloat16Usable)
             {
                 var bf16 = KernelCheck.Ensure(network, ScalarType.BFloat16, backward: true);
                 Warn(bf16.Warning);
@@ -483,6 +506,11 @@ public sealed class DiffusionTrainer
                         var (referenceFinite, result) = KernelCheck.Diagnose(network, computeType, checkSample!, checkTime!, checkContext);
                         if (referenceFinite)
                         {
+                            if (!result.Passed && computeType == ScalarType.BFloat16)
+                            {
+                                throw new KernelFaultException($"Step {step + 1} was non-finite in bfloat16 but finite in float64, and no kernel route runs bfloat16 right on this CPU. {result.Warning}");
+                            }
+
                             if (!result.Passed)
                             {
                                 throw new InvalidOperationException($"Training stopped at step {step + 1}: the loss or gradients are non-finite in {computeType}, while the same step in float64 is finite, so this CPU's convolution kernels are faulty (not the learning rate) and no kernel route passed the check. {result.Warning} Workarounds: --precision fp32, --threads 1, {KernelRouting.PinVariable}=reference, or ONEDNN_MAX_CPU_ISA=SSE41 (docs/training.md, \"Faulty CPU kernels\").");
@@ -548,6 +576,9 @@ public sealed class DiffusionTrainer
             PrecisionMeasurement = measurement,
         };
     }
+
+    /// <summary>bfloat16's kernels failed mid-run on every route: the run starts over in float32 (see <see cref="Train{TModel}(TModel, INoiseScheduler, IImageCaptionDataset, ITextEncoder, TrainingCallbacks, IProgress{TrainingProgress}?, CancellationToken)"/>).</summary>
+    private sealed class KernelFaultException(string message) : InvalidOperationException(message);
 
     /// <summary>Whether every parameter gradient of <paramref name="model"/> is finite.</summary>
     private static bool GradientsFinite(nn.Module model)
