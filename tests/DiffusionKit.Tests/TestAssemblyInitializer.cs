@@ -13,9 +13,9 @@ internal static class TestAssemblyInitializer
 
         // Precision.Auto measures afresh in tests (and in the CLI processes they start) instead of reading or writing the
         // user's remembered decisions; PrecisionDecisionCacheTests point it at folders of their own.
-        if (Environment.GetEnvironmentVariable(Training.PrecisionDecisionCache.FolderVariable) is null)
+        if (Environment.GetEnvironmentVariable(DiffusionKit.Training.PrecisionDecisionCache.FolderVariable) is null)
         {
-            Environment.SetEnvironmentVariable(Training.PrecisionDecisionCache.FolderVariable, "off");
+            Environment.SetEnvironmentVariable(DiffusionKit.Training.PrecisionDecisionCache.FolderVariable, "off");
         }
 
         DecideKernelRoutes();

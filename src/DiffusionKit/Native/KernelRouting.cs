@@ -202,7 +202,8 @@ internal static class KernelRouting
 
     private static Tensor Inject(Tensor result, KernelRoute route)
     {
-        var fault = FaultInjector?.Invoke(route, result.dtype) ?? KernelFault.None;
+        // The injector stands for faulty oneDNN kernels, which float64 (the reference) never runs.
+        var fault = result.dtype == ScalarType.Float64 ? KernelFault.None : FaultInjector?.Invoke(route, result.dtype) ?? KernelFault.None;
         switch (fault)
         {
             case KernelFault.None:

@@ -497,9 +497,19 @@ public sealed class DiffusionTrainer
                     return stepLoss / accumulation;
                     }
 
+                    // BatchNorm's running statistics before the step: a faulty kernel's NaN would poison them for good.
+                    var buffersBefore = network?.buffers().Select(b => b.clone()).ToList();
                     loss = ComputeGradients();
                     if (!(double.IsFinite(loss) && GradientsFinite(model)) && network is not null && model.Device.type == DeviceType.CPU)
                     {
+                        using (no_grad())
+                        {
+                            foreach (var (buffer, before) in network.buffers().Zip(buffersBefore!))
+                            {
+                                buffer.copy_(before);
+                            }
+                        }
+
                         // A non-finite step: recompute it in float64 (reference kernels). Finite there means the CPU's kernels
                         // failed, not the model: move to the next route that passes the check and redo the step (same batch,
                         // same noise), or stop with a message that names the fault. Non-finite there too: the model diverged.

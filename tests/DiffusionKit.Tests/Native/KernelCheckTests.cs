@@ -7,6 +7,7 @@ using FluentAssertions;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
+using TrainingPrecision = DiffusionKit.Training.Precision;
 
 namespace DiffusionKit.Tests.Native;
 
@@ -92,11 +93,11 @@ public sealed class KernelCheckTests : IDisposable
         KernelRouting.FaultInjector = (_, dtype) => dtype == ScalarType.BFloat16 ? KernelFault.NonFinite : KernelFault.None;
         using var model = Network();
         var warnings = new List<string>();
-        var trainer = new DiffusionTrainer(new DiffusionTrainerOptions { Steps = 3, BatchSize = 4, Seed = 1, Precision = Precision.Auto, OnWarning = warnings.Add });
+        var trainer = new DiffusionTrainer(new DiffusionTrainerOptions { Steps = 3, BatchSize = 4, Seed = 1, Precision = TrainingPrecision.Auto, OnWarning = warnings.Add });
 
         var result = trainer.Train(model, new DdpmScheduler(), new SquaresDataset(8), Encoder);
 
-        result.Precision.Should().Be(Precision.Float32);
+        result.Precision.Should().Be(TrainingPrecision.Float32);
         result.PrecisionMeasurement.Should().BeNull("bfloat16 is not timed once its kernels failed the check");
         double.IsFinite(result.FinalLoss).Should().BeTrue();
         warnings.Should().ContainSingle(w => w.Contains("bfloat16 is not usable here; float32 is used"));
@@ -111,7 +112,7 @@ public sealed class KernelCheckTests : IDisposable
         int calls = 0;
         KernelRouting.FaultInjector = (route, dtype) => route == initial && dtype == ScalarType.Float32 && Interlocked.Increment(ref calls) > 200 ? KernelFault.NonFinite : KernelFault.None;
         var warnings = new List<string>();
-        var trainer = new DiffusionTrainer(new DiffusionTrainerOptions { Steps = 30, BatchSize = 4, Seed = 1, Precision = Precision.Float32, OnWarning = warnings.Add });
+        var trainer = new DiffusionTrainer(new DiffusionTrainerOptions { Steps = 30, BatchSize = 4, Seed = 1, Precision = TrainingPrecision.Float32, OnWarning = warnings.Add });
 
         var result = trainer.Train(model, new DdpmScheduler(), new SquaresDataset(16), Encoder);
 
@@ -119,7 +120,7 @@ public sealed class KernelCheckTests : IDisposable
         result.Steps.Should().Be(30);
         double.IsFinite(result.FinalLoss).Should().BeTrue();
         warnings.Should().ContainSingle(w => w.Contains("a CPU kernel fault, not divergence"));
-        KernelRouting.RouteFor(ScalarType.Float32).Should().BeGreaterThan(initial);
+        ((int)KernelRouting.RouteFor(ScalarType.Float32)).Should().BeGreaterThan((int)initial);
         model.parameters().All(p => p.isfinite().all().item<bool>()).Should().BeTrue("the faulty step never reached the weights: the model is usable");
     }
 
@@ -130,7 +131,7 @@ public sealed class KernelCheckTests : IDisposable
         KernelCheck.Ensure(model, ScalarType.Float32, backward: true);
         int calls = 0;
         KernelRouting.FaultInjector = (_, dtype) => dtype == ScalarType.Float32 && Interlocked.Increment(ref calls) > 200 ? KernelFault.NonFinite : KernelFault.None;
-        var trainer = new DiffusionTrainer(new DiffusionTrainerOptions { Steps = 30, BatchSize = 4, Seed = 1, Precision = Precision.Float32 });
+        var trainer = new DiffusionTrainer(new DiffusionTrainerOptions { Steps = 30, BatchSize = 4, Seed = 1, Precision = TrainingPrecision.Float32 });
 
         var act = () => trainer.Train(model, new DdpmScheduler(), new SquaresDataset(16), Encoder);
 
@@ -144,7 +145,7 @@ public sealed class KernelCheckTests : IDisposable
     public void A_real_divergence_still_gets_the_learning_rate_advice()
     {
         using var model = Network();
-        var trainer = new DiffusionTrainer(new DiffusionTrainerOptions { Steps = 50, BatchSize = 4, Seed = 1, Precision = Precision.Float32, LearningRate = 1e12 });
+        var trainer = new DiffusionTrainer(new DiffusionTrainerOptions { Steps = 50, BatchSize = 4, Seed = 1, Precision = TrainingPrecision.Float32, LearningRate = 1e12 });
 
         var act = () => trainer.Train(model, new DdpmScheduler(), new SquaresDataset(16), Encoder);
 

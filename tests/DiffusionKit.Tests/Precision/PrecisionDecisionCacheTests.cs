@@ -19,19 +19,19 @@ public sealed class PrecisionDecisionCacheTests
         WithCache(folder.Path, () =>
         {
             int measured = 0;
-            PrecisionMeasurement Measure(double bf16) { measured++; return new PrecisionMeasurement(bf16 > 115 ? Training.Precision.BFloat16 : Training.Precision.Float32, 100, bf16, "test"); }
+            PrecisionMeasurement Measure(double bf16) { measured++; return new PrecisionMeasurement(bf16 > 115 ? DiffusionKit.Training.Precision.BFloat16 : DiffusionKit.Training.Precision.Float32, 100, bf16, "test"); }
 
             var first = PrecisionDecisionCache.GetOrMeasure("workload A", () => Measure(180));
             var second = PrecisionDecisionCache.GetOrMeasure("workload A", () => Measure(101));
             var other = PrecisionDecisionCache.GetOrMeasure("workload B", () => Measure(101));
 
             measured.Should().Be(2, "workload A was measured once, then remembered");
-            first.Chosen.Should().Be(Training.Precision.BFloat16);
+            first.Chosen.Should().Be(DiffusionKit.Training.Precision.BFloat16);
             first.RememberedIn.Should().BeNull();
-            second.Chosen.Should().Be(Training.Precision.BFloat16, "the remembered decision wins over a noisy re-measurement");
+            second.Chosen.Should().Be(DiffusionKit.Training.Precision.BFloat16, "the remembered decision wins over a noisy re-measurement");
             second.RememberedIn.Should().Be(Path.Combine(folder.Path, "precision.json"));
             second.ToString().Should().Contain("remembered in").And.Contain("--precision fp32|bf16");
-            other.Chosen.Should().Be(Training.Precision.Float32);
+            other.Chosen.Should().Be(DiffusionKit.Training.Precision.Float32);
         });
     }
 
@@ -42,7 +42,7 @@ public sealed class PrecisionDecisionCacheTests
         File.WriteAllText(Path.Combine(folder.Path, "precision.json"), "{ \"truncated");
         WithCache(folder.Path, () =>
         {
-            var result = PrecisionDecisionCache.GetOrMeasure("workload", () => new PrecisionMeasurement(Training.Precision.Float32, 1, 1, "test"));
+            var result = PrecisionDecisionCache.GetOrMeasure("workload", () => new PrecisionMeasurement(DiffusionKit.Training.Precision.Float32, 1, 1, "test"));
 
             result.RememberedIn.Should().BeNull();
             File.ReadAllText(Path.Combine(folder.Path, "precision.json")).Should().Contain("\"chosen\": \"Float32\"");
