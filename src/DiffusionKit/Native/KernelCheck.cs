@@ -150,6 +150,7 @@ internal static class KernelCheck
         }
 
         using var scope = NewDisposeScope();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         inputs ??= CheckInputs.Create(model);
         Tensor refOutput;
         Tensor[] refGrads;
@@ -203,7 +204,7 @@ internal static class KernelCheck
             tried.Add($"{route}: {(double.IsFinite(error) ? error.ToString("G2", CultureInfo.InvariantCulture) : "non-finite")}");
             if (error <= tolerance)
             {
-                string? warning = route == KernelRoute.Native ? null : Warning(dtype, route, tried, backward);
+                string? warning = route == KernelRoute.Native ? null : Warning(dtype, route, tried, backward, clock.Elapsed);
                 return new KernelCheckResult(dtype, route, true, error, warning);
             }
 
@@ -216,7 +217,7 @@ internal static class KernelCheck
 
         // Nothing passed: leave the safest route that can run in force and say so.
         KernelRouting.Use(dtype, previous > KernelRoute.PaddedChannels ? previous : KernelRoute.PaddedChannels);
-        return new KernelCheckResult(dtype, KernelRouting.RouteFor(dtype), false, firstError, Warning(dtype, null, tried, backward));
+        return new KernelCheckResult(dtype, KernelRouting.RouteFor(dtype), false, firstError, Warning(dtype, null, tried, backward, clock.Elapsed));
     }
 
     private static (Tensor Output, Tensor[] Grads) Pass(ContextUnet network, CheckInputs inputs, ScalarType dtype, bool backward)
@@ -252,13 +253,13 @@ internal static class KernelCheck
     private static bool AllFinite(Tensor output, Tensor[] grads)
         => output.isfinite().all().item<bool>() && grads.All(g => g.isfinite().all().item<bool>());
 
-    private static string Warning(ScalarType dtype, KernelRoute? chosen, List<string> tried, bool backward)
+    private static string Warning(ScalarType dtype, KernelRoute? chosen, List<string> tried, bool backward, TimeSpan elapsed)
     {
         string what = chosen is { } route
             ? $"using the {Describe(route)} route instead (same arithmetic; pin a route with {KernelRouting.PinVariable}=native|padded|reference)"
             : dtype == ScalarType.BFloat16 ? "bfloat16 is not usable here; float32 is used" : "no route agrees with the reference";
         return $"DiffusionKit: this CPU's convolution kernels gave wrong {(backward ? "values or gradients" : "values")} in {DisplayName(dtype)} with {torch.get_num_threads()} thread(s) "
-            + $"(relative error against float64: {string.Join(", ", tried)}); {what}. CPU: {CpuDescription.Summary}; {CpuDescription.Libraries}.";
+            + $"(relative error against float64: {string.Join(", ", tried)}; checked in {elapsed.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture)} s); {what}. CPU: {CpuDescription.Summary}; {CpuDescription.Libraries}.";
     }
 
     private static string Describe(KernelRoute route) => route switch

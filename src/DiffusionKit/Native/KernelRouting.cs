@@ -154,48 +154,28 @@ internal static class KernelRouting
 
     /// <summary>A routed 2-D convolution (weight [out, in, kh, kw]).</summary>
     internal static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, long[] stride, long[] padding, long[]? dilation = null, long groups = 1)
-    {
-        var route = RouteFor(input.dtype);
-        long inChannels = weight.shape[1], outChannels = weight.shape[0];
-        Tensor result;
-        if (route != KernelRoute.PaddedChannels || groups != 1 || (inChannels % ChannelBlock == 0 && outChannels % ChannelBlock == 0))
-        {
-            result = nn.functional.conv2d(input, weight, bias, stride, padding, dilation, groups);
-        }
-        else
-        {
-            using var scope = NewDisposeScope();
-            long inPad = Pad(inChannels), outPad = Pad(outChannels);
-            var x = inPad == 0 ? input : nn.functional.pad(input, new long[] { 0, 0, 0, 0, 0, inPad });
-            var w = nn.functional.pad(weight, new long[] { 0, 0, 0, 0, 0, inPad, 0, outPad });
-            var b = bias is null ? null : nn.functional.pad(bias, new long[] { 0, outPad });
-            result = nn.functional.conv2d(x, w, b, stride, padding, dilation, groups).narrow(1, 0, outChannels).MoveToOuterDisposeScope();
-        }
-
-        return Inject(result, route);
-    }
+        => Routed(input, weight, bias, groups, transposed: false, (x, w, b) => nn.functional.conv2d(x, w, b, stride, padding, dilation, groups));
 
     /// <summary>A routed 2-D transposed convolution (weight [in, out, kh, kw]).</summary>
     internal static Tensor ConvTranspose2d(Tensor input, Tensor weight, Tensor? bias, long[] stride, long[] padding, long[] outputPadding, long[]? dilation = null, long groups = 1)
+        => Routed(input, weight, bias, groups, transposed: true, (x, w, b) => nn.functional.conv_transpose2d(x, w, b, stride, padding, outputPadding, dilation, groups));
+
+    /// <summary>Runs <paramref name="convolve"/> as the route in force says: as given, or on channels zero-padded to <see cref="ChannelBlock"/> and narrowed back.</summary>
+    private static Tensor Routed(Tensor input, Tensor weight, Tensor? bias, long groups, bool transposed, Func<Tensor, Tensor, Tensor?, Tensor> convolve)
     {
         var route = RouteFor(input.dtype);
-        long inChannels = weight.shape[0], outChannels = weight.shape[1];
-        Tensor result;
+        long inChannels = weight.shape[transposed ? 0 : 1], outChannels = weight.shape[transposed ? 1 : 0];
         if (route != KernelRoute.PaddedChannels || groups != 1 || (inChannels % ChannelBlock == 0 && outChannels % ChannelBlock == 0))
         {
-            result = nn.functional.conv_transpose2d(input, weight, bias, stride, padding, outputPadding, dilation, groups);
-        }
-        else
-        {
-            using var scope = NewDisposeScope();
-            long inPad = Pad(inChannels), outPad = Pad(outChannels);
-            var x = inPad == 0 ? input : nn.functional.pad(input, new long[] { 0, 0, 0, 0, 0, inPad });
-            var w = nn.functional.pad(weight, new long[] { 0, 0, 0, 0, 0, outPad, 0, inPad });
-            var b = bias is null ? null : nn.functional.pad(bias, new long[] { 0, outPad });
-            result = nn.functional.conv_transpose2d(x, w, b, stride, padding, outputPadding, dilation, groups).narrow(1, 0, outChannels).MoveToOuterDisposeScope();
+            return Inject(convolve(input, weight, bias), route);
         }
 
-        return Inject(result, route);
+        using var scope = NewDisposeScope();
+        long inPad = Pad(inChannels), outPad = Pad(outChannels);
+        var x = inPad == 0 ? input : nn.functional.pad(input, new long[] { 0, 0, 0, 0, 0, inPad });
+        var w = nn.functional.pad(weight, transposed ? new long[] { 0, 0, 0, 0, 0, outPad, 0, inPad } : new long[] { 0, 0, 0, 0, 0, inPad, 0, outPad });
+        var b = bias is null ? null : nn.functional.pad(bias, new long[] { 0, outPad });
+        return Inject(convolve(x, w, b).narrow(1, 0, outChannels), route).MoveToOuterDisposeScope();
     }
 
     private static long Pad(long channels) => ((channels + ChannelBlock - 1) / ChannelBlock * ChannelBlock) - channels;

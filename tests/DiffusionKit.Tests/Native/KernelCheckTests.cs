@@ -107,10 +107,11 @@ public sealed class KernelCheckTests : IDisposable
     public void A_kernel_fault_that_strikes_mid_run_is_diagnosed_and_the_step_redone_on_a_passing_route()
     {
         using var model = Network();
-        // The route the check picks on this CPU (native where its kernels are right); the fault strikes that route.
-        var initial = KernelCheck.Ensure(model, ScalarType.Float32, backward: true).Route;
+        KernelCheck.Ensure(model, ScalarType.Float32, backward: true);
+        // From the 200th convolution on, every float32 route but the last (oneDNN off) fails, as if the run had moved onto
+        // a faulty kernel path mid-way.
         int calls = 0;
-        KernelRouting.FaultInjector = (route, dtype) => route == initial && dtype == ScalarType.Float32 && Interlocked.Increment(ref calls) > 200 ? KernelFault.NonFinite : KernelFault.None;
+        KernelRouting.FaultInjector = (route, dtype) => dtype == ScalarType.Float32 && route != KernelRoute.ReferenceKernels && Interlocked.Increment(ref calls) > 200 ? KernelFault.NonFinite : KernelFault.None;
         var warnings = new List<string>();
         var trainer = new DiffusionTrainer(new DiffusionTrainerOptions { Steps = 30, BatchSize = 4, Seed = 1, Precision = TrainingPrecision.Float32, OnWarning = warnings.Add });
 
@@ -119,9 +120,9 @@ public sealed class KernelCheckTests : IDisposable
         calls.Should().BeGreaterThan(200, "the fault struck during the run");
         result.Steps.Should().Be(30);
         double.IsFinite(result.FinalLoss).Should().BeTrue();
-        warnings.Should().ContainSingle(w => w.Contains("a CPU kernel fault, not divergence"));
-        ((int)KernelRouting.RouteFor(ScalarType.Float32)).Should().BeGreaterThan((int)initial);
-        model.parameters().All(p => p.isfinite().all().item<bool>()).Should().BeTrue("the faulty step never reached the weights: the model is usable");
+        warnings.Should().Contain(w => w.Contains("a CPU kernel fault, not divergence"));
+        KernelRouting.RouteFor(ScalarType.Float32).Should().Be(KernelRoute.ReferenceKernels);
+        model.parameters().All(p => p.isfinite().all().item<bool>()).Should().BeTrue("the faulty steps never reached the weights: the model is usable");
     }
 
     [Fact]
