@@ -273,7 +273,7 @@ public sealed class DiffusionTrainer
         ExponentialMovingAverage? ema = null;
         var emaNames = new List<string>();
         using var generator = new Generator((ulong)_options.Seed);
-        using var optimizer = new ScalarSafeAdam(optimized, _options.LearningRate);
+        using var optimizer = optim.Adam(optimized, lr: _options.LearningRate);
         var computeType = masters is null ? ScalarType.Float32 : ScalarType.BFloat16;
 
         int batchesPerEpoch = (int)(data.Count / effectiveBatch);
