@@ -52,7 +52,7 @@ internal sealed class ExponentialMovingAverage : IDisposable
         _updates++;
 
         // Explicit Scalars that live until the loop ends: an implicit one (mul_(decay)) is unreachable once its handle is
-        // read, so its finalizer may free it while libtorch still reads it (ScalarSafeAdam's remarks).
+        // read, so its finalizer may free it while libtorch still reads it (docs/training.md, "A libtorch crash in toFloat").
         using var keep = decay.ToScalar();
         using var take = (1 - decay).ToScalar();
         foreach (var (live, shadow) in _pairs)
