@@ -48,6 +48,9 @@ public sealed class ContextUnet : nn.Module<Tensor, Tensor, Tensor?, Tensor>, ID
 
     private readonly long features;
 
+    /// <summary>The (dtype, backward) passes this instance has had checked: the check's cache lookup then costs nothing per call.</summary>
+    private readonly HashSet<(ScalarType DType, bool Backward)> kernelsChecked = new();
+
     /// <summary>Creates the network with weights drawn from <paramref name="generator"/>.</summary>
     /// <param name="options">Sizes; null means the course's defaults (<see cref="ContextUnetOptions"/>).</param>
     /// <param name="generator">
@@ -234,9 +237,11 @@ public sealed class ContextUnet : nn.Module<Tensor, Tensor, Tensor?, Tensor>, ID
     /// <summary>The kernel check for this network's shape, dtype and pass (cached per process; KernelCheck).</summary>
     private void EnsureKernels(Tensor x)
     {
-        if (x.device_type == DeviceType.CPU)
+        bool backward = training && torch.is_grad_enabled();
+        if (x.device_type == DeviceType.CPU && !kernelsChecked.Contains((x.dtype, backward)))
         {
-            KernelCheck.EnsureOnFirstCall(this, x.dtype, backward: training && torch.is_grad_enabled());
+            KernelCheck.EnsureOnFirstCall(this, x.dtype, backward);
+            kernelsChecked.Add((x.dtype, backward));
         }
     }
 
