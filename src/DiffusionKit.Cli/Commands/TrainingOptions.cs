@@ -38,7 +38,7 @@ internal sealed class TrainingOptions
         SnrGamma = CliOptions.OptionalNumber("--snr-gamma", "Min-SNR-γ loss weighting (off unless given)", 1e-6, 1e6, defaults.SnrGamma);
         HoldOut = CommonOptions.HoldOut("shapes colour/shape combinations left out of training");
         Precision = CommonOptions.Precision(
-            Training.Precision.Auto, "training arithmetic: bf16 computes in bfloat16 with fp32 master weights; auto times fp32 and bf16 on this machine and uses the faster");
+            Training.Precision.Auto, "training arithmetic: bf16 computes in bfloat16 with fp32 master weights; auto times fp32 and bf16 once per machine and network (remembered in ~/.cache/diffusionkit) and takes bf16 only when over 1.15x faster");
     }
 
     /// <summary>The prompt encoders <c>--encoder</c> names.</summary>
