@@ -68,8 +68,12 @@ internal static class WeightInitializer
 
     private static void FillUniform(Tensor target, double bound, Generator? generator)
     {
+        // Explicit Scalars kept alive across the calls: a temporary one can be finalized while libtorch reads it
+        // (docs/training.md, "A libtorch crash in toFloat"; seen here as "Unknown scalar type" in sub_).
+        using var width = (2.0 * bound).ToScalar();
+        using var offset = bound.ToScalar();
         using var random = torch.rand(target.shape, dtype: target.dtype, generator: generator);
-        using var scaled = random.mul(2.0 * bound).sub_(bound);
+        using var scaled = random.mul(width).sub_(offset);
         target.copy_(scaled);
     }
 }

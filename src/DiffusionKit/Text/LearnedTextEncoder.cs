@@ -116,7 +116,10 @@ public sealed class LearnedTextEncoder : nn.Module, ITrainableTextEncoder
             using var embedding = randn(token_embedding.weight!.shape, generator: generator);
             token_embedding.weight!.copy_(embedding);
             double bound = 1.0 / Math.Sqrt(dimension);
-            using var nullInit = rand(context, generator: generator).mul_(2 * bound).sub_(bound);
+            // Explicit Scalars kept alive across the calls (docs/training.md, "A libtorch crash in toFloat").
+            using var width = (2 * bound).ToScalar();
+            using var offset = bound.ToScalar();
+            using var nullInit = rand(context, generator: generator).mul_(width).sub_(offset);
             null_context.copy_(nullInit);
         }
     }
