@@ -34,6 +34,16 @@ for f in "${trx[@]}"; do
   skipped=$((skipped + total - executed))
 done
 
+# Name every failed test and the start of its message just above the summary line, so a CI log that keeps only its
+# tail still says what failed.
+for f in "${trx[@]}"; do
+  awk '
+    /<UnitTestResult / && /outcome="Failed"/ { match($0, /testName="[^"]*"/); name = substr($0, RSTART + 10, RLENGTH - 11); infail = 1 }
+    infail && /<Message>/ { msg = $0; sub(/.*<Message>/, "", msg); sub(/<\/Message>.*/, "", msg); print "FAILED " name ": " substr(msg, 1, 600) > "/dev/stderr"; infail = 0 }
+    /<\/UnitTestResult>/ { if (infail) print "FAILED " name > "/dev/stderr"; infail = 0 }
+  ' "$f"
+done
+
 if [ "$test_exit" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1
   echo "dotnet test exited with $test_exit" >&2
