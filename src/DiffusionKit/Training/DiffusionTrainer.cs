@@ -293,6 +293,11 @@ public sealed class DiffusionTrainer
         bool stoppedByTime = false;
         Tensor? order = null;
 
+        // The names behind the training state's indexed tensors (adam/i, ema/i): the model's, then the encoder's "encoder/j".
+        string[] AdamNames() => modelParameterNames.Concat(EncoderIndexNames()).ToArray();
+        string[] EmaTensorNames() => emaNames.Concat(EncoderIndexNames()).ToArray();
+        IEnumerable<string> EncoderIndexNames() => encoderParameters.Select((_, i) => "encoder/" + i.ToString(CultureInfo.InvariantCulture));
+
         TrainingSnapshot Snapshot(TrainingSnapshotReason reason, Dictionary<string, Tensor> modelWeights, Dictionary<string, Tensor> encoderWeights) =>
             new(reason, step, plannedSteps ?? 0, loss, average, Elapsed(), modelWeights, encoderWeights, folder =>
             {
@@ -331,6 +336,8 @@ public sealed class DiffusionTrainer
                 {
                     Step = step,
                     AdamSteps = states.Select(s => s.step).ToArray(),
+                    AdamParameters = AdamNames(),
+                    EmaTensors = ema is null ? null : EmaTensorNames(),
                     EmaUpdates = ema?.Updates ?? 0,
                     EmaDecay = _options.EmaDecay,
                     Loss = double.IsFinite(loss) ? loss : null,
@@ -403,7 +410,7 @@ public sealed class DiffusionTrainer
 
             if (resumeInfo is not null)
             {
-                order = TrainingStateRestore.Restore(resumeInfo, resumeTensors!, optimizer, ema, generator);
+                order = TrainingStateRestore.Restore(resumeInfo, resumeTensors!, optimizer, AdamNames(), ema, ema is null ? null : EmaTensorNames(), generator);
             }
 
             model.train();

@@ -114,6 +114,19 @@ internal sealed class TrainingStateInfo
     [JsonPropertyName("adam_steps")]
     public long[] AdamSteps { get; init; } = Array.Empty<long>();
 
+    /// <summary>
+    /// The parameter behind each Adam index i (<c>adam/i/…</c>): the model's <c>state_dict</c> name, or <c>encoder/j</c>
+    /// for a trainable encoder's parameter j. Written so other trainers (the PyTorch one in <c>python/</c>) map the
+    /// moments by name, not by registration order; absent in files written before it (the order is then the model's
+    /// <c>named_parameters()</c>, then the encoder's).
+    /// </summary>
+    [JsonPropertyName("adam_parameters")]
+    public string[]? AdamParameters { get; init; }
+
+    /// <summary>The tensor behind each EMA shadow i (<c>ema/i</c>): a <c>state_dict</c> name or <c>encoder/j</c>; absent in older files.</summary>
+    [JsonPropertyName("ema_tensors")]
+    public string[]? EmaTensors { get; init; }
+
     [JsonPropertyName("ema_updates")]
     public long EmaUpdates { get; init; }
 

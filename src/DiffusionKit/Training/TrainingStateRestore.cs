@@ -56,8 +56,23 @@ internal static class TrainingStateRestore
     }
 
     /// <summary>Restores Adam's moments and step counts, the EMA, the generator; returns the saved data order (a new tensor) or null.</summary>
-    public static Tensor? Restore(TrainingStateInfo info, IReadOnlyDictionary<string, Tensor> tensors, TorchSharp.Modules.OptimizerHelper optimizer, ExponentialMovingAverage? ema, Generator generator)
+    /// <param name="info">The saved counters.</param>
+    /// <param name="tensors">The saved tensors.</param>
+    /// <param name="optimizer">This run's optimiser.</param>
+    /// <param name="adamNames">The name of each of this run's optimiser parameters, in index order (as <see cref="TrainingStateInfo.AdamParameters"/> writes them).</param>
+    /// <param name="ema">This run's EMA, or null.</param>
+    /// <param name="emaNames">The name of each EMA shadow, in index order, or null without EMA.</param>
+    /// <param name="generator">This run's generator.</param>
+    public static Tensor? Restore(TrainingStateInfo info, IReadOnlyDictionary<string, Tensor> tensors, TorchSharp.Modules.OptimizerHelper optimizer, IReadOnlyList<string> adamNames, ExponentialMovingAverage? ema, IReadOnlyList<string>? emaNames, Generator generator)
     {
+        // A file that names its indices (every file since adam_parameters/ema_tensors, and the PyTorch trainer's) must use
+        // this run's order: the moments are matched by index, so a different order would silently pair the wrong tensors.
+        RequireSameOrder(info.AdamParameters, adamNames, "adam_parameters");
+        if (emaNames is not null)
+        {
+            RequireSameOrder(info.EmaTensors, emaNames, "ema_tensors");
+        }
+
         using var noGrad = no_grad();
         var states = optimizer.state_dict().State.Cast<TorchSharp.Modules.Adam.State>().ToList();
         if (states.Count != info.AdamSteps.Length)
@@ -92,6 +107,22 @@ internal static class TrainingStateRestore
 
         generator.set_state(Get(tensors, "rng/generator"));
         return tensors.TryGetValue("data/order", out var order) ? order.clone().DetachFromDisposeScope() : null;
+    }
+
+    private static void RequireSameOrder(string[]? saved, IReadOnlyList<string> now, string field)
+    {
+        if (saved is null)
+        {
+            return;
+        }
+
+        int first = Enumerable.Range(0, Math.Max(saved.Length, now.Count)).FirstOrDefault(i => i >= saved.Length || i >= now.Count || saved[i] != now[i], -1);
+        if (first >= 0)
+        {
+            string savedName = first < saved.Length ? saved[first] : "(none)";
+            string nowName = first < now.Count ? now[first] : "(none)";
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"The saved training state's {DiffusionCheckpoint.TrainingStateInfoFileName} field '{field}' names '{savedName}' at index {first}, but this run's tensor there is '{nowName}'; the state was written for another model or in another order (see docs/checkpoints.md, \"Checkpoints written during training\")."));
+        }
     }
 
     private static Tensor Get(IReadOnlyDictionary<string, Tensor> tensors, string name) =>

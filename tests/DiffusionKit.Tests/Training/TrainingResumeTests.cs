@@ -185,6 +185,27 @@ public sealed class TrainingResumeTests
         var noState = () => new DiffusionTrainer(Options(TrainingPrecision.Float32, 8, dir.File("nothing-here"))).Train(TinyDenoiser.Seeded(1), new DdpmScheduler(), new SquaresDataset(40), Encoder);
         noState.Should().Throw<FileNotFoundException>().WithMessage("*holds no training state*");
     }
+
+    [Fact]
+    public void The_state_names_its_indexed_tensors_and_a_state_in_another_order_is_refused_naming_the_field()
+    {
+        using var dir = new TempDirectory();
+        new DiffusionTrainer(Options(TrainingPrecision.Float32, 4)).Train(TinyDenoiser.Seeded(1), new DdpmScheduler(), new SquaresDataset(40), Encoder, SaveStates(dir));
+        string infoPath = Path.Combine(dir.File("step-4"), "training_state.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(infoPath))!.AsObject();
+        var model = TinyDenoiser.Seeded(1);
+        var names = model.named_parameters().Select(p => p.name).ToArray();
+        json["adam_parameters"]!.AsArray().Select(n => (string)n!).Should().Equal(names, "adam/i is the model's parameter i, by name (another trainer maps the moments by these)");
+        json["ema_tensors"]!.AsArray().Select(n => (string)n!).Should().Equal(model.state_dict().Keys, "ema/i is the state_dict's tensor i");
+
+        // Another trainer that wrote the same tensors in another order: refused, never silently mis-paired.
+        var swapped = (string[])names.Clone();
+        (swapped[0], swapped[1]) = (swapped[1], swapped[0]);
+        json["adam_parameters"] = new System.Text.Json.Nodes.JsonArray(swapped.Select(n => (System.Text.Json.Nodes.JsonNode?)n).ToArray());
+        File.WriteAllText(infoPath, json.ToJsonString());
+        var resume = () => new DiffusionTrainer(Options(TrainingPrecision.Float32, 8, dir.File("step-4"))).Train(TinyDenoiser.Seeded(1), new DdpmScheduler(), new SquaresDataset(40), Encoder);
+        resume.Should().Throw<InvalidDataException>().WithMessage($"*'adam_parameters' names '{swapped[0]}' at index 0*'{names[0]}'*");
+    }
 }
 
 internal static class TrainerOptionsCopies
