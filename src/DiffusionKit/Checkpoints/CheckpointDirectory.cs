@@ -13,8 +13,9 @@ namespace DiffusionKit.Checkpoints;
 /// Publishing a checkpoint: (1) every file is written into a hidden <c>.tmp-step-…</c> folder and flushed to disk;
 /// (2) that folder is renamed to <c>step-NNNNNNN</c> (one atomic rename: a <c>step-*</c> folder is always complete);
 /// (3) <c>latest</c> is replaced atomically (written as a temporary file, flushed, renamed over the old one);
-/// (4) checkpoints beyond the newest <c>keep</c> are renamed to a hidden name and then deleted, so a half-deleted
-/// folder never looks like a checkpoint. A kill at any point leaves hidden leftovers at worst; the next writer removes them
+/// (4) checkpoints beyond the <c>keep</c> written last (by the time their files were written, so a new run into a folder
+/// that holds an earlier run's higher steps keeps its own newest, not the old ones) are renamed to a hidden name and then
+/// deleted, so a half-deleted folder never looks like a checkpoint. A kill at any point leaves hidden leftovers at worst; the next writer removes them
 /// (<see cref="CleanLeftovers"/>).
 /// </para>
 /// <para>
@@ -211,7 +212,8 @@ public static class CheckpointDirectory
 
     private static void Prune(string root, int keep, string current)
     {
-        var folders = StepFolders(root);
+        // Oldest-written first (then by step): the write time, not the step number, says which checkpoints are newest.
+        var folders = StepFolders(root).OrderBy(f => WrittenAt(f.Path)).ThenBy(f => f.Step).ToList();
         foreach (var (_, path) in folders.Take(Math.Max(0, folders.Count - keep)))
         {
             if (System.IO.Path.GetFileName(path) == current)
@@ -231,6 +233,13 @@ public static class CheckpointDirectory
 
             TryDeleteFolder(hidden);
         }
+    }
+
+    /// <summary>When a checkpoint folder's files were written: its <c>config.json</c>'s write time, else the folder's.</summary>
+    private static DateTime WrittenAt(string folder)
+    {
+        string config = System.IO.Path.Combine(folder, DiffusionCheckpoint.ConfigFileName);
+        return File.Exists(config) ? File.GetLastWriteTimeUtc(config) : Directory.GetLastWriteTimeUtc(folder);
     }
 
     private static void FlushToDisk(string file)

@@ -357,6 +357,26 @@ public static class SafeTensorsFile
         }
     }
 
+    /// <summary>
+    /// The digest check is on when the digest key is present, so a damaged key must not turn it off silently: a key in
+    /// DiffusionKit's namespace that is not the digest key, or a key one byte away from it, is an error.
+    /// </summary>
+    private static void CheckIntegrityKey(string path, string key)
+    {
+        if (key == DigestMetadataKey)
+        {
+            return; // Its value is compared with the content's digest when the tensors are read.
+        }
+
+        bool oneByteAway = key.Length == DigestMetadataKey.Length && key.Where((c, i) => c != DigestMetadataKey[i]).Count() == 1;
+        if (oneByteAway || key.StartsWith("diffusionkit.", StringComparison.Ordinal))
+        {
+            throw Invalid(path, $"metadata key '{Shorten(key)}' is not one DiffusionKit writes (its integrity key is '{DigestMetadataKey}'): the key is damaged or from an unknown version, so the content cannot be verified");
+        }
+    }
+
+    private static string Shorten(string text) => text.Length <= 80 ? text : text[..80] + "…";
+
     private static void ReadMetadata(string path, JsonElement element, Dictionary<string, string> metadata)
     {
         if (element.ValueKind != JsonValueKind.Object)
@@ -372,6 +392,7 @@ public static class SafeTensorsFile
             }
 
             metadata[item.Name] = item.Value.GetString()!;
+            CheckIntegrityKey(path, item.Name);
         }
     }
 

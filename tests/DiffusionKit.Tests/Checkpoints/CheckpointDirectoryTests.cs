@@ -27,6 +27,32 @@ public sealed class CheckpointDirectoryTests
     }
 
     [Fact]
+    public void A_new_run_into_a_folder_with_an_earlier_runs_higher_steps_keeps_its_own_newest()
+    {
+        using var dir = new TempDirectory();
+        string root = dir.File("run");
+        foreach (int step in new[] { 300, 400, 500 })
+        {
+            CheckpointDirectory.Publish(root, step, WriteConfig($"old {step}"), keep: 3);
+        }
+
+        // Make the earlier run's files clearly older (a file system's clock can be coarse).
+        foreach (var (_, path) in CheckpointDirectory.StepFolders(root))
+        {
+            File.SetLastWriteTimeUtc(Path.Combine(path, DiffusionCheckpoint.ConfigFileName), DateTime.UtcNow.AddHours(-1));
+        }
+
+        foreach (int step in new[] { 10, 20, 30 })
+        {
+            CheckpointDirectory.Publish(root, step, WriteConfig($"new {step}"), keep: 2);
+            CheckpointDirectory.StepFolders(root).Should().HaveCountLessThanOrEqualTo(2, "--keep 2 holds whatever the folder held before");
+        }
+
+        CheckpointDirectory.StepFolders(root).Select(f => f.Step).Should().Equal(20, 30);
+        CheckpointDirectory.Resolve(root).Should().EndWith("step-0000030");
+    }
+
+    [Fact]
     public void Writing_a_step_again_replaces_it_and_a_failed_write_leaves_the_current_checkpoint()
     {
         using var dir = new TempDirectory();

@@ -188,13 +188,37 @@ public sealed class CheckpointLoaderHardeningTests(Xunit.Abstractions.ITestOutpu
     }
 
     [Fact]
+    public void A_damaged_integrity_key_is_an_error_never_a_silently_skipped_check()
+    {
+        string key = SafeTensorsFile.DigestMetadataKey;
+        // Every position of the key with one byte changed (the flip a damaged disk or transfer makes), and an unknown key in
+        // DiffusionKit's namespace.
+        var damaged = Enumerable.Range(0, key.Length).Select(i => key[..i] + (char)(key[i] ^ 0x01) + key[(i + 1)..]).Append("diffusionkit.sha512").ToList();
+        foreach (var bad in damaged)
+        {
+            using var dir = new TempDirectory();
+            CheckpointCorpus.WriteValid(dir.Path);
+            var path = dir.File("model.safetensors");
+            var bytes = File.ReadAllBytes(path);
+            int headerLength = (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+            var header = JsonNode.Parse(bytes.AsSpan(8, headerLength))!.AsObject();
+            var metadata = header[SafeTensorsFile.MetadataKey]!.AsObject();
+            var digest = metadata[key]!.GetValue<string>();
+            metadata.Remove(key);
+            metadata[bad] = digest;
+            var json = System.Text.Encoding.UTF8.GetBytes(header.ToJsonString().PadRight(headerLength));
+            json.Length.Should().Be(headerLength);
+            json.CopyTo(bytes, 8);
+            File.WriteAllBytes(path, bytes);
+
+            var act = () => DiffusionCheckpoint.Load(dir.Path);
+            act.Should().Throw<InvalidDataException>($"key '{bad}'").Where(e => e.Message.Contains(path) && e.Message.Contains("cannot be verified"));
+        }
+    }
+
+    [PlatformFact("unix", "FIFOs and device files")]
     public void Fifos_devices_and_directories_are_refused_without_blocking()
     {
-        if (OperatingSystem.IsWindows())
-        {
-            return;
-        }
-
         using var dir = new TempDirectory();
         CheckpointCorpus.WriteValid(dir.Path);
         var config = dir.File("config.json");

@@ -45,14 +45,9 @@ public sealed class ExitCodesTests
             .Should().Be("does not fit: missing (1): a unexpected (1): b");
     }
 
-    [Fact]
+    [PlatformFact("unix", "the exit codes of a Unix process")]
     public void The_cli_reports_usage_and_missing_checkpoints_with_one_line_and_codes_2_and_4()
     {
-        if (OperatingSystem.IsWindows())
-        {
-            return;
-        }
-
         using var dir = new TempDirectory();
         var unknown = CliProcess.Run(["paint"]);
         unknown.Code.Should().Be(ExitCodes.Usage);

@@ -18,14 +18,9 @@ public sealed class TrainProcessTests(ITestOutputHelper output)
 {
     private static readonly string[] TinyRun = ["train", "--batch", "4", "--features", "8", "--count", "16", "--threads", "1", "--precision", "fp32"];
 
-    [Fact]
+    [PlatformFact("linux", "SIGKILL semantics are what is tested")]
     public void Kill_9_at_random_moments_never_leaves_the_newest_checkpoint_unreadable()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return; // SIGKILL semantics are what is tested; CI runs on Linux.
-        }
-
         using var dir = new TempDirectory();
         string run = dir.File("run");
         var random = new Random(20261201);
@@ -74,14 +69,9 @@ public sealed class TrainProcessTests(ITestOutputHelper output)
         Directory.EnumerateFileSystemEntries(run).Select(Path.GetFileName).Should().NotContain(n => n!.StartsWith(".", StringComparison.Ordinal), "leftovers of killed writes are removed");
     }
 
-    [Fact]
+    [PlatformFact("linux", "SIGTERM and its exit code 143")]
     public void Sigterm_saves_a_checkpoint_with_the_real_step_count_and_exits_143()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
-
         using var dir = new TempDirectory();
         string run = dir.File("run");
         using var process = Cli([.. TinyRun, "--out", run, "--steps", "1000000", "--save-every", "100000"]);

@@ -23,14 +23,9 @@ public sealed class CheckpointCorpusTests(ITestOutputHelper output)
         corpus.Select(m => m.Name).Should().OnlyHaveUniqueItems();
     }
 
-    [Fact]
+    [PlatformFact("unix", "FIFOs and /dev/zero")]
     public void Every_mutated_checkpoint_loads_or_fails_with_the_documented_exception_naming_the_file()
     {
-        if (OperatingSystem.IsWindows())
-        {
-            return; // FIFOs and /dev/zero are Unix.
-        }
-
         using var dir = new TempDirectory();
         string valid = dir.File("valid");
         CheckpointCorpus.WriteValid(valid);
@@ -90,14 +85,9 @@ public sealed class CheckpointCorpusTests(ITestOutputHelper output)
         invalid.Should().BeGreaterThan(150, "most mutations break the checkpoint");
     }
 
-    [Fact]
+    [PlatformFact("unix", "FIFOs, /dev/zero and signal exit codes")]
     public void The_cli_exits_with_the_documented_code_and_one_line_never_a_signal()
     {
-        if (OperatingSystem.IsWindows())
-        {
-            return;
-        }
-
         using var dir = new TempDirectory();
         string valid = dir.File("valid");
         CheckpointCorpus.WriteValid(valid);
