@@ -42,17 +42,35 @@ internal static class ImageRequestParser
         var raw = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         foreach (var property in body.EnumerateObject())
         {
+            // JSON has types: a number field takes a JSON number ({"n": 3}, not {"n": "3"}) and a text field a string.
+            bool text = TextFields.Contains(property.Name, StringComparer.OrdinalIgnoreCase);
             raw[property.Name] = property.Value.ValueKind switch
             {
                 JsonValueKind.Null => null,
-                JsonValueKind.String => property.Value.GetString(),
-                JsonValueKind.Number => property.Value.GetRawText(),
-                _ => throw new ApiFieldException(property.Name, $"'{property.Name}' must be a {(property.Name.Equals("prompt", StringComparison.OrdinalIgnoreCase) || property.Name.Equals("sampler", StringComparison.OrdinalIgnoreCase) ? "string" : "number")}, not {property.Value.ValueKind.ToString().ToLowerInvariant()}."),
+                JsonValueKind.String when text => property.Value.GetString(),
+                JsonValueKind.Number when !text => property.Value.GetRawText(),
+                _ when !Fields.Contains(property.Name, StringComparer.OrdinalIgnoreCase) => null,
+                var kind => throw new ApiFieldException(property.Name, $"'{property.Name}' must be a JSON {(text ? "string" : "number")}, not {JsonKind(kind)} ({Shorten(property.Value.GetRawText())}){(text ? string.Empty : $"; write {{\"{property.Name}\": 3}}, not {{\"{property.Name}\": \"3\"}}")}."),
             };
         }
 
         return FromFields(raw);
     }
+
+    /// <summary>The fields whose JSON values are strings; the others are numbers.</summary>
+    private static readonly string[] TextFields = ["prompt", "sampler"];
+
+    private static string JsonKind(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.Object => "an object",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
+
+    private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";
 
     /// <summary>Maps a pipeline's <see cref="ArgumentException.ParamName"/> (a <see cref="GenerationRequest"/> property) to the API field.</summary>
     internal static string FieldOf(string? paramName) => paramName switch

@@ -38,7 +38,7 @@ internal static class CommonOptions
         CliOptions.OptionalNumber("--guidance", description, 0, MaxGuidance);
 
     /// <summary>The largest guidance scale the CLI accepts, the bound checkpoints are validated against.</summary>
-    private const double MaxGuidance = DiffusionKit.Checkpoints.CheckpointLimits.MaxGuidanceScale;
+    private const double MaxGuidance = GuidanceRange.Max;
 
     /// <summary><c>--per-prompt N</c>: images per prompt, default 4.</summary>
     public static Option<int> PerPrompt(int max) => CliOptions.Integer("--per-prompt", "images per prompt", 4, 1, max);

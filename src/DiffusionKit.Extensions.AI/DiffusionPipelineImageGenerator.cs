@@ -176,9 +176,9 @@ public sealed class DiffusionPipelineImageGenerator : IImageGenerator
             JsonElement { ValueKind: JsonValueKind.Number } json => json.GetDouble(),
             _ => null,
         };
-        if (parsed is not { } result || !double.IsFinite(result) || result < 0)
+        if (parsed is not { } result || !GuidanceRange.Contains(result))
         {
-            throw new ArgumentException($"ImageGenerationOptions.AdditionalProperties[\"{key}\"] is {Describe(value)}; it must be a finite number >= 0 (0 turns guidance off).", "options");
+            throw new ArgumentException($"ImageGenerationOptions.AdditionalProperties[\"{key}\"] is {Describe(value)}; it must be a finite number within 0..{GuidanceRange.Max.ToString(CultureInfo.InvariantCulture)} (0 turns guidance off).", "options");
         }
 
         return result;

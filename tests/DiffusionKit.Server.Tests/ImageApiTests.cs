@@ -101,6 +101,8 @@ public sealed class ImageApiTests(ServerFixture fixture)
     [InlineData("prompt=a%20large%20red%20circle&n=100000", "n")]
     [InlineData("prompt=a%20large%20red%20circle&steps=0", "steps")]
     [InlineData("prompt=a%20large%20red%20circle&guidance=NaN", "guidance")]
+    [InlineData("prompt=a%20large%20red%20circle&guidance=1e308", "guidance")]
+    [InlineData("prompt=a%20large%20red%20circle&guidance=100.5", "guidance")]
     [InlineData("prompt=a%20large%20purple%20blob", "prompt")]
     [InlineData("prompt=a%20large%20red%20circle&seed=abc", "seed")]
     [InlineData("prompt=a%20large%20red%20circle&sampler=euler", "sampler")]
@@ -123,6 +125,10 @@ public sealed class ImageApiTests(ServerFixture fixture)
     [Theory]
     [InlineData("""{ "prompt": "a large red circle", "n": 100000 }""", "n")]
     [InlineData("""{ "prompt": "a large red circle", "guidance": "NaN" }""", "guidance")]
+    [InlineData("""{ "prompt": "a large red circle", "guidance": 1e308 }""", "guidance")]
+    [InlineData("""{ "prompt": "a large red circle", "n": "3" }""", "n")]
+    [InlineData("""{ "prompt": "a large red circle", "seed": true }""", "seed")]
+    [InlineData("""{ "prompt": "a large red circle", "sampler": 3 }""", "sampler")]
     [InlineData("""{ "prompt": "a large red circle", "steps": 0 }""", "steps")]
     [InlineData("""{ "prompt": 5 }""", "prompt")]
     [InlineData("""{ "prompt": "a large red circle", "seed": 1.5 }""", "seed")]
@@ -156,15 +162,17 @@ public sealed class ImageApiTests(ServerFixture fixture)
         events[^1].Data.GetProperty("images").GetInt32().Should().Be(2);
     }
 
-    [Fact]
-    public async Task Stream_answers_bad_input_with_400_before_any_event()
+    [Theory]
+    [InlineData("""{ "prompt": "a large purple blob" }""", "prompt", "purple")]
+    [InlineData("""{ "prompt": "a large red circle", "guidance": 1e308 }""", "guidance", "0..100")]
+    public async Task Stream_answers_bad_input_with_400_before_any_event(string body, string field, string detail)
     {
-        using var content = new StringContent("""{ "prompt": "a large purple blob" }""", Encoding.UTF8, "application/json");
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
         using var response = await Client.PostAsync("/v1/images/stream", content);
 
         response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        problem.RootElement.GetProperty("errors").GetProperty("prompt")[0].GetString().Should().Contain("purple");
+        problem.RootElement.GetProperty("errors").GetProperty(field)[0].GetString().Should().Contain(detail);
     }
 
     [Fact]

@@ -22,7 +22,7 @@ public sealed class GenerationRequest
     /// <summary>Denoising steps; null (default) uses the pipeline's. Must be at least 1; the sampler may restrict it further (DDPM takes exactly T).</summary>
     public int? Steps { get; init; }
 
-    /// <summary>Classifier-free guidance weight; null (default) uses the pipeline's. Must be finite and at least 0 (0 turns guidance off).</summary>
+    /// <summary>Classifier-free guidance weight; null (default) uses the pipeline's. Must be within <see cref="GuidanceRange"/> (0..100; 0 turns guidance off).</summary>
     public double? GuidanceScale { get; init; }
 
     /// <summary>Seed of the request's first image (image k of the request uses Seed + k); null (default) uses the pipeline's seed.</summary>
@@ -64,9 +64,9 @@ public sealed class GenerationRequest
             throw new ArgumentOutOfRangeException(nameof(Steps), Steps, "Steps must be at least 1, or null for the pipeline's default.");
         }
 
-        if (GuidanceScale is { } w && !(double.IsFinite(w) && w >= 0))
+        if (GuidanceScale is { } w)
         {
-            throw new ArgumentOutOfRangeException(nameof(GuidanceScale), w, "GuidanceScale must be a finite number >= 0 (0 turns guidance off; about 2 is typical), or null for the pipeline's default.");
+            GuidanceRange.ThrowIfOutOfRange(w, nameof(GuidanceScale));
         }
 
         if (Sampler is { } kind && !Enum.IsDefined(kind))

@@ -33,9 +33,6 @@ public static class CheckpointLimits
     /// <summary>Largest <c>text_encoder.dim</c>: 4096.</summary>
     public const int MaxEncoderDimension = 4096;
 
-    /// <summary>Largest <c>sampling.guidance_scale</c>: 100.</summary>
-    public const double MaxGuidanceScale = 100;
-
     /// <summary>Checks every bounded field of <paramref name="config"/>; <paramref name="path"/> names the file in messages.</summary>
     /// <exception cref="InvalidDataException">A field is outside its bounds; the message names the file, the field and the bounds.</exception>
     internal static void Check(CheckpointConfig config, string path)
@@ -62,9 +59,9 @@ public static class CheckpointLimits
         Finite(path, "scheduler.beta_end", scheduler.BetaEnd);
         Finite(path, "scheduler.clip_sample_range", scheduler.ClipSampleRange);
 
-        if (config.Sampling?.GuidanceScale is { } guidance && !(double.IsFinite(guidance) && guidance is >= 0 and <= MaxGuidanceScale))
+        if (config.Sampling?.GuidanceScale is { } guidance && !GuidanceRange.Contains(guidance))
         {
-            throw new InvalidDataException($"'{path}': field 'sampling.guidance_scale' is {guidance.ToString(CultureInfo.InvariantCulture)}; it must be a finite number within 0..{MaxGuidanceScale.ToString(CultureInfo.InvariantCulture)} (0 turns guidance off; about 1-3 is typical).");
+            throw new InvalidDataException($"'{path}': {GuidanceRange.Describe("field 'sampling.guidance_scale'", guidance)}");
         }
 
         var encoder = config.TextEncoder;

@@ -53,9 +53,9 @@ internal sealed partial class DiffusionKitOptionsValidator : IValidateOptions<Di
             }
         }
 
-        if (options.GuidanceScale is { } guidance && !(double.IsFinite(guidance) && guidance >= 0))
+        if (options.GuidanceScale is { } guidance && !GuidanceRange.Contains(guidance))
         {
-            failures.Add($"{Prefix}{nameof(options.GuidanceScale)} is {guidance}; it must be a finite number >= 0 (0 turns guidance off; about 2 is typical).");
+            failures.Add(GuidanceRange.Describe(Prefix + nameof(options.GuidanceScale), guidance));
         }
 
         if (options.Device is null || !DevicePattern().IsMatch(options.Device))

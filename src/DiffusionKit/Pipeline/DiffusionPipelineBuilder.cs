@@ -291,9 +291,9 @@ public sealed class DiffusionPipelineBuilder
             throw new ArgumentOutOfRangeException("threads", _threads, "UseThreads: threads must be at least 1 (for example Environment.ProcessorCount).");
         }
 
-        if (_guidance is { } guidanceScale && !(double.IsFinite(guidanceScale) && guidanceScale >= 0))
+        if (_guidance is { } guidanceScale)
         {
-            throw new ArgumentOutOfRangeException("guidanceScale", guidanceScale, "UseGuidance: guidanceScale must be a finite number >= 0 (0 turns guidance off; about 2 is typical).");
+            GuidanceRange.ThrowIfOutOfRange(guidanceScale, "guidanceScale", "UseGuidance: guidanceScale");
         }
 
         if (!Enum.IsDefined(_sampler))

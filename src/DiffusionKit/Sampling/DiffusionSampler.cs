@@ -40,10 +40,7 @@ public sealed class DiffusionSampler : ISampler
         ArgumentNullException.ThrowIfNull(denoiser);
         ArgumentNullException.ThrowIfNull(scheduler);
         ArgumentNullException.ThrowIfNull(options);
-        if (!double.IsFinite(options.GuidanceScale) || options.GuidanceScale < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.GuidanceScale, "SamplingOptions.GuidanceScale must be a finite number >= 0 (0 turns guidance off; the course's guided runs use about 2).");
-        }
+        GuidanceRange.ThrowIfOutOfRange(options.GuidanceScale, nameof(options), "SamplingOptions.GuidanceScale");
 
         long batch;
         if (context is null)
@@ -155,10 +152,7 @@ public sealed class DiffusionSampler : ISampler
 
         for (int i = 0; i < scales.Count; i++)
         {
-            if (!(double.IsFinite(scales[i]) && scales[i] >= 0))
-            {
-                throw new ArgumentOutOfRangeException(nameof(options), scales[i], $"SamplingOptions.GuidanceScales[{i}] must be a finite number >= 0 (0 turns guidance off for that image).");
-            }
+            GuidanceRange.ThrowIfOutOfRange(scales[i], nameof(options), $"SamplingOptions.GuidanceScales[{i}]");
         }
 
         return scales.ToArray();

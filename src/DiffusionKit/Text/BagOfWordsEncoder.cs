@@ -26,6 +26,9 @@ namespace DiffusionKit.Text;
 /// </remarks>
 public sealed class BagOfWordsEncoder : ITextEncoder
 {
+    /// <summary>The largest word weight accepted (in absolute value): 100. Larger ones overflow the network to NaN.</summary>
+    public const float MaxWordWeight = 100;
+
     private readonly Dictionary<string, int> _index;
 
     /// <summary>Creates an encoder.</summary>
@@ -167,9 +170,9 @@ public sealed class BagOfWordsEncoder : ITextEncoder
             {
                 string describe = "{" + string.Join(", ", mix.Select(kv => $"{kv.Key}: {kv.Value.ToString(CultureInfo.InvariantCulture)}")) + "}";
                 int at = Lookup(word?.ToLowerInvariant() ?? string.Empty, describe, nameof(mixes));
-                if (!float.IsFinite(weight))
+                if (!(float.IsFinite(weight) && Math.Abs(weight) <= MaxWordWeight))
                 {
-                    throw new ArgumentException($"Weight {weight} of '{word}' in mix {describe} is not finite; use a finite number.", nameof(mixes));
+                    throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"Weight {weight} of '{word}' in mix {describe} must be a finite number within -{MaxWordWeight}..{MaxWordWeight} (the course's mixes use 0..1)."), nameof(mixes));
                 }
 
                 if (!seen.Add(at))
@@ -199,9 +202,9 @@ public sealed class BagOfWordsEncoder : ITextEncoder
                     throw new ArgumentException($"'{item}' in prompt '{prompt}' must weight exactly one word, like 'hero:0.6'.", "prompts");
                 }
 
-                if (!float.IsFinite(weight))
+                if (!(float.IsFinite(weight) && Math.Abs(weight) <= MaxWordWeight))
                 {
-                    throw new ArgumentException($"Weight '{item}' in prompt '{prompt}' is not finite; use a finite number.", "prompts");
+                    throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"Weight '{item}' in prompt '{prompt}' must be a finite number within -{MaxWordWeight}..{MaxWordWeight} (the course's mixes use 0..1)."), "prompts");
                 }
 
                 int at = Lookup(token, prompt, "prompts");

@@ -56,10 +56,7 @@ public sealed class TrainingSampleWriter : IDisposable
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(perPrompt, 1);
-        if (!double.IsFinite(guidance) || guidance < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(guidance), guidance, "guidance must be a finite number >= 0.");
-        }
+        GuidanceRange.ThrowIfOutOfRange(guidance, nameof(guidance));
 
         Folder = folder;
         _scheduler = scheduler.WithAlgorithm(SamplerKind.DpmSolverMultistep, 20);

@@ -69,7 +69,8 @@ public sealed class DiffusionPipelineImageGeneratorTests
         { "count", new ImageGenerationOptions { Count = 0 }, "Count must be at least 1" },
         { "seed", new ImageGenerationOptions { AdditionalProperties = new() { ["seed"] = "soon" } }, "[\"seed\"]*integer" },
         { "steps", new ImageGenerationOptions { AdditionalProperties = new() { ["steps"] = 0 } }, "[\"steps\"]*1..2147483647" },
-        { "guidance", new ImageGenerationOptions { AdditionalProperties = new() { ["guidance_scale"] = double.NaN } }, "[\"guidance_scale\"]*>= 0" },
+        { "guidance", new ImageGenerationOptions { AdditionalProperties = new() { ["guidance_scale"] = double.NaN } }, "[\"guidance_scale\"]*within 0..100" },
+        { "guidance", new ImageGenerationOptions { AdditionalProperties = new() { ["guidance_scale"] = 1e308 } }, "[\"guidance_scale\"]*within 0..100" },
         { "sampler", new ImageGenerationOptions { AdditionalProperties = new() { ["sampler"] = "heun" } }, "[\"sampler\"]*ddim, ddpm, dpm-solver" },
         { "model", new ImageGenerationOptions { ModelId = "dall-e-3" }, "ModelId 'dall-e-3'" },
     };

@@ -103,6 +103,10 @@ public sealed class BagOfWordsEncoderTests
             .Should().Throw<ArgumentException>().WithMessage("*'dragon'*hero, non-hero, food, spell, side-facing*");
         ((Action)(() => encoder.EncodeWeighted(new[] { new Dictionary<string, float> { ["hero"] = float.NaN } })))
             .Should().Throw<ArgumentException>().WithParameterName("mixes");
+        ((Action)(() => encoder.EncodeWeighted(new[] { new Dictionary<string, float> { ["hero"] = 1e30f } })))
+            .Should().Throw<ArgumentException>().WithParameterName("mixes").WithMessage("*-100..100*");
+        ((Action)(() => encoder.EncodeToArray("hero:1e30 food"))).Should().Throw<ArgumentException>().WithParameterName("prompts").WithMessage("*'hero:1e30'*-100..100*");
+        encoder.EncodeToArray("hero:-100 food:100").Should().Equal(-100f, 0f, 100f, 0f, 0f);
         ((Action)(() => new BagOfWordsEncoder(new[] { "red", "red" }))).Should().Throw<ArgumentException>().WithParameterName("vocabulary");
         ((Action)(() => new BagOfWordsEncoder(new[] { "the" }))).Should().Throw<ArgumentException>().WithMessage("*stop word*");
         ((Action)(() => new BagOfWordsEncoder(new[] { "two words" }))).Should().Throw<ArgumentException>().WithParameterName("vocabulary");
