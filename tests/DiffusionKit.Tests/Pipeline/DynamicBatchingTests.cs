@@ -174,7 +174,9 @@ public sealed class DynamicBatchingTests
     [Fact]
     public async Task Cancelling_one_request_drops_it_from_its_batch_and_a_fully_cancelled_batch_stops()
     {
-        using var pipeline = Pipeline(new PipelineLimits { MaxQueueDelay = TimeSpan.FromMilliseconds(500), MaxBatchImages = 3 }, SamplerKind.Ddim, steps: 400);
+        // The first two requests fill a batch of 3 images, which starts as soon as it is full; the 2 s wait only bounds how
+        // late the second may arrive on a loaded test host and still join the first (500 ms lost that race once).
+        using var pipeline = Pipeline(new PipelineLimits { MaxQueueDelay = TimeSpan.FromSeconds(2), MaxBatchImages = 3 }, SamplerKind.Ddim, steps: 400);
         using var cancel = new CancellationTokenSource();
         // 50 steps, so the cancellation sent after the first step's update reaches the loop long before its last step
         // even when the test host is slow to run the consumer (with 3 steps the loop could finish first).
