@@ -16,14 +16,14 @@ trap 'rm -rf "$work"' EXIT
 feed="$work/feed"
 mkdir -p "$feed"
 
-# 1. The packages the README's CPU lines install (DiffusionKit brings DiffusionKit.Abstractions; DiffusionKit.Demo
-#    holds the shapes data set the example trains on).
-for project in src/DiffusionKit.Abstractions src/DiffusionKit src/DiffusionKit.Demo; do
+# 1. The packages the README's CPU lines install (DiffusionKit brings DiffusionKit.Abstractions and, through it, the
+#    native-free DiffusionKit.Pipeline.Abstractions; DiffusionKit.Demo holds the shapes data set the example trains on).
+for project in src/DiffusionKit.Pipeline.Abstractions src/DiffusionKit.Abstractions src/DiffusionKit src/DiffusionKit.Demo; do
   dotnet pack "$project" -c Release -o "$feed" -nologo -v q
 done
 version=$(dotnet msbuild src/DiffusionKit -getProperty:Version | tail -n 1)
 packages=$(dotnet nuget locals global-packages --list | sed 's/^global-packages: //')
-for id in diffusionkit diffusionkit.abstractions diffusionkit.demo; do
+for id in diffusionkit diffusionkit.abstractions diffusionkit.pipeline.abstractions diffusionkit.demo; do
   rm -rf "${packages:?}/$id/$version"
 done
 
