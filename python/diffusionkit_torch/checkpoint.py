@@ -61,8 +61,26 @@ def describe(model: ModelOptions, scheduler: SchedulerOptions, encoder: TextEnco
         "training": dict(training),
     }
     if guidance_scale is not None:
-        config["sampling"] = {"guidance_scale": float(guidance_scale)}
+        # config.json's guidance_scale is diffusers' s = w + 1 (the weight w is the course's, what --guidance takes).
+        config["sampling"] = {"guidance_scale": float(guidance_scale) + 1.0, "guidance_convention": DIFFUSERS_CONVENTION}
     return config
+
+
+DIFFUSERS_CONVENTION = "diffusers"
+
+
+def guidance_weight(sampling: Mapping[str, Any] | None) -> float | None:
+    """The weight w a ``sampling`` section recommends: diffusers' s − 1 (0 for s ≤ 1) with the ``diffusers``
+    convention, the value itself in files written before ``guidance_convention`` (as .NET's ``GuidanceWeight``)."""
+    if not sampling or sampling.get("guidance_scale") is None:
+        return None
+    scale = float(sampling["guidance_scale"])
+    convention = sampling.get("guidance_convention")
+    if convention is None:
+        return scale
+    if convention != DIFFUSERS_CONVENTION:
+        raise CheckpointError(f"field 'sampling.guidance_convention' is '{convention}'; the known convention is '{DIFFUSERS_CONVENTION}'.")
+    return max(0.0, scale - 1.0)
 
 
 def save(folder: str, config: Mapping[str, Any], model_state: Mapping[str, torch.Tensor],

@@ -75,7 +75,7 @@ def build_parser(prog: str = "python3 -m diffusionkit_torch.train") -> argparse.
     p.add_argument("--resume", help="continue that run (a step folder or an output folder, .NET- or Python-written) up to --steps")
     p.add_argument("--seed", type=int, help="seed of the data, the initialisation and the noise [default: 0]")
     p.add_argument("--threads", type=int, help="CPU threads per process [default: the cores divided among the local processes]")
-    p.add_argument("--guidance", type=float, help="the guidance scale config.json recommends [default: 1 with a folder, else 3]")
+    p.add_argument("--guidance", type=float, help="the guidance weight w config.json recommends (the course's; it is written as diffusers' guidance_scale s = w + 1) [default: 1 with a folder, else 3]")
     p.add_argument("--count", type=int, help="--data shapes: images to generate [default: 24000]")
     p.add_argument("--image-size", type=int, choices=(16, 32, 64), help="--data shapes: image size [default: 16]")
     p.add_argument("--hold-out", help="--data shapes: 'colour shape,...' combinations left out of training")
@@ -267,7 +267,7 @@ def resolve(args: argparse.Namespace) -> Settings:
     model = ModelOptions(in_channels=3, features=features, context_size=encoder.context_size, image_size=data.image_size)
     guidance = values.get("guidance")
     if guidance is None:
-        guidance = (resumed.sampling or {}).get("guidance_scale") if resumed is not None else None
+        guidance = checkpoint.guidance_weight(resumed.sampling) if resumed is not None else None
     if guidance is None:
         guidance = FOLDER_GUIDANCE if is_folder else DEFAULT_GUIDANCE
     settings = Settings(

@@ -5,14 +5,15 @@ using DiffusionKit.Scheduling;
 namespace DiffusionKit.Server;
 
 /// <summary>
-/// Turns the API's fields (<c>prompt</c>, <c>seed</c>, <c>n</c>, <c>steps</c>, <c>guidance</c>, <c>sampler</c>), from a
-/// query string or a JSON body, into a <see cref="GenerationRequest"/>. Only the syntax is checked here (types, unknown
+/// Turns the API's fields (<c>prompt</c>, <c>seed</c>, <c>n</c>, <c>steps</c>, <c>guidance</c> or <c>guidance_scale</c>,
+/// <c>sampler</c>), from a query string or a JSON body, into a <see cref="GenerationRequest"/>. <c>guidance</c> is
+/// DiffusionKit's weight w; <c>guidance_scale</c> is diffusers' s = w + 1 (<see cref="GuidanceRange.FromDiffusersScale"/>). Only the syntax is checked here (types, unknown
 /// fields, a missing prompt); ranges and limits are the pipeline's to check, so the server never disagrees with it.
 /// </summary>
 internal static class ImageRequestParser
 {
     /// <summary>The API's field names, in the order the documentation lists them.</summary>
-    internal static readonly string[] Fields = ["prompt", "seed", "n", "steps", "guidance", "sampler"];
+    internal static readonly string[] Fields = ["prompt", "seed", "n", "steps", "guidance", "guidance_scale", "sampler"];
 
     /// <summary>Parses a query string.</summary>
     internal static GenerationRequest FromQuery(IQueryCollection query)
@@ -106,7 +107,7 @@ internal static class ImageRequestParser
             Seed = ParseInteger(raw, "seed", long.MinValue, long.MaxValue),
             ImagesPerPrompt = (int?)ParseInteger(raw, "n", int.MinValue, int.MaxValue) ?? 1,
             Steps = (int?)ParseInteger(raw, "steps", int.MinValue, int.MaxValue),
-            GuidanceScale = ParseNumber(raw, "guidance"),
+            GuidanceScale = ParseGuidance(raw),
             Sampler = ParseSampler(raw),
         };
     }
@@ -140,6 +141,31 @@ internal static class ImageRequestParser
         }
 
         return value;
+    }
+
+    /// <summary><c>guidance</c> (the weight w) or <c>guidance_scale</c> (diffusers' s = w + 1), not both.</summary>
+    private static double? ParseGuidance(Dictionary<string, string?> raw)
+    {
+        double? weight = ParseNumber(raw, "guidance");
+        double? scale = ParseNumber(raw, "guidance_scale");
+        if (weight is not null && scale is not null)
+        {
+            throw new ApiFieldException("guidance_scale", "Give 'guidance' (DiffusionKit's weight w) or 'guidance_scale' (diffusers' s = w + 1), not both.");
+        }
+
+        if (scale is not { } s)
+        {
+            return weight;
+        }
+
+        try
+        {
+            return GuidanceRange.FromDiffusersScale(s, "guidance_scale");
+        }
+        catch (ArgumentOutOfRangeException ex)
+        {
+            throw new ApiFieldException("guidance_scale", ex.Message.Split(" (Parameter")[0]);
+        }
     }
 
     private static SamplerKind? ParseSampler(Dictionary<string, string?> raw)

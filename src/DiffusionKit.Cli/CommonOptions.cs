@@ -29,13 +29,16 @@ internal static class CommonOptions
     /// <summary><c>--seed N</c>, default 0.</summary>
     public static Option<long> Seed(string description) => CliOptions.Long("--seed", description, PipelineDefaults.DefaultSeed);
 
-    /// <summary><c>--guidance X</c>: the classifier-free guidance scale, default the library's.</summary>
+    /// <summary><c>--guidance X</c>: the classifier-free guidance weight w, default the library's.</summary>
     public static Option<double> Guidance(string description) =>
-        CliOptions.Number("--guidance", description, PipelineDefaults.DefaultGuidanceScale, 0, MaxGuidance);
+        CliOptions.Number("--guidance", description + Convention, PipelineDefaults.DefaultGuidanceScale, 0, MaxGuidance);
 
     /// <summary><c>--guidance X</c> without a parsed default (null when not given: the command resolves it, as its description says).</summary>
     public static Option<double?> OptionalGuidance(string description) =>
-        CliOptions.OptionalNumber("--guidance", description, 0, MaxGuidance);
+        CliOptions.OptionalNumber("--guidance", description + Convention, 0, MaxGuidance);
+
+    /// <summary>Which guidance convention <c>--guidance</c> is, said in every command's help.</summary>
+    private const string Convention = "; the course's weight w of (1+w)·cond − w·uncond: diffusers' guidance_scale is w + 1";
 
     /// <summary>The largest guidance scale the CLI accepts, the bound checkpoints are validated against.</summary>
     private const double MaxGuidance = GuidanceRange.Max;

@@ -176,12 +176,12 @@ public sealed class DiffusionPipelineImageGenerator : IImageGenerator
             JsonElement { ValueKind: JsonValueKind.Number } json => json.GetDouble(),
             _ => null,
         };
-        if (parsed is not { } result || !GuidanceRange.Contains(result))
+        if (parsed is not { } result || !(double.IsFinite(result) && result is >= 0 and <= GuidanceRange.Max + 1))
         {
-            throw new ArgumentException($"ImageGenerationOptions.AdditionalProperties[\"{key}\"] is {Describe(value)}; it must be a finite number within 0..{GuidanceRange.Max.ToString(CultureInfo.InvariantCulture)} (0 turns guidance off).", "options");
+            throw new ArgumentException($"ImageGenerationOptions.AdditionalProperties[\"{key}\"] is {Describe(value)}; as diffusers' guidance_scale s it must be a finite number within 0..{(GuidanceRange.Max + 1).ToString(CultureInfo.InvariantCulture)} (s ≤ 1 turns guidance off; DiffusionKit's weight w is s − 1).", "options");
         }
 
-        return result;
+        return GuidanceRange.FromDiffusersScale(result, key);
     }
 
     private static SamplerKind? ReadSampler(AdditionalPropertiesDictionary? properties)

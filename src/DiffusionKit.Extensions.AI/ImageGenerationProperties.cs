@@ -20,7 +20,12 @@ public static class ImageGenerationProperties
     /// <summary><c>"steps"</c>: denoising steps (an integer of at least 1). Absent: the sampler's default.</summary>
     public const string Steps = "steps";
 
-    /// <summary><c>"guidance_scale"</c>: classifier-free guidance weight w (a finite number of at least 0). Absent: the pipeline's default.</summary>
+    /// <summary>
+    /// <c>"guidance_scale"</c>: classifier-free guidance as diffusers means the name, s of <c>uncond + s·(cond − uncond)</c>
+    /// (a finite number within 0..101; s ≤ 1 turns guidance off, as in diffusers). DiffusionKit's own weight w
+    /// (<c>GenerationRequest.GuidanceScale</c>) is s − 1 (<see cref="GuidanceRange.FromDiffusersScale"/>). Absent: the
+    /// pipeline's default.
+    /// </summary>
     public const string GuidanceScale = "guidance_scale";
 
     /// <summary><c>"sampler"</c>: the sampler, a name <c>SchedulerNames.ParseSampler</c> accepts (<c>"ddim"</c>, <c>"dpm-solver-sde"</c>, ...). Absent: the pipeline's default.</summary>

@@ -63,6 +63,25 @@ public sealed class ImageApiTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Guidance_scale_is_diffusers_s_and_gives_the_image_of_the_weight_s_minus_1()
+    {
+        using var weight = await Client.GetAsync("/v1/images?prompt=a%20small%20red%20circle&seed=11&guidance=1.5");
+        using var scale = await Client.GetAsync("/v1/images?prompt=a%20small%20red%20circle&seed=11&guidance_scale=2.5");
+        weight.StatusCode.Should().Be(HttpStatusCode.OK);
+        scale.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await scale.Content.ReadAsByteArrayAsync()).Should().Equal(await weight.Content.ReadAsByteArrayAsync(), "guidance_scale 2.5 (diffusers) is guidance 1.5 (w)");
+
+        using var both = await Client.GetAsync("/v1/images?prompt=a%20small%20red%20circle&guidance=1&guidance_scale=2");
+        using var over = await Client.GetAsync("/v1/images?prompt=a%20small%20red%20circle&guidance_scale=102");
+        foreach (var (response, detail) in new[] { (both, "not both"), (over, "0..101") })
+        {
+            response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+            using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            problem.RootElement.GetProperty("errors").GetProperty("guidance_scale")[0].GetString().Should().Contain(detail);
+        }
+    }
+
+    [Fact]
     public async Task Get_with_n_returns_a_grid_png_and_the_seeds()
     {
         using var response = await Client.GetAsync("/v1/images?prompt=a%20small%20blue%20square&seed=3&n=4&steps=2&guidance=1.5");

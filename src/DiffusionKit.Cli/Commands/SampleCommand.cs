@@ -194,7 +194,7 @@ internal sealed class SampleCommand : CliCommand
         }
 
         using var pipeline = builder.Build();
-        Console.WriteLine(string.Create(inv, $"Sampling with {SchedulerNames.ShortName(pipeline.Defaults.Sampler)} {pipeline.Defaults.Steps} steps, guidance {pipeline.Defaults.GuidanceScale}{(settings.Guidance is null ? (config.Sampling?.GuidanceScale is null ? " (the default)" : " (the checkpoint's recommendation)") : string.Empty)}."));
+        Console.WriteLine(string.Create(inv, $"Sampling with {SchedulerNames.ShortName(pipeline.Defaults.Sampler)} {pipeline.Defaults.Steps} steps, guidance {pipeline.Defaults.GuidanceScale}{(settings.Guidance is null ? (config.Sampling?.GuidanceWeight is null ? " (the default)" : " (the checkpoint's recommendation)") : string.Empty)}."));
         if (pipeline.PrecisionMeasurement is { } measurement)
         {
             Console.WriteLine(measurement.ToString());

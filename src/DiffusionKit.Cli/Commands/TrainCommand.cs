@@ -200,7 +200,7 @@ internal sealed class TrainCommand : CliCommand
         }
 
         double guidance = parse.GetValue(Guidance)
-            ?? resumed?.Sampling?.GuidanceScale
+            ?? resumed?.Sampling?.GuidanceWeight
             ?? (source.IsFolder ? TrainingDataSource.DefaultGuidance : PipelineDefaults.DefaultGuidanceScale);
         return new Settings(output, dataset, encoder, scheduler, model, trainer, source.Name, guidance);
     }
@@ -308,7 +308,7 @@ internal sealed class TrainCommand : CliCommand
         };
         using var checkpoints = new TrainingCheckpointWriter(settings.Output, settings.Model, settings.Scheduler, settings.Encoder, options.KeepCheckpoints, info)
         {
-            Sampling = new CheckpointConfig.SamplingConfig { GuidanceScale = settings.Guidance },
+            Sampling = new CheckpointConfig.SamplingConfig { GuidanceWeight = settings.Guidance },
         };
         using var samples = options.SampleEvery is null ? null
             : new TrainingSampleWriter(Path.Combine(settings.Output, "samples"), settings.Model, settings.Scheduler, settings.Encoder, options.SamplePrompts, guidance: settings.Guidance);

@@ -62,13 +62,45 @@ public sealed class CheckpointConfig
     /// <summary>Recommended sampling settings (<see cref="Sampling"/>).</summary>
     public sealed class SamplingConfig
     {
+        /// <summary>The value of <see cref="GuidanceConvention"/> that says <see cref="GuidanceScale"/> is diffusers' s.</summary>
+        public const string DiffusersConvention = "diffusers";
+
         /// <summary>
-        /// The classifier-free guidance weight w to sample with by default (0 turns guidance off), finite and within
-        /// 0..100; null for the library's default (3). <c>train --data</c> records 1: on real-image folders it kept the
-        /// prompted class recognisable while leaving samples more varied than 3 does (docs/training.md).
+        /// <c>guidance_scale</c> as diffusers means it: s of
+        /// <c>uncond + s·(cond − uncond)</c> (s = w + 1 for DiffusionKit's weight w) when <see cref="GuidanceConvention"/>
+        /// is <c>diffusers</c>, as every checkpoint since 0.1 writes it; in files written before that key (no convention),
+        /// the course's weight w, and they load with the same images. Read and set it through <see cref="GuidanceWeight"/>.
         /// </summary>
         [JsonPropertyName("guidance_scale")]
         public double? GuidanceScale { get; set; }
+
+        /// <summary><c>diffusers</c>, or null in files written before the key (where <see cref="GuidanceScale"/> is the weight w).</summary>
+        [JsonPropertyName("guidance_convention")]
+        public string? GuidanceConvention { get; set; }
+
+        /// <summary>
+        /// The recommended guidance as DiffusionKit's weight w (0 turns guidance off; null for the library's default, 3),
+        /// whichever convention the file uses; setting it writes diffusers' s = w + 1 with the <c>diffusers</c> convention.
+        /// <c>train --data</c> records w = 1 (s = 2): on real-image folders it kept the prompted class recognisable while
+        /// leaving samples more varied than 3 does (docs/training.md).
+        /// </summary>
+        /// <exception cref="InvalidDataException">On reading, when <see cref="GuidanceConvention"/> is neither null nor <c>diffusers</c>.</exception>
+        [JsonIgnore]
+        public double? GuidanceWeight
+        {
+            get => GuidanceScale is not { } scale ? null
+                : GuidanceConvention switch
+                {
+                    null => scale,
+                    DiffusersConvention => Math.Max(0, scale - 1),
+                    _ => throw new InvalidDataException($"sampling.guidance_convention is '{GuidanceConvention}'; the known convention is '{DiffusersConvention}' (absent: the weight w of files written before it)."),
+                };
+            set
+            {
+                GuidanceScale = value is { } w ? GuidanceRange.ToDiffusersScale(w) : null;
+                GuidanceConvention = value is null ? null : DiffusersConvention;
+            }
+        }
     }
 
     /// <summary>Architecture of a context U-Net.</summary>

@@ -59,9 +59,19 @@ public static class CheckpointLimits
         Finite(path, "scheduler.beta_end", scheduler.BetaEnd);
         Finite(path, "scheduler.clip_sample_range", scheduler.ClipSampleRange);
 
-        if (config.Sampling?.GuidanceScale is { } guidance && !GuidanceRange.Contains(guidance))
+        if (config.Sampling is { } sampling)
         {
-            throw new InvalidDataException($"'{path}': {GuidanceRange.Describe("field 'sampling.guidance_scale'", guidance)}");
+            if (sampling.GuidanceConvention is { } convention && convention != CheckpointConfig.SamplingConfig.DiffusersConvention)
+            {
+                throw new InvalidDataException($"'{path}': field 'sampling.guidance_convention' is '{convention}'; the known convention is '{CheckpointConfig.SamplingConfig.DiffusersConvention}' (absent: 'guidance_scale' is the weight w of files written before it).");
+            }
+
+            // diffusers' s (0..Max + 1) or, in older files, the weight w (0..Max): either way the weight must be in range.
+            if (sampling.GuidanceScale is { } scale && !(double.IsFinite(scale) && scale >= 0 && GuidanceRange.Contains(sampling.GuidanceWeight!.Value)))
+            {
+                double max = sampling.GuidanceConvention is null ? GuidanceRange.Max : GuidanceRange.Max + 1;
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"'{path}': field 'sampling.guidance_scale' is {scale}; it must be a finite number within 0..{max} ({(sampling.GuidanceConvention is null ? "the weight w of a file without 'guidance_convention'" : "diffusers' s; s ≤ 1 turns guidance off")})."));
+            }
         }
 
         var encoder = config.TextEncoder;

@@ -335,7 +335,7 @@ public sealed class DiffusionPipelineBuilder
 
             var config = DiffusionCheckpoint.ReadConfig(_checkpointFolder);
             training = config.Scheduler;
-            recommendedGuidance = config.Sampling?.GuidanceScale;
+            recommendedGuidance = config.Sampling?.GuidanceWeight;
             schedule = new NoiseSchedule(training);
         }
         else

@@ -67,18 +67,32 @@ public sealed class CheckpointLoaderHardeningTests(Xunit.Abstractions.ITestOutpu
     }
 
     [Theory]
-    [InlineData(-1)]
-    [InlineData(1000)]
-    public void A_recommended_guidance_out_of_range_fails_when_the_config_is_read_naming_the_field(double value)
+    [InlineData(-1, null, "0..100")]
+    [InlineData(1000, null, "0..100")]
+    [InlineData(-1, "diffusers", "0..101")]
+    [InlineData(101.5, "diffusers", "0..101")]
+    public void A_recommended_guidance_out_of_range_fails_when_the_config_is_read_naming_the_field(double value, string? convention, string range)
     {
         using var dir = new TempDirectory();
         CheckpointCorpus.WriteValid(dir.Path);
-        SetField(dir.Path, "sampling", new JsonObject { ["guidance_scale"] = value });
+        SetField(dir.Path, "sampling", new JsonObject { ["guidance_scale"] = value, ["guidance_convention"] = convention });
 
         var read = () => DiffusionCheckpoint.ReadConfig(dir.Path);
 
-        read.Should().Throw<InvalidDataException>().Where(e => e.Message.Contains("config.json") && e.Message.Contains("'sampling.guidance_scale'") && e.Message.Contains("0..100"));
+        read.Should().Throw<InvalidDataException>().Where(e => e.Message.Contains("config.json") && e.Message.Contains("'sampling.guidance_scale'") && e.Message.Contains(range));
         RefusedByTheCli(dir.Path, "'sampling.guidance_scale'");
+    }
+
+    [Fact]
+    public void An_unknown_guidance_convention_fails_naming_the_field()
+    {
+        using var dir = new TempDirectory();
+        CheckpointCorpus.WriteValid(dir.Path);
+        SetField(dir.Path, "sampling", new JsonObject { ["guidance_scale"] = 2, ["guidance_convention"] = "course" });
+
+        var read = () => DiffusionCheckpoint.ReadConfig(dir.Path);
+
+        read.Should().Throw<InvalidDataException>().Where(e => e.Message.Contains("'sampling.guidance_convention'") && e.Message.Contains("'diffusers'"));
     }
 
     [Fact]

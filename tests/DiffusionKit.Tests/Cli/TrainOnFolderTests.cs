@@ -40,7 +40,8 @@ public sealed class TrainOnFolderTests
         config.TextEncoder.Vocabulary.Should().Equal("blue", "red", "square");
         config.Training["images"].Should().Be("12", "the broken file is skipped");
         config.Scheduler.PredictionType.Should().Be(DiffusionKit.Scheduling.PredictionType.VPrediction, "folder defaults apply");
-        config.Sampling!.GuidanceScale.Should().Be(TrainingDataSource.DefaultGuidance, "a folder model recommends its sampling guidance");
+        config.Sampling!.GuidanceWeight.Should().Be(TrainingDataSource.DefaultGuidance, "a folder model recommends its sampling guidance");
+        (config.Sampling.GuidanceScale, config.Sampling.GuidanceConvention).Should().Be((TrainingDataSource.DefaultGuidance + 1, "diffusers"), "config.json's guidance_scale is diffusers' s = w + 1");
 
         // Without --guidance, sample uses the checkpoint's recommendation: the same image as --guidance 1, not as 3.
         string Sample(string name, params string[] extra)

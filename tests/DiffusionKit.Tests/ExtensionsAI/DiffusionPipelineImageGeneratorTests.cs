@@ -57,9 +57,9 @@ public sealed class DiffusionPipelineImageGeneratorTests
 
         var mapped = pipeline.Requests[0];
         mapped.Prompts.Should().Equal("blue square");
-        (mapped.ImagesPerPrompt, mapped.Seed, mapped.Steps, mapped.GuidanceScale, mapped.Sampler).Should().Be((3, 42L, 12, 2.5, SamplerKind.DpmSolverMultistepSde));
+        (mapped.ImagesPerPrompt, mapped.Seed, mapped.Steps, mapped.GuidanceScale, mapped.Sampler).Should().Be((3, 42L, 12, 1.5, SamplerKind.DpmSolverMultistepSde), "guidance_scale is diffusers' s = 2.5, DiffusionKit's weight w = s − 1");
         var json = pipeline.Requests[1];
-        (json.ImagesPerPrompt, json.Seed, json.Steps, json.GuidanceScale, json.Sampler).Should().Be((1, 7L, 4, 0.0, SamplerKind.Ddim));
+        (json.ImagesPerPrompt, json.Seed, json.Steps, json.GuidanceScale, json.Sampler).Should().Be((1, 7L, 4, 0.0, SamplerKind.Ddim), "s ≤ 1 turns guidance off, as in diffusers");
         var defaults = pipeline.Requests[2];
         (defaults.ImagesPerPrompt, defaults.Seed, defaults.Steps, defaults.GuidanceScale, defaults.Sampler).Should().Be((1, (long?)null, (int?)null, (double?)null, (SamplerKind?)null), "absent options leave the pipeline's defaults");
     }
@@ -69,8 +69,8 @@ public sealed class DiffusionPipelineImageGeneratorTests
         { "count", new ImageGenerationOptions { Count = 0 }, "Count must be at least 1" },
         { "seed", new ImageGenerationOptions { AdditionalProperties = new() { ["seed"] = "soon" } }, "[\"seed\"]*integer" },
         { "steps", new ImageGenerationOptions { AdditionalProperties = new() { ["steps"] = 0 } }, "[\"steps\"]*1..2147483647" },
-        { "guidance", new ImageGenerationOptions { AdditionalProperties = new() { ["guidance_scale"] = double.NaN } }, "[\"guidance_scale\"]*within 0..100" },
-        { "guidance", new ImageGenerationOptions { AdditionalProperties = new() { ["guidance_scale"] = 1e308 } }, "[\"guidance_scale\"]*within 0..100" },
+        { "guidance", new ImageGenerationOptions { AdditionalProperties = new() { ["guidance_scale"] = double.NaN } }, "[\"guidance_scale\"]*within 0..101*s − 1" },
+        { "guidance", new ImageGenerationOptions { AdditionalProperties = new() { ["guidance_scale"] = 1e308 } }, "[\"guidance_scale\"]*within 0..101*s − 1" },
         { "sampler", new ImageGenerationOptions { AdditionalProperties = new() { ["sampler"] = "heun" } }, "[\"sampler\"]*ddim, ddpm, dpm-solver" },
         { "model", new ImageGenerationOptions { ModelId = "dall-e-3" }, "ModelId 'dall-e-3'" },
     };

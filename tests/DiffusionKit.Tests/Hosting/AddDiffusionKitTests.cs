@@ -54,7 +54,14 @@ public sealed class AddDiffusionKitTests
 
         using (var recommended = new DiffusionPipelineBuilder().FromCheckpoint(folder.Path).Build())
         {
-            recommended.Defaults.GuidanceScale.Should().Be(1.5);
+            recommended.Defaults.GuidanceScale.Should().Be(1.5, "a file without guidance_convention (written before it) holds the weight w itself, and loads as before");
+        }
+
+        config["sampling"] = new System.Text.Json.Nodes.JsonObject { ["guidance_scale"] = 2.5, ["guidance_convention"] = "diffusers" };
+        File.WriteAllText(configPath, config.ToJsonString());
+        using (var diffusers = new DiffusionPipelineBuilder().FromCheckpoint(folder.Path).Build())
+        {
+            diffusers.Defaults.GuidanceScale.Should().Be(1.5, "diffusers' guidance_scale s = 2.5 is the weight w = 1.5");
         }
 
         using (var given = new DiffusionPipelineBuilder().FromCheckpoint(folder.Path).UseGuidance(0).Build())
