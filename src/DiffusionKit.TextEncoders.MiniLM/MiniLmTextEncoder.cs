@@ -66,7 +66,7 @@ public sealed class MiniLmTextEncoder : ICheckpointTextEncoder, IDisposable
 
     /// <summary>
     /// Creates the encoder a checkpoint's <c>text_encoder</c> section describes: pass this method as the encoder
-    /// factory of <see cref="DiffusionCheckpoint.Load"/>.
+    /// factory of <see cref="DiffusionCheckpoint.Load(string, Func{CheckpointConfig.TextEncoderConfig, ITextEncoder?}?)"/>.
     /// </summary>
     /// <param name="config">The checkpoint's <c>text_encoder</c> section.</param>
     /// <returns>A new encoder when <c>type</c> is <c>minilm</c>; null for any other type (so other factories can be tried).</returns>

@@ -180,7 +180,7 @@ internal sealed class SampleCommand : CliCommand
         int steps = settings.Steps ?? SchedulerOptions.DefaultInferenceSteps(settings.Sampler, trainTimesteps);
         int total = settings.Prompts.Count * settings.PerPrompt;
         var defaults = new PipelineLimits();
-        var limits = new PipelineLimits { MaxImagesPerRequest = total, MaxQueuedImages = total, MaxSteps = Math.Max(steps, defaults.MaxSteps), MaxBatchImages = settings.MaxBatchImages ?? DefaultMaxBatch(config.Model.ImageSize) };
+        var limits = new PipelineLimits { MaxImagesPerRequest = total, MaxQueuedImages = total, MaxSteps = Math.Max(steps, defaults.MaxSteps), MaxBatchImages = settings.MaxBatchImages ?? DefaultMaxBatch(ContextUnetType.ReadOptions(config.Model).ImageSize) };
         var builder = new DiffusionPipelineBuilder()
             .UseCheckpointTextEncoderFactory(MiniLmTextEncoder.FromCheckpointConfig)
             .FromCheckpoint(settings.Checkpoint)

@@ -159,7 +159,7 @@ internal sealed class TrainCommand : CliCommand
 
         var model = new ContextUnetOptions
         {
-            Features = resumed?.Model.Features ?? parse.GetValue(Training.Features),
+            Features = (resumed is null ? null : (int?)ContextUnetType.ReadOptions(resumed.Model).Features) ?? parse.GetValue(Training.Features),
             ContextSize = encoder.ContextSize,
             ImageSize = dataset.ImageSize,
             InChannels = dataset.Channels,
@@ -225,9 +225,10 @@ internal sealed class TrainCommand : CliCommand
     /// </summary>
     private ParseResult ApplyResumeDefaults(ParseResult parse, string resume, CheckpointConfig resumed)
     {
-        if (parse.IsGiven(Training.Features) && parse.GetValue(Training.Features) != resumed.Model.Features)
+        var resumedModel = ContextUnetType.ReadOptions(resumed.Model);
+        if (parse.IsGiven(Training.Features) && parse.GetValue(Training.Features) != resumedModel.Features)
         {
-            throw new CliUsageException($"--features {parse.GetValue(Training.Features)} does not match the checkpoint '{resume}' (n_feat {resumed.Model.Features}); with --resume the model comes from the checkpoint, leave --features out.");
+            throw new CliUsageException($"--features {parse.GetValue(Training.Features)} does not match the checkpoint '{resume}' (n_feat {resumedModel.Features}); with --resume the model comes from the checkpoint, leave --features out.");
         }
 
         foreach (var fixedByCheckpoint in new Option[] { Training.Encoder, Training.EncoderDim, Training.Prediction, Training.BetaSchedule })
@@ -245,7 +246,7 @@ internal sealed class TrainCommand : CliCommand
         if (parse.GetValue(Data.Data) == "shapes")
         {
             // The built-in shapes' size comes from the checkpoint too.
-            defaults.Add((Data.ImageSize, resumed.Model.ImageSize.ToString(CultureInfo.InvariantCulture)));
+            defaults.Add((Data.ImageSize, resumedModel.ImageSize.ToString(CultureInfo.InvariantCulture)));
         }
 
         return parse.WithDefaults(defaults, $"--resume '{resume}': its config.json's training settings");
@@ -306,12 +307,12 @@ internal sealed class TrainCommand : CliCommand
             ["precision"] = PrecisionNames.Format(options.Precision),
             ["seed"] = options.Seed.ToString(inv),
         };
-        using var checkpoints = new TrainingCheckpointWriter(settings.Output, settings.Model, settings.Scheduler, settings.Encoder, options.KeepCheckpoints, info)
+        using var checkpoints = new TrainingCheckpointWriter(settings.Output, model, settings.Scheduler, settings.Encoder, options.KeepCheckpoints, info)
         {
             Sampling = new CheckpointConfig.SamplingConfig { GuidanceWeight = settings.Guidance },
         };
         using var samples = options.SampleEvery is null ? null
-            : new TrainingSampleWriter(Path.Combine(settings.Output, "samples"), settings.Model, settings.Scheduler, settings.Encoder, options.SamplePrompts, guidance: settings.Guidance);
+            : new TrainingSampleWriter(Path.Combine(settings.Output, "samples"), model, settings.Scheduler, settings.Encoder, options.SamplePrompts, guidance: settings.Guidance);
         var callbacks = new TrainingCallbacks
         {
             Checkpoint = snapshot =>
@@ -380,7 +381,7 @@ internal sealed class TrainCommand : CliCommand
         return prompts.Length > 0 ? prompts : throw new CliUsageException("--sample-prompts needs at least one prompt, comma-separated: \"a red circle,a blue square\".");
     }
 
-    /// <summary>The checkpoint's config after <see cref="DiffusionCheckpoint.Validate"/>; a bad checkpoint is a usage error of <c>--resume</c>.</summary>
+    /// <summary>The checkpoint's config after <see cref="DiffusionCheckpoint.Validate(string)"/>; a bad checkpoint is a usage error of <c>--resume</c>.</summary>
     private static CheckpointConfig ReadResumeConfig(string resume)
     {
         try

@@ -3,7 +3,7 @@ namespace DiffusionKit.Checkpoints;
 /// <summary>
 /// A checkpoint weights file opened for loading after the checks that need no tensor: it is a regular file, large
 /// enough for the tensors the config implies, and its safetensors header lists exactly those names, shapes and dtypes.
-/// Both <see cref="DiffusionCheckpoint.Validate"/> and <see cref="DiffusionCheckpoint.Load"/> open weights through it.
+/// Both <see cref="DiffusionCheckpoint.Validate(string)"/> and <see cref="DiffusionCheckpoint.Load(string, Func{CheckpointConfig.TextEncoderConfig, ITextEncoder?}?)"/> open weights through it.
 /// </summary>
 /// <param name="Stream">The open file, positioned anywhere (tensors are read by offset).</param>
 /// <param name="Path">The file's path, for messages.</param>
@@ -20,7 +20,7 @@ internal sealed record CheckedWeights(FileStream Stream, string Path, SafeTensor
     /// <returns>The open, checked file; dispose it.</returns>
     /// <exception cref="FileNotFoundException">When the file is missing.</exception>
     /// <exception cref="InvalidDataException">When the file is not a regular file, is too small, or its header does not match <paramref name="expected"/>.</exception>
-    public static CheckedWeights Open(string path, string missingMessage, string role, IReadOnlyList<CheckpointWeightLayout.Tensor> expected, string describe)
+    public static CheckedWeights Open(string path, string missingMessage, string role, IReadOnlyList<WeightSpec> expected, string describe)
     {
         if (!File.Exists(path) && !Directory.Exists(path))
         {

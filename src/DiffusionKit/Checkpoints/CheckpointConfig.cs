@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using DiffusionKit.Scheduling;
 
@@ -103,33 +104,26 @@ public sealed class CheckpointConfig
         }
     }
 
-    /// <summary>Architecture of a context U-Net.</summary>
+    /// <summary>
+    /// The network: its <see cref="Type"/> and that type's own fields. <c>ContextUnet</c> (built in, see
+    /// <see cref="Models.ContextUnetType"/>) has <c>in_channels</c>, <c>n_feat</c>, <c>n_cfeat</c> and <c>height</c>;
+    /// another registered <see cref="Models.DenoiserType"/> reads and checks its own fields.
+    /// </summary>
+    [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Skip)]
     public sealed class ModelConfig
     {
-        /// <summary>Model type; only <c>ContextUnet</c> exists today.</summary>
+        /// <summary>The registered denoiser type (<see cref="Models.DenoiserType.Name"/>), for example <c>ContextUnet</c>. Loading an unregistered type is an error naming it and the registered types.</summary>
         [JsonPropertyName("type")]
         [JsonRequired]
-        public string Type { get; set; } = "ContextUnet";
+        public string Type { get; set; } = string.Empty;
 
-        /// <summary>Image channels.</summary>
-        [JsonPropertyName("in_channels")]
-        [JsonRequired]
-        public int InChannels { get; set; } = 3;
-
-        /// <summary>Width (the course's <c>n_feat</c>).</summary>
-        [JsonPropertyName("n_feat")]
-        [JsonRequired]
-        public int Features { get; set; } = 64;
-
-        /// <summary>Context length (the course's <c>n_cfeat</c>).</summary>
-        [JsonPropertyName("n_cfeat")]
-        [JsonRequired]
-        public int ContextSize { get; set; } = 5;
-
-        /// <summary>Image height and width (the course's <c>height</c>).</summary>
-        [JsonPropertyName("height")]
-        [JsonRequired]
-        public int ImageSize { get; set; } = 16;
+        /// <summary>
+        /// Every other field of the section, in file order, as JSON values: the settings of <see cref="Type"/>, which its
+        /// <see cref="Models.DenoiserType.Validate"/> checks (unknown, missing and ill-typed fields are errors there).
+        /// Written after <c>type</c>, in this order.
+        /// </summary>
+        [JsonExtensionData]
+        public Dictionary<string, JsonElement> Settings { get; set; } = new();
     }
 
     /// <summary>The prompt encoder and its settings.</summary>

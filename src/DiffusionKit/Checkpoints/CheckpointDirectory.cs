@@ -19,7 +19,7 @@ namespace DiffusionKit.Checkpoints;
 /// (<see cref="CleanLeftovers"/>).
 /// </para>
 /// <para>
-/// Readers (<see cref="Resolve"/>, used by <see cref="DiffusionCheckpoint.Load"/>): a folder with its own
+/// Readers (<see cref="Resolve"/>, used by <see cref="DiffusionCheckpoint.Load(string, Func{CheckpointConfig.TextEncoderConfig, ITextEncoder?}?)"/>): a folder with its own
 /// <c>config.json</c> is a checkpoint; otherwise <c>latest</c> names the checkpoint, and when it is missing or names a
 /// folder that is gone, the highest-numbered <c>step-*</c> folder is taken.
 /// </para>

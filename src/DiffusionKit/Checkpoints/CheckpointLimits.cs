@@ -3,7 +3,7 @@ using System.Globalization;
 namespace DiffusionKit.Checkpoints;
 
 /// <summary>
-/// The largest values <see cref="DiffusionCheckpoint.ReadConfig"/> and <see cref="DiffusionCheckpoint.Load"/> accept.
+/// The largest values <see cref="DiffusionCheckpoint.ReadConfig(string)"/> and <see cref="DiffusionCheckpoint.Load(string, Func{CheckpointConfig.TextEncoderConfig, ITextEncoder?}?)"/> accept.
 /// They are checked when <c>config.json</c> is read, before anything is allocated, so a small file cannot declare a
 /// network or a schedule that exhausts memory; each bound is far above what the context U-Net is used with.
 /// </summary>
@@ -33,25 +33,13 @@ public static class CheckpointLimits
     /// <summary>Largest <c>text_encoder.dim</c>: 4096.</summary>
     public const int MaxEncoderDimension = 4096;
 
-    /// <summary>Checks every bounded field of <paramref name="config"/>; <paramref name="path"/> names the file in messages.</summary>
+    /// <summary>
+    /// Checks every bounded field of <paramref name="config"/> outside <c>model</c> (whose <see cref="Models.DenoiserType"/>
+    /// bounds it; <see cref="Models.ContextUnetType"/> uses the <c>model.*</c> limits here); <paramref name="path"/> names the file in messages.
+    /// </summary>
     /// <exception cref="InvalidDataException">A field is outside its bounds; the message names the file, the field and the bounds.</exception>
     internal static void Check(CheckpointConfig config, string path)
     {
-        var model = config.Model;
-        Range(path, "model.in_channels", model.InChannels, 1, MaxInChannels, "3 for RGB images");
-        Range(path, "model.n_feat", model.Features, 8, MaxFeatures, "a multiple of 8; the course uses 64");
-        if (model.Features % 8 != 0)
-        {
-            throw Field(path, "model.n_feat", model.Features, "must be a multiple of 8 (GroupNorm uses 8 groups)");
-        }
-
-        Range(path, "model.n_cfeat", model.ContextSize, 1, MaxContextSize, "the context vector's length");
-        Range(path, "model.height", model.ImageSize, 8, MaxImageSize, "a multiple of 4; the course uses 16");
-        if (model.ImageSize % 4 != 0)
-        {
-            throw Field(path, "model.height", model.ImageSize, "must be a multiple of 4 (the U-Net halves the image twice)");
-        }
-
         var scheduler = config.Scheduler;
         Range(path, "scheduler.num_train_timesteps", scheduler.TrainTimesteps, 1, MaxTrainTimesteps, "the course uses 500, diffusers 1000");
         Range(path, "scheduler.steps_offset", scheduler.StepsOffset, 0, scheduler.TrainTimesteps - 1, "below num_train_timesteps");

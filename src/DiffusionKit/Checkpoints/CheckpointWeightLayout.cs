@@ -11,18 +11,11 @@ namespace DiffusionKit.Checkpoints;
 /// </summary>
 internal static class CheckpointWeightLayout
 {
-    /// <summary>One expected tensor; <paramref name="IsInteger"/> marks Int64 buffers (BatchNorm's <c>num_batches_tracked</c>), the rest are floating point.</summary>
-    internal sealed record Tensor(string Name, long[] Shape, bool IsInteger)
-    {
-        /// <summary>The number of elements.</summary>
-        public long Elements => Shape.Aggregate(1L, (product, dim) => checked(product * dim));
-    }
-
     /// <summary>The <see cref="ContextUnet"/> <c>state_dict</c> for <paramref name="options"/> (validated options).</summary>
-    public static IReadOnlyList<Tensor> ForContextUnet(ContextUnetOptions options)
+    public static IReadOnlyList<WeightSpec> ForContextUnet(ContextUnetOptions options)
     {
         long c = options.InChannels, n = options.Features, q = options.ImageSize / 4, ctx = options.ContextSize;
-        var list = new List<Tensor>();
+        var list = new List<WeightSpec>();
         ResidualBlock(list, "init_conv", c, n, isResidual: true);
         ResidualBlock(list, "down1.model.0", n, n, isResidual: false);
         ResidualBlock(list, "down1.model.1", n, n, isResidual: false);
@@ -48,9 +41,9 @@ internal static class CheckpointWeightLayout
     }
 
     /// <summary>The <see cref="Text.LearnedTextEncoder"/> <c>state_dict</c> for a vocabulary of <paramref name="words"/> words.</summary>
-    public static IReadOnlyList<Tensor> ForLearnedEncoder(int words, int dimension, int contextSize)
+    public static IReadOnlyList<WeightSpec> ForLearnedEncoder(int words, int dimension, int contextSize)
     {
-        var list = new List<Tensor>();
+        var list = new List<WeightSpec>();
         Add(list, "token_embedding.weight", words + 2L, dimension);
         Add(list, "projection.0.weight", dimension, dimension);
         Add(list, "projection.0.bias", dimension);
@@ -69,7 +62,7 @@ internal static class CheckpointWeightLayout
     /// <param name="expected">What the config implies.</param>
     /// <param name="describe">What the config describes (for example "the model described by config.json (model.n_feat 64, ...)").</param>
     /// <exception cref="InvalidDataException">Any mismatch; the message lists the problems (the first ten of each kind).</exception>
-    public static void Check(string path, SafeTensorsHeader header, IReadOnlyList<Tensor> expected, string describe)
+    public static void Check(string path, SafeTensorsHeader header, IReadOnlyList<WeightSpec> expected, string describe)
     {
         var found = header.Entries.ToDictionary(e => e.Name, StringComparer.Ordinal);
         var wanted = expected.Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
@@ -107,7 +100,7 @@ internal static class CheckpointWeightLayout
     /// Fails fast when <paramref name="fileLength"/> (the weights file's size) is too small to hold <paramref name="expected"/>
     /// even at 2 bytes per floating-point element: a small file cannot make the loader build a huge model.
     /// </summary>
-    public static void CheckSize(string path, long fileLength, IReadOnlyList<Tensor> expected, string describe)
+    public static void CheckSize(string path, long fileLength, IReadOnlyList<WeightSpec> expected, string describe)
     {
         long minimum = 0;
         try
@@ -130,7 +123,7 @@ internal static class CheckpointWeightLayout
         }
     }
 
-    private static void ResidualBlock(List<Tensor> list, string prefix, long inChannels, long outChannels, bool isResidual)
+    private static void ResidualBlock(List<WeightSpec> list, string prefix, long inChannels, long outChannels, bool isResidual)
     {
         Conv(list, prefix + ".conv1.0", outChannels, inChannels, 3);
         BatchNorm(list, prefix + ".conv1.1", outChannels);
@@ -142,7 +135,7 @@ internal static class CheckpointWeightLayout
         }
     }
 
-    private static void Up(List<Tensor> list, string prefix, long inChannels, long outChannels)
+    private static void Up(List<WeightSpec> list, string prefix, long inChannels, long outChannels)
     {
         Add(list, prefix + ".model.0.weight", inChannels, outChannels, 2, 2);
         Add(list, prefix + ".model.0.bias", outChannels);
@@ -150,7 +143,7 @@ internal static class CheckpointWeightLayout
         ResidualBlock(list, prefix + ".model.2", outChannels, outChannels, isResidual: false);
     }
 
-    private static void Embed(List<Tensor> list, string prefix, long inputSize, long embeddingSize)
+    private static void Embed(List<WeightSpec> list, string prefix, long inputSize, long embeddingSize)
     {
         Add(list, prefix + ".model.0.weight", embeddingSize, inputSize);
         Add(list, prefix + ".model.0.bias", embeddingSize);
@@ -158,22 +151,22 @@ internal static class CheckpointWeightLayout
         Add(list, prefix + ".model.2.bias", embeddingSize);
     }
 
-    private static void Conv(List<Tensor> list, string prefix, long outChannels, long inChannels, long kernel)
+    private static void Conv(List<WeightSpec> list, string prefix, long outChannels, long inChannels, long kernel)
     {
         Add(list, prefix + ".weight", outChannels, inChannels, kernel, kernel);
         Add(list, prefix + ".bias", outChannels);
     }
 
-    private static void BatchNorm(List<Tensor> list, string prefix, long channels)
+    private static void BatchNorm(List<WeightSpec> list, string prefix, long channels)
     {
         Add(list, prefix + ".weight", channels);
         Add(list, prefix + ".bias", channels);
         Add(list, prefix + ".running_mean", channels);
         Add(list, prefix + ".running_var", channels);
-        list.Add(new Tensor(prefix + ".num_batches_tracked", [], IsInteger: true));
+        list.Add(new WeightSpec(prefix + ".num_batches_tracked", [], IsInteger: true));
     }
 
-    private static void Add(List<Tensor> list, string name, params long[] shape) => list.Add(new Tensor(name, shape, IsInteger: false));
+    private static void Add(List<WeightSpec> list, string name, params long[] shape) => list.Add(new WeightSpec(name, shape, IsInteger: false));
 
     private static void List(StringBuilder problems, string kind, List<string> items)
     {

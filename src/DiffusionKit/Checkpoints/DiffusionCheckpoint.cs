@@ -8,10 +8,18 @@ namespace DiffusionKit.Checkpoints;
 
 /// <summary>
 /// Saves and loads a checkpoint folder: <c>config.json</c> (<see cref="CheckpointConfig"/>),
-/// <c>model.safetensors</c> (the U-Net's <c>state_dict</c> under PyTorch-compatible names) and, for the learned prompt
-/// encoder only, <c>text_encoder.safetensors</c> (its weights, so <c>model.safetensors</c> stays the U-Net alone).
+/// <c>model.safetensors</c> (the denoiser's <c>state_dict</c>; the context U-Net's under PyTorch-compatible names) and,
+/// for the learned prompt encoder only, <c>text_encoder.safetensors</c> (its weights, so <c>model.safetensors</c> stays
+/// the denoiser alone).
 /// </summary>
-/// <remarks>Each file is written atomically (temporary file, then rename), so a crash never leaves a half-written file.</remarks>
+/// <remarks>
+/// <para>Each file is written atomically (temporary file, then rename), so a crash never leaves a half-written file.</para>
+/// <para>
+/// <c>model.type</c> names the denoiser's <see cref="DenoiserType"/>. Loaders know <see cref="ContextUnetType"/>; the
+/// overloads with <c>denoiserTypes</c> know those too, and a checkpoint of any other type is an
+/// <see cref="InvalidDataException"/> naming the field, the type and the registered types.
+/// </para>
+/// </remarks>
 public static class DiffusionCheckpoint
 {
     /// <summary>The configuration file name.</summary>
@@ -32,26 +40,26 @@ public static class DiffusionCheckpoint
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
     /// <summary>Describes <paramref name="model"/>, <paramref name="schedule"/> and <paramref name="encoder"/> as a config.</summary>
-    /// <param name="model">The network.</param>
+    /// <param name="model">The network; its <see cref="DenoiserModule.DescribeForCheckpoint"/> becomes the <c>model</c> section.</param>
     /// <param name="schedule">The training schedule.</param>
     /// <param name="encoder">A <see cref="BagOfWordsEncoder"/>, a <see cref="LearnedTextEncoder"/> or an <see cref="ICheckpointTextEncoder"/> (such as the MiniLM encoder).</param>
     /// <param name="training">Informational training settings.</param>
     /// <returns>A new config.</returns>
     /// <exception cref="ArgumentException">When the encoder is of a kind checkpoints cannot describe, or its ContextSize differs from the model's.</exception>
-    public static CheckpointConfig Describe(ContextUnet model, NoiseSchedule schedule, ITextEncoder encoder, IReadOnlyDictionary<string, string>? training = null)
+    public static CheckpointConfig Describe(DenoiserModule model, NoiseSchedule schedule, ITextEncoder encoder, IReadOnlyDictionary<string, string>? training = null)
     {
         ArgumentNullException.ThrowIfNull(schedule);
         return Describe(model, SchedulerFactory.OptionsFor(schedule, SamplerKind.Ddim, null), encoder, training);
     }
 
     /// <summary>Describes <paramref name="model"/>, the training scheduler settings (schedule, prediction type, spacing) and <paramref name="encoder"/> as a config.</summary>
-    /// <param name="model">The network.</param>
+    /// <param name="model">The network; its <see cref="DenoiserModule.DescribeForCheckpoint"/> becomes the <c>model</c> section.</param>
     /// <param name="scheduler">The scheduler options the model was trained with (any sampler can be used later).</param>
     /// <param name="encoder">A <see cref="BagOfWordsEncoder"/>, a <see cref="LearnedTextEncoder"/> or an <see cref="ICheckpointTextEncoder"/>.</param>
     /// <param name="training">Informational training settings.</param>
     /// <returns>A new config.</returns>
     /// <exception cref="ArgumentException">When the encoder is of a kind checkpoints cannot describe, or its ContextSize differs from the model's.</exception>
-    public static CheckpointConfig Describe(ContextUnet model, SchedulerOptions scheduler, ITextEncoder encoder, IReadOnlyDictionary<string, string>? training = null)
+    public static CheckpointConfig Describe(DenoiserModule model, SchedulerOptions scheduler, ITextEncoder encoder, IReadOnlyDictionary<string, string>? training = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(scheduler);
@@ -84,13 +92,7 @@ public static class DiffusionCheckpoint
 
         return new CheckpointConfig
         {
-            Model = new CheckpointConfig.ModelConfig
-            {
-                InChannels = model.Options.InChannels,
-                Features = model.Options.Features,
-                ContextSize = model.Options.ContextSize,
-                ImageSize = model.Options.ImageSize,
-            },
+            Model = model.DescribeForCheckpoint(),
             Scheduler = SchedulerFactory.Validated(scheduler),
             TextEncoder = encoderConfig,
             Training = training?.ToDictionary(p => p.Key, p => p.Value) ?? new Dictionary<string, string>(),
@@ -99,20 +101,19 @@ public static class DiffusionCheckpoint
 
     /// <summary>Writes the checkpoint folder (created if missing; existing files are replaced atomically).</summary>
     /// <param name="folder">Destination folder.</param>
-    /// <param name="model">The network whose weights are saved.</param>
+    /// <param name="model">The network whose weights (its <c>state_dict</c>) are saved.</param>
     /// <param name="config">The configuration; must describe <paramref name="model"/>.</param>
     /// <param name="encoder">
     /// The prompt encoder; required when <c>config.TextEncoder.Type</c> is <c>learned</c> (its weights go to
     /// <see cref="TextEncoderWeightsFileName"/>), ignored otherwise (frozen encoders are described by the config alone).
     /// </param>
     /// <exception cref="ArgumentException">When the config does not describe the model, or a learned config comes without its <see cref="LearnedTextEncoder"/>.</exception>
-    public static void Save(string folder, ContextUnet model, CheckpointConfig config, ITextEncoder? encoder = null)
+    public static void Save(string folder, DenoiserModule model, CheckpointConfig config, ITextEncoder? encoder = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(config);
-        if (config.Model.Features != model.Options.Features || config.Model.ContextSize != model.Options.ContextSize
-            || config.Model.ImageSize != model.Options.ImageSize || config.Model.InChannels != model.Options.InChannels)
+        if (!Describes(config.Model, model.DescribeForCheckpoint()))
         {
             throw new ArgumentException("config.Model does not describe the model being saved; build it with DiffusionCheckpoint.Describe.", nameof(config));
         }
@@ -152,7 +153,24 @@ public static class DiffusionCheckpoint
     /// <exception cref="FileNotFoundException">When the file is missing.</exception>
     /// <exception cref="DirectoryNotFoundException">When the folder is missing.</exception>
     /// <exception cref="InvalidDataException">When the file is not a valid DiffusionKit config; the message names the file and the field.</exception>
-    public static CheckpointConfig ReadConfig(string folder)
+    public static CheckpointConfig ReadConfig(string folder) => ReadConfig(folder, DenoiserTypeRegistry.BuiltIn).Config;
+
+    /// <summary>As <see cref="ReadConfig(string)"/>, also knowing the denoiser types <paramref name="denoiserTypes"/> (whose <see cref="DenoiserType.Validate"/> checks their <c>model</c> sections).</summary>
+    /// <param name="folder">The checkpoint folder, or a training output folder.</param>
+    /// <param name="denoiserTypes">Types besides the built-in <see cref="ContextUnetType"/>.</param>
+    /// <returns>The validated config.</returns>
+    /// <exception cref="FileNotFoundException">When the file is missing.</exception>
+    /// <exception cref="DirectoryNotFoundException">When the folder is missing.</exception>
+    /// <exception cref="InvalidDataException">When the file is not a valid DiffusionKit config or names an unregistered <c>model.type</c>; the message names the file and the field.</exception>
+    /// <exception cref="ArgumentException">When two different types in <paramref name="denoiserTypes"/> share a name.</exception>
+    public static CheckpointConfig ReadConfig(string folder, IEnumerable<DenoiserType> denoiserTypes)
+    {
+        ArgumentNullException.ThrowIfNull(denoiserTypes);
+        return ReadConfig(folder, new DenoiserTypeRegistry(denoiserTypes)).Config;
+    }
+
+    /// <summary>Reads and validates <c>config.json</c>, resolving <c>model.type</c> in <paramref name="registry"/>.</summary>
+    internal static (CheckpointConfig Config, DenoiserType Type, DenoiserShape Shape) ReadConfig(string folder, DenoiserTypeRegistry registry)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         folder = CheckpointDirectory.Resolve(folder);
@@ -210,10 +228,7 @@ public static class DiffusionCheckpoint
             throw new InvalidDataException($"'{path}': field 'model' must be an object describing the network.");
         }
 
-        if (config.Model.Type != "ContextUnet")
-        {
-            throw new InvalidDataException($"'{path}': field 'model.type' is '{config.Model.Type}'; the only known model type is 'ContextUnet'.");
-        }
+        var type = registry.Resolve(config.Model.Type, path);
 
         if (config.Scheduler is null)
         {
@@ -230,10 +245,19 @@ public static class DiffusionCheckpoint
             throw new InvalidDataException($"'{path}': field 'training' must be an object of strings (or be left out).");
         }
 
+        DenoiserShape shape;
+        try
+        {
+            shape = type.Validate(config.Model);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new InvalidDataException($"'{path}': {ex.Message}", ex);
+        }
+
         CheckpointLimits.Check(config, path);
         try
         {
-            ModelOptions(config).Validate();
             config.Scheduler.Validate();
         }
         catch (InvalidDataException ex)
@@ -245,36 +269,52 @@ public static class DiffusionCheckpoint
             throw new InvalidDataException($"'{path}' holds an invalid setting: {ex.Message}", ex);
         }
 
-        return config;
+        return (config, type, shape);
     }
 
     /// <summary>
-    /// Checks a checkpoint folder without loading it: <c>config.json</c> as <see cref="ReadConfig"/> does, then the
+    /// Checks a checkpoint folder without loading it: <c>config.json</c> as <see cref="ReadConfig(string)"/> does, then the
     /// size and header of <c>model.safetensors</c> (and of <c>text_encoder.safetensors</c> for the learned encoder)
-    /// against the names, shapes and dtypes the config implies, exactly as <see cref="Load"/> checks them first.
+    /// against the names, shapes and dtypes the config implies, exactly as <see cref="Load(string, Func{CheckpointConfig.TextEncoderConfig, ITextEncoder?}?)"/> checks them first.
     /// </summary>
     /// <param name="folder">The checkpoint folder, or a training output folder (its current checkpoint is checked, see <see cref="CheckpointDirectory.Resolve"/>).</param>
     /// <returns>The validated config.</returns>
     /// <remarks>
     /// Reads only the config and the weights files' headers: no tensor is allocated and libtorch is not loaded, so an
     /// app can refuse a malformed or oversized checkpoint (a 1 KB config declaring a huge network, say) in a fraction
-    /// of a second before it starts the native library. The weights' values (NaN, digest) are checked by <see cref="Load"/>.
+    /// of a second before it starts the native library. The weights' values (NaN, digest) are checked by <see cref="Load(string, Func{CheckpointConfig.TextEncoderConfig, ITextEncoder?}?)"/>.
     /// </remarks>
     /// <exception cref="FileNotFoundException">When a file is missing.</exception>
     /// <exception cref="DirectoryNotFoundException">When the folder is missing.</exception>
     /// <exception cref="InvalidDataException">When a file is malformed or does not match the config; the message names the file and the field or tensor.</exception>
-    public static CheckpointConfig Validate(string folder)
+    public static CheckpointConfig Validate(string folder) => Validate(folder, DenoiserTypeRegistry.BuiltIn);
+
+    /// <summary>As <see cref="Validate(string)"/>, also knowing the denoiser types <paramref name="denoiserTypes"/> (their <see cref="DenoiserType.ExpectedWeights"/> say what <c>model.safetensors</c> must hold).</summary>
+    /// <param name="folder">The checkpoint folder, or a training output folder.</param>
+    /// <param name="denoiserTypes">Types besides the built-in <see cref="ContextUnetType"/>.</param>
+    /// <returns>The validated config.</returns>
+    /// <exception cref="FileNotFoundException">When a file is missing.</exception>
+    /// <exception cref="DirectoryNotFoundException">When the folder is missing.</exception>
+    /// <exception cref="InvalidDataException">When a file is malformed, does not match the config, or names an unregistered <c>model.type</c>.</exception>
+    /// <exception cref="ArgumentException">When two different types in <paramref name="denoiserTypes"/> share a name.</exception>
+    public static CheckpointConfig Validate(string folder, IEnumerable<DenoiserType> denoiserTypes)
+    {
+        ArgumentNullException.ThrowIfNull(denoiserTypes);
+        return Validate(folder, new DenoiserTypeRegistry(denoiserTypes));
+    }
+
+    private static CheckpointConfig Validate(string folder, DenoiserTypeRegistry registry)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         folder = CheckpointDirectory.Resolve(folder);
-        var config = ReadConfig(folder);
-        using (OpenModelWeights(folder, config))
+        var (config, type, shape) = ReadConfig(folder, registry);
+        using (OpenModelWeights(folder, config, type))
         {
         }
 
         if (config.TextEncoder.Type == CheckpointConfig.TextEncoderConfig.LearnedType)
         {
-            using (OpenLearnedEncoderWeights(folder, config))
+            using (OpenLearnedEncoderWeights(folder, config, shape))
             {
             }
         }
@@ -291,9 +331,9 @@ public static class DiffusionCheckpoint
     /// </param>
     /// <returns>The loaded checkpoint; dispose it to free the model and the encoder.</returns>
     /// <remarks>
-    /// Files are treated as untrusted. <see cref="ReadConfig"/> checks the config first; then each weights file's
+    /// Files are treated as untrusted. <see cref="ReadConfig(string)"/> checks the config first; then each weights file's
     /// header is checked (regular file, layout, UTF-8) and compared with the names, shapes and dtypes the config
-    /// implies, all before any model tensor is allocated (these are the checks <see cref="Validate"/> makes without
+    /// implies, all before any model tensor is allocated (these are the checks <see cref="Validate(string)"/> makes without
     /// loading anything); the model is then built without random initialisation and
     /// filled, and a floating-point tensor holding NaN or infinity is refused naming the tensor. Weights DiffusionKit saved
     /// carry a content digest (<see cref="SafeTensorsFile.DigestMetadataKey"/>), which is verified.
@@ -303,12 +343,30 @@ public static class DiffusionCheckpoint
     /// <exception cref="InvalidDataException">When a file is corrupt or does not match the config; the message names the file and the field or tensor.</exception>
     /// <exception cref="NotSupportedException">When the checkpoint uses the <c>minilm</c> encoder and no factory was given (the message says which package to add).</exception>
     public static LoadedCheckpoint Load(string folder, Func<CheckpointConfig.TextEncoderConfig, ITextEncoder?>? encoderFactory = null)
+        => Load(folder, encoderFactory, DenoiserTypeRegistry.BuiltIn);
+
+    /// <summary>As <see cref="Load(string, Func{CheckpointConfig.TextEncoderConfig, ITextEncoder?}?)"/>, also knowing the denoiser types <paramref name="denoiserTypes"/>: a checkpoint whose <c>model.type</c> is one of them is checked with its <see cref="DenoiserType.Validate"/> and <see cref="DenoiserType.ExpectedWeights"/> and built with its <see cref="DenoiserType.Create"/>.</summary>
+    /// <param name="folder">The checkpoint folder, or a training output folder.</param>
+    /// <param name="encoderFactory">Creates encoders of types the core does not know; null: only built-in types load.</param>
+    /// <param name="denoiserTypes">Types besides the built-in <see cref="ContextUnetType"/>.</param>
+    /// <returns>The loaded checkpoint; dispose it to free the model and the encoder.</returns>
+    /// <exception cref="FileNotFoundException">When a file is missing.</exception>
+    /// <exception cref="DirectoryNotFoundException">When the folder is missing.</exception>
+    /// <exception cref="InvalidDataException">When a file is corrupt, does not match the config, or names an unregistered <c>model.type</c>.</exception>
+    /// <exception cref="NotSupportedException">When the checkpoint uses the <c>minilm</c> encoder and no factory was given.</exception>
+    /// <exception cref="ArgumentException">When two different types in <paramref name="denoiserTypes"/> share a name.</exception>
+    public static LoadedCheckpoint Load(string folder, Func<CheckpointConfig.TextEncoderConfig, ITextEncoder?>? encoderFactory, IEnumerable<DenoiserType> denoiserTypes)
+    {
+        ArgumentNullException.ThrowIfNull(denoiserTypes);
+        return Load(folder, encoderFactory, new DenoiserTypeRegistry(denoiserTypes));
+    }
+
+    private static LoadedCheckpoint Load(string folder, Func<CheckpointConfig.TextEncoderConfig, ITextEncoder?>? encoderFactory, DenoiserTypeRegistry registry)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         folder = CheckpointDirectory.Resolve(folder);
-        var config = ReadConfig(folder);
+        var (config, type, shape) = ReadConfig(folder, registry);
         string configPath = Path.Combine(folder, ConfigFileName);
-        var options = ModelOptions(config);
         NoiseSchedule schedule;
         try
         {
@@ -323,17 +381,17 @@ public static class DiffusionCheckpoint
             throw new InvalidDataException($"'{configPath}' holds an invalid setting: {ex.Message}", ex);
         }
 
-        using var weights = OpenModelWeights(folder, config);
-        var encoder = LoadEncoder(folder, config, encoderFactory);
-        ContextUnet? model = null;
+        using var weights = OpenModelWeights(folder, config, type);
+        var encoder = LoadEncoder(folder, config, shape, encoderFactory);
+        DenoiserModule? model = null;
         try
         {
-            if (encoder.ContextSize != options.ContextSize)
+            if (encoder.ContextSize != shape.ContextSize)
             {
-                throw new InvalidDataException($"'{configPath}': the {config.TextEncoder.Type} encoder produces {encoder.ContextSize}-dimensional contexts but model.n_cfeat is {options.ContextSize}.");
+                throw new InvalidDataException($"'{configPath}': the {config.TextEncoder.Type} encoder produces {encoder.ContextSize}-dimensional contexts but the {type.Name} model's context size is {shape.ContextSize}.");
             }
 
-            model = ContextUnet.CreateForLoading(options);
+            model = type.Create(config.Model);
             LoadWeights(weights, model);
             model.eval();
             return new LoadedCheckpoint(config, model, schedule, encoder);
@@ -352,18 +410,18 @@ public static class DiffusionCheckpoint
         MaxDepth = 16,
     };
 
-    private static ContextUnetOptions ModelOptions(CheckpointConfig config) => new()
+    /// <summary>Whether <paramref name="config"/> is the section <paramref name="model"/> describes: the same type and the same settings, in JSON.</summary>
+    private static bool Describes(CheckpointConfig.ModelConfig config, CheckpointConfig.ModelConfig model)
     {
-        InChannels = config.Model.InChannels,
-        Features = config.Model.Features,
-        ContextSize = config.Model.ContextSize,
-        ImageSize = config.Model.ImageSize,
-    };
+        var settings = config.Settings ?? new Dictionary<string, JsonElement>();
+        return config.Type == model.Type && settings.Count == model.Settings.Count
+            && model.Settings.All(p => settings.TryGetValue(p.Key, out var value) && value.GetRawText() == p.Value.GetRawText());
+    }
 
     private static string KnownEncoderTypes =>
         $"{CheckpointConfig.TextEncoderConfig.BagOfWordsType}, {CheckpointConfig.TextEncoderConfig.LearnedType}, {CheckpointConfig.TextEncoderConfig.MiniLmType} (with DiffusionKit.TextEncoders.MiniLM)";
 
-    private static ITextEncoder LoadEncoder(string folder, CheckpointConfig config, Func<CheckpointConfig.TextEncoderConfig, ITextEncoder?>? encoderFactory)
+    private static ITextEncoder LoadEncoder(string folder, CheckpointConfig config, DenoiserShape shape, Func<CheckpointConfig.TextEncoderConfig, ITextEncoder?>? encoderFactory)
     {
         string configPath = Path.Combine(folder, ConfigFileName);
         var settings = config.TextEncoder;
@@ -380,7 +438,7 @@ public static class DiffusionCheckpoint
                 }
 
             case CheckpointConfig.TextEncoderConfig.LearnedType:
-                return LoadLearnedEncoder(folder, config);
+                return LoadLearnedEncoder(folder, config, shape);
 
             default:
                 var custom = encoderFactory?.Invoke(settings);
@@ -401,17 +459,17 @@ public static class DiffusionCheckpoint
         }
     }
 
-    private static LearnedTextEncoder LoadLearnedEncoder(string folder, CheckpointConfig config)
+    private static LearnedTextEncoder LoadLearnedEncoder(string folder, CheckpointConfig config, DenoiserShape shape)
     {
         string configPath = Path.Combine(folder, ConfigFileName);
         var settings = config.TextEncoder;
-        using var encoderWeights = OpenLearnedEncoderWeights(folder, config);
+        using var encoderWeights = OpenLearnedEncoderWeights(folder, config, shape);
         LearnedTextEncoder learned;
         try
         {
             TokenPooling pooling = LearnedPoolingNames.Parse(settings.Pooling)
                 ?? throw new InvalidDataException($"'{configPath}': field 'text_encoder.pooling' is '{settings.Pooling}'; known values: {string.Join(", ", LearnedPoolingNames.All)}.");
-            learned = new LearnedTextEncoder(settings.Vocabulary ?? new List<string>(), settings.Dimension!.Value, config.Model.ContextSize, pooling: pooling);
+            learned = new LearnedTextEncoder(settings.Vocabulary ?? new List<string>(), settings.Dimension!.Value, shape.ContextSize, pooling: pooling);
         }
         catch (ArgumentException ex)
         {
@@ -432,18 +490,17 @@ public static class DiffusionCheckpoint
         return learned;
     }
 
-    /// <summary>Opens <c>model.safetensors</c> after checking its size and header against the network <paramref name="config"/> describes.</summary>
-    private static CheckedWeights OpenModelWeights(string folder, CheckpointConfig config)
+    /// <summary>Opens <c>model.safetensors</c> after checking its size and header against the network <paramref name="config"/> describes (<paramref name="type"/>'s expected weights).</summary>
+    private static CheckedWeights OpenModelWeights(string folder, CheckpointConfig config, DenoiserType type)
     {
-        var options = ModelOptions(config);
-        string describe = string.Create(CultureInfo.InvariantCulture,
-            $"the model {ConfigFileName} describes (model.in_channels {options.InChannels}, model.n_feat {options.Features}, model.n_cfeat {options.ContextSize}, model.height {options.ImageSize})");
+        string fields = string.Join(", ", config.Model.Settings.Select(p => $"model.{p.Key} {p.Value.GetRawText()}"));
+        string describe = $"the {type.Name} model {ConfigFileName} describes ({fields})";
         return CheckedWeights.Open(Path.Combine(folder, WeightsFileName), $"Checkpoint '{folder}' has no {WeightsFileName}.", "the model weights",
-            CheckpointWeightLayout.ForContextUnet(options), describe);
+            type.ExpectedWeights(config.Model), describe);
     }
 
     /// <summary>Opens <c>text_encoder.safetensors</c> after checking its size and header against the learned encoder <paramref name="config"/> describes.</summary>
-    private static CheckedWeights OpenLearnedEncoderWeights(string folder, CheckpointConfig config)
+    private static CheckedWeights OpenLearnedEncoderWeights(string folder, CheckpointConfig config, DenoiserShape shape)
     {
         var settings = config.TextEncoder;
         if (settings.Dimension is not int dimension)
@@ -452,9 +509,9 @@ public static class DiffusionCheckpoint
         }
 
         string describe = string.Create(CultureInfo.InvariantCulture,
-            $"the learned encoder {ConfigFileName} describes ({settings.Vocabulary?.Count ?? 0} words in text_encoder.vocabulary, text_encoder.dim {dimension}, model.n_cfeat {config.Model.ContextSize})");
+            $"the learned encoder {ConfigFileName} describes ({settings.Vocabulary?.Count ?? 0} words in text_encoder.vocabulary, text_encoder.dim {dimension}, model context size {shape.ContextSize})");
         return CheckedWeights.Open(Path.Combine(folder, TextEncoderWeightsFileName), $"Checkpoint '{folder}' uses the learned encoder but has no {TextEncoderWeightsFileName}.",
-            "the learned encoder's weights", CheckpointWeightLayout.ForLearnedEncoder(settings.Vocabulary?.Count ?? 0, dimension, config.Model.ContextSize), describe);
+            "the learned encoder's weights", CheckpointWeightLayout.ForLearnedEncoder(settings.Vocabulary?.Count ?? 0, dimension, shape.ContextSize), describe);
     }
 
     private static void LoadWeights(CheckedWeights checkedWeights, TorchSharp.torch.nn.Module module)

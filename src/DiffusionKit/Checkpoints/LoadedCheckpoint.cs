@@ -3,16 +3,16 @@ using DiffusionKit.Scheduling;
 
 namespace DiffusionKit.Checkpoints;
 
-/// <summary>What <see cref="DiffusionCheckpoint.Load"/> rebuilt from a checkpoint folder. Dispose it to free the model's and the encoder's resources.</summary>
+/// <summary>What <see cref="DiffusionCheckpoint.Load(string, Func{CheckpointConfig.TextEncoderConfig, ITextEncoder?}?)"/> rebuilt from a checkpoint folder. Dispose it to free the model's and the encoder's resources.</summary>
 /// <param name="Config">The parsed <c>config.json</c>.</param>
-/// <param name="Model">The network, in eval mode on the CPU.</param>
+/// <param name="Model">The network <c>model.type</c> names (a <see cref="ContextUnet"/> or a registered <see cref="DenoiserType"/>'s), in eval mode on the CPU.</param>
 /// <param name="Schedule">The training noise schedule.</param>
 /// <param name="Encoder">
 /// The prompt encoder <c>text_encoder.type</c> names: a <see cref="Text.BagOfWordsEncoder"/>, a
 /// <see cref="Text.LearnedTextEncoder"/> (in eval mode, on the CPU) or what the load's encoder factory created.
 /// <c>Encoder.EncodeUnconditional()</c> gives the context classifier-free guidance should use.
 /// </param>
-public sealed record LoadedCheckpoint(CheckpointConfig Config, ContextUnet Model, NoiseSchedule Schedule, ITextEncoder Encoder) : IDisposable
+public sealed record LoadedCheckpoint(CheckpointConfig Config, DenoiserModule Model, NoiseSchedule Schedule, ITextEncoder Encoder) : IDisposable
 {
     /// <summary>
     /// A scheduler over the checkpoint's training schedule (prediction type, spacing, ...) for any algorithm: this is how a

@@ -87,10 +87,32 @@ public static class DiffusionKitServiceCollectionExtensions
         return services.AddDiffusionKit();
     }
 
+    /// <summary>
+    /// Registers a denoiser type, so the pipeline <c>AddDiffusionKit</c> builds loads checkpoints whose <c>model.type</c>
+    /// is its <see cref="DenoiserType.Name"/> (<see cref="DiffusionPipelineBuilder.UseDenoiserType"/>). The built-in
+    /// <c>ContextUnet</c> needs no registration. Any order relative to <c>AddDiffusionKit</c>; registering a type of the
+    /// same class again adds nothing.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="type">The type.</param>
+    /// <returns>The service collection.</returns>
+    public static IServiceCollection AddDiffusionKitDenoiserType(this IServiceCollection services, DenoiserType type)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(type);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton(type));
+        return services;
+    }
+
     private static DiffusionPipeline CreatePipeline(IServiceProvider services)
     {
         var options = services.GetRequiredService<IOptions<DiffusionKitOptions>>().Value;
         var builder = new DiffusionPipelineBuilder().UseLoggerFactory(services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance);
+        foreach (var type in services.GetServices<DenoiserType>())
+        {
+            builder.UseDenoiserType(type);
+        }
+
         foreach (var factory in services.GetServices<CheckpointTextEncoderFactory>())
         {
             builder.UseCheckpointTextEncoderFactory(factory.Create);

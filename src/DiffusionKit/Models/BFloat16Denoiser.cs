@@ -24,7 +24,7 @@ namespace DiffusionKit.Models;
 /// that network ran about 1.8 times faster; on CPUs without native bfloat16 support it can be slower than float32.
 /// </para>
 /// <para>
-/// Inputs are checked like <see cref="ContextUnet.PredictNoise"/> (float32, shapes, device, finite), cast to bfloat16,
+/// Inputs are checked like <see cref="DenoiserModule.PredictNoise"/> (float32, shapes, device, finite), cast to bfloat16,
 /// and the prediction is cast back to float32. Calls run without autograd. Thread-safety: like every
 /// <see cref="IDenoiser"/>, one call at a time. Dispose the wrapper to free the copy.
 /// </para>

@@ -28,7 +28,7 @@ namespace DiffusionKit.Models;
 /// </para>
 /// <para>Thread-safety: see <see cref="IDenoiser"/>; one instance must not be called from several threads at once.</para>
 /// </remarks>
-public sealed class ContextUnet : nn.Module<Tensor, Tensor, Tensor?, Tensor>, IDenoiser, IGuidedDenoiser
+public sealed class ContextUnet : DenoiserModule, IGuidedDenoiser
 {
     // Field names are the PyTorch attribute names: they become the state_dict keys.
 #pragma warning disable IDE1006 // Naming: these names are checkpoint keys shared with PyTorch.
@@ -139,19 +139,24 @@ public sealed class ContextUnet : nn.Module<Tensor, Tensor, Tensor?, Tensor>, ID
     public ContextUnetOptions Options { get; }
 
     /// <inheritdoc />
-    public int Channels => Options.InChannels;
+    public override int Channels => Options.InChannels;
 
     /// <inheritdoc />
-    public int ImageSize => Options.ImageSize;
+    public override int ImageSize => Options.ImageSize;
 
     /// <inheritdoc />
-    public int ContextSize => Options.ContextSize;
+    public override int ContextSize => Options.ContextSize;
 
     /// <inheritdoc />
-    public Device Device => parameters().First().device;
+    /// <remarks><see cref="ContextUnetType.Instance"/>.</remarks>
+    public override DenoiserType DenoiserType => ContextUnetType.Instance;
+
+    /// <inheritdoc />
+    /// <remarks><c>{ "type": "ContextUnet", "in_channels", "n_feat", "n_cfeat", "height" }</c> from <see cref="Options"/>.</remarks>
+    public override Checkpoints.CheckpointConfig.ModelConfig DescribeForCheckpoint() => ContextUnetType.Describe(Options);
 
     /// <summary>
-    /// Runs the network without input checks (use <see cref="PredictNoise"/> for checked calls).
+    /// Runs the network without input checks (use <see cref="DenoiserModule.PredictNoise"/> for checked calls).
     /// </summary>
     /// <param name="x">Noisy images, [B, InChannels, ImageSize, ImageSize].</param>
     /// <param name="t">Normalised time, any shape with B elements ([B] or [B, 1, 1, 1]).</param>
@@ -246,18 +251,6 @@ public sealed class ContextUnet : nn.Module<Tensor, Tensor, Tensor?, Tensor>, ID
     }
 
     private Tensor ZeroContext(Tensor x) => torch.zeros(x.shape[0], Options.ContextSize, dtype: x.dtype, device: x.device);
-
-    /// <inheritdoc />
-    /// <exception cref="ArgumentNullException">A required tensor is null.</exception>
-    /// <exception cref="ArgumentException">
-    /// A tensor has the wrong rank, shape, batch size, dtype or device, or contains NaN or infinity; the message names
-    /// the parameter and says how to fix it.
-    /// </exception>
-    public Tensor PredictNoise(Tensor sample, Tensor time, Tensor? context)
-    {
-        DenoiserInputs.Check(this, sample, time, context);
-        return forward(sample, time, context);
-    }
 
     private static Generator CreateGenerator(long seed) => new((ulong)seed);
 

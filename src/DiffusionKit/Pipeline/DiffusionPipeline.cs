@@ -12,7 +12,8 @@ namespace DiffusionKit.Pipeline;
 
 /// <summary>
 /// The TorchSharp implementation of <see cref="IDiffusionPipeline"/> and DiffusionKit's one generation engine: encodes
-/// prompts, queues requests, merges concurrent ones into batched sampling loops with a context U-Net and returns RGB
+/// prompts, queues requests, merges concurrent ones into batched sampling loops with its denoiser (the context U-Net or
+/// any <see cref="DenoiserModule"/>) and returns RGB
 /// pixels and PNG bytes. Create one with <see cref="DiffusionPipelineBuilder"/>.
 /// </summary>
 /// <remarks>
@@ -69,12 +70,12 @@ public sealed class DiffusionPipeline : IDiffusionPipeline, IDisposable
         }
 
         _metrics = new PipelineMetrics(() => _batcher?.QueuedImages ?? 0);
-        _batcher = new GenerationBatcher(Denoiser, components.Training, _unconditional, Limits, _metrics, _logger);
-        PipelineLog.Ready(_logger, Model.Options.Features, Model.ImageSize, Model.Device.ToString(), Defaults.Sampler, Defaults.Steps, Defaults.GuidanceScale, Defaults.Seed);
+        _batcher = new GenerationBatcher(Denoiser, components.Training, Defaults.Scheduler, _unconditional, Limits, _metrics, _logger);
+        PipelineLog.Ready(_logger, Model.DenoiserType.Name, Model.ImageSize, Model.Device.ToString(), Defaults.Scheduler?.GetType().Name ?? Defaults.Sampler.ToString(), Defaults.Steps, Defaults.GuidanceScale, Defaults.Seed);
     }
 
-    /// <summary>The network (tensor-level escape hatch). Do not use it while a generation runs.</summary>
-    public ContextUnet Model { get; }
+    /// <summary>The network (tensor-level escape hatch): a <see cref="ContextUnet"/> or another registered <see cref="DenoiserModule"/>. Do not use it while a generation runs.</summary>
+    public DenoiserModule Model { get; }
 
     /// <summary>What the sampling loop calls: <see cref="Model"/> in float32, or its bfloat16 copy.</summary>
     public IDenoiser Denoiser { get; }
@@ -231,7 +232,7 @@ public sealed class DiffusionPipeline : IDiffusionPipeline, IDisposable
         }
 
         Activity.Current?.SetTag("diffusionkit.seed", plan.Seed);
-        PipelineLog.Generating(_logger, plan.ImageCount, plan.Prompts.Count, PipelineLog.Truncate(plan.Prompts[0]), plan.Sampler, plan.Steps, plan.GuidanceScale, plan.Seed);
+        PipelineLog.Generating(_logger, plan.ImageCount, plan.Prompts.Count, PipelineLog.Truncate(plan.Prompts[0]), plan.SamplerName(Defaults.Scheduler), plan.Steps, plan.GuidanceScale, plan.Seed);
         return job;
     }
 
@@ -262,8 +263,19 @@ public sealed class DiffusionPipeline : IDiffusionPipeline, IDisposable
             throw new GenerationLimitExceededException(nameof(PipelineLimits.MaxSteps), asked, Limits.MaxSteps, nameof(GenerationRequest.Steps));
         }
 
+        if (request.Sampler is null && Defaults.Scheduler is { } custom)
+        {
+            // The caller's own scheduler walks its own timesteps: the pipeline never re-plans it (other loops share it).
+            if (request.Steps is { } customSteps && customSteps != custom.InferenceSteps)
+            {
+                throw new ArgumentOutOfRangeException(nameof(GenerationRequest.Steps), customSteps, $"Steps must be {custom.InferenceSteps} (or null): requests without a Sampler use the pipeline's own {custom.GetType().Name}, which is set to {custom.InferenceSteps} steps; set Sampler to use a built-in sampler with other step counts.");
+            }
+
+            return new GenerationPlan(request.Prompts.ToArray(), request.ImagesPerPrompt, null, custom.InferenceSteps, request.GuidanceScale ?? Defaults.GuidanceScale, request.Seed ?? Defaults.Seed, request.CaptureFrames);
+        }
+
         var sampler = request.Sampler ?? Defaults.Sampler;
-        int steps = request.Steps ?? (sampler == Defaults.Sampler ? Defaults.Steps : SchedulerSelection.DefaultSteps(sampler, Schedule));
+        int steps = request.Steps ?? (sampler == Defaults.Sampler && Defaults.Scheduler is null ? Defaults.Steps : SchedulerSelection.DefaultSteps(sampler, Schedule));
         SchedulerSelection.Validate(sampler, steps, Schedule.TrainTimesteps, nameof(GenerationRequest.Steps));
         if (steps > Limits.MaxSteps)
         {

@@ -10,9 +10,11 @@ using static TorchSharp.torch;
 namespace DiffusionKit.Pipeline;
 
 /// <summary>
-/// Configures and builds a <see cref="DiffusionPipeline"/> (or a <see cref="PipelineTrainer"/>): the U-Net, the noise
-/// schedule, the sampler, the prompt encoder, the device, the seed and the thread count, or all of the model parts from
-/// a checkpoint folder.
+/// Configures and builds a <see cref="DiffusionPipeline"/> (or a <see cref="PipelineTrainer"/>): the denoiser (the
+/// context U-Net or any <see cref="DenoiserModule"/>), the noise schedule, the sampler (a built-in one or the caller's own
+/// <see cref="INoiseScheduler"/>), the prompt encoder, the device, the seed and the thread count, or all of the model
+/// parts from a checkpoint folder (whose <c>model.type</c> is the built-in <c>ContextUnet</c> or a type registered with
+/// <see cref="UseDenoiserType"/>).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -30,11 +32,14 @@ namespace DiffusionKit.Pipeline;
 public sealed class DiffusionPipelineBuilder
 {
     private ContextUnetOptions? _modelOptions;
-    private ContextUnet? _modelInstance;
+    private DenoiserModule? _modelInstance;
     private string? _checkpointFolder;
     private SchedulerOptions? _scheduler;
+    private INoiseScheduler? _customScheduler;
     private SamplerKind _sampler = PipelineDefaults.DefaultSampler;
     private int? _steps;
+    private string _stepsParameter = "steps";
+    private readonly List<DenoiserType> _denoiserTypes = new();
     private double? _guidance;
     private ITextEncoder? _encoder;
     private Device? _device;
@@ -63,10 +68,15 @@ public sealed class DiffusionPipelineBuilder
         return this;
     }
 
-    /// <summary>Uses an existing (for example trained) U-Net; replaces any earlier model choice. The caller keeps ownership: the pipeline never disposes it, but moves it to the device and puts it in eval mode.</summary>
+    /// <summary>
+    /// Uses an existing (for example trained) network: a <see cref="ContextUnet"/> or any other <see cref="DenoiserModule"/>;
+    /// replaces any earlier model choice. The caller keeps ownership: the pipeline never disposes it, but moves it to the
+    /// device and puts it in eval mode. Its checkpoints name its <see cref="DenoiserModule.DenoiserType"/>; register that
+    /// type (<see cref="UseDenoiserType"/>) wherever they are loaded.
+    /// </summary>
     /// <param name="model">The network.</param>
     /// <returns>This builder.</returns>
-    public DiffusionPipelineBuilder UseModel(ContextUnet model)
+    public DiffusionPipelineBuilder UseModel(DenoiserModule model)
     {
         ArgumentNullException.ThrowIfNull(model);
         ThrowIfBuilt(nameof(UseModel));
@@ -74,7 +84,13 @@ public sealed class DiffusionPipelineBuilder
         return this;
     }
 
-    /// <summary>Loads the model, schedule and text encoder from a checkpoint folder (<c>config.json</c> + <c>model.safetensors</c>); replaces any earlier model choice. Do not combine with <see cref="UseScheduler"/> or <see cref="UseTextEncoder"/>.</summary>
+    /// <summary>
+    /// Loads the model, schedule and text encoder from a checkpoint folder (<c>config.json</c> + <c>model.safetensors</c>);
+    /// replaces any earlier model choice. The checkpoint's <c>model.type</c> must be <c>ContextUnet</c> or a type given to
+    /// <see cref="UseDenoiserType"/>. Do not combine with <see cref="UseScheduler(SchedulerOptions)"/> (the checkpoint
+    /// holds the training schedule) or <see cref="UseTextEncoder"/>; <see cref="UseScheduler(INoiseScheduler)"/> and
+    /// <see cref="UseSampler"/> choose how it samples.
+    /// </summary>
     /// <param name="folder">A folder written by <see cref="DiffusionCheckpoint.Save"/> or <see cref="PipelineTrainer.SaveCheckpoint"/>.</param>
     /// <returns>This builder.</returns>
     public DiffusionPipelineBuilder FromCheckpoint(string folder)
@@ -105,31 +121,71 @@ public sealed class DiffusionPipelineBuilder
     }
 
     /// <summary>
-    /// Sets the training scheduler settings of a new model: the noise schedule (T, betas, beta schedule, convention),
-    /// the prediction type (epsilon, v_prediction or sample) and the timestep spacing. Trainers from
-    /// <see cref="BuildTrainer"/> train on this prediction type, checkpoints record it, and every sampler of the
-    /// pipeline follows it. Default <c>new SchedulerOptions()</c> (the course's schedule: T 500, linear betas
-    /// 1e-4..0.02, epsilon prediction). The sampler's algorithm and steps come from <see cref="UseSampler"/>.
-    /// Validated by <see cref="Build"/>.
+    /// Sets the scheduler of a new model, every field of it: the training settings — the noise schedule (T, betas, beta
+    /// schedule, convention), the prediction type (epsilon, v_prediction or sample) and the timestep spacing — and the
+    /// default sampler, <see cref="SchedulerOptions.Algorithm"/> with <see cref="SchedulerOptions.InferenceSteps"/> steps
+    /// (null: the algorithm's default), as <see cref="UseSampler"/> would set them. Trainers from <see cref="BuildTrainer"/>
+    /// train on this prediction type, checkpoints record the training settings, and every sampler of the pipeline follows
+    /// them. Default <c>new SchedulerOptions()</c> (the course's schedule: T 500, linear betas 1e-4..0.02, epsilon
+    /// prediction; DDIM with 25 steps). Between this, <see cref="UseSampler"/> and <see cref="UseScheduler(INoiseScheduler)"/>
+    /// the last call chooses the default sampler. Validated by <see cref="Build"/>.
     /// </summary>
-    /// <param name="options">The settings; <see cref="SchedulerOptions.Algorithm"/> and <see cref="SchedulerOptions.InferenceSteps"/> are ignored.</param>
+    /// <param name="options">The settings; none is ignored.</param>
     /// <returns>This builder.</returns>
     public DiffusionPipelineBuilder UseScheduler(SchedulerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         ThrowIfBuilt(nameof(UseScheduler));
-        _scheduler = options;
+        (_scheduler, _sampler, _steps, _customScheduler, _stepsParameter) = (options, options.Algorithm, options.InferenceSteps, null, nameof(SchedulerOptions.InferenceSteps));
         return this;
     }
 
-    /// <summary>Sets the default sampler and its step count. Default <see cref="SamplerKind.Ddim"/>.</summary>
+    /// <summary>
+    /// Samples with the caller's own scheduler: every request that names no <see cref="GenerationRequest.Sampler"/> runs
+    /// its loop on <paramref name="scheduler"/> at its current <see cref="INoiseScheduler.Timesteps"/> (set them with
+    /// <see cref="INoiseScheduler.SetTimesteps"/> first; the pipeline never calls it, so concurrent loops share the
+    /// scheduler, each with its own <see cref="INoiseScheduler.BeginLoop"/> state). Requests that name a sampler use the
+    /// built-in one over the training settings. Works with <see cref="FromCheckpoint"/> and with a new model; training
+    /// (<see cref="BuildTrainer"/>) and checkpoints use the training settings (<see cref="UseScheduler(SchedulerOptions)"/>
+    /// or the checkpoint's), not this scheduler. Replaces the default sampler of an earlier <see cref="UseSampler"/>.
+    /// </summary>
+    /// <param name="scheduler">The scheduler; its <see cref="INoiseScheduler.TrainTimesteps"/> must equal the model's T, its step count at most <see cref="PipelineLimits.MaxSteps"/> (checked by <see cref="Build"/>). The caller keeps it; it must not be changed while the pipeline lives.</param>
+    /// <returns>This builder.</returns>
+    public DiffusionPipelineBuilder UseScheduler(INoiseScheduler scheduler)
+    {
+        ArgumentNullException.ThrowIfNull(scheduler);
+        ThrowIfBuilt(nameof(UseScheduler));
+        _customScheduler = scheduler;
+        return this;
+    }
+
+    /// <summary>
+    /// Registers a denoiser type, so <see cref="FromCheckpoint"/> loads checkpoints whose <c>model.type</c> is its
+    /// <see cref="DenoiserType.Name"/> (the built-in <see cref="ContextUnetType"/> needs no registration). Registering the
+    /// same instance twice is one registration; two different types with one name fail at <see cref="Build"/>.
+    /// </summary>
+    /// <param name="type">The type.</param>
+    /// <returns>This builder.</returns>
+    public DiffusionPipelineBuilder UseDenoiserType(DenoiserType type)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        ThrowIfBuilt(nameof(UseDenoiserType));
+        if (!_denoiserTypes.Contains(type))
+        {
+            _denoiserTypes.Add(type);
+        }
+
+        return this;
+    }
+
+    /// <summary>Sets the default sampler and its step count, replacing an earlier <see cref="UseScheduler(INoiseScheduler)"/>. Default <see cref="SamplerKind.Ddim"/>.</summary>
     /// <param name="kind">The algorithm.</param>
     /// <param name="steps">Denoising steps; null for the sampler's default (<see cref="SchedulerOptions.DefaultInferenceSteps"/>: T for DDPM, which allows only T; 25 for DDIM; 20 for the others).</param>
     /// <returns>This builder.</returns>
     public DiffusionPipelineBuilder UseSampler(SamplerKind kind, int? steps = null)
     {
         ThrowIfBuilt(nameof(UseSampler));
-        (_sampler, _steps) = (kind, steps);
+        (_sampler, _steps, _customScheduler, _stepsParameter) = (kind, steps, null, "steps");
         return this;
     }
 
@@ -252,12 +308,12 @@ public sealed class DiffusionPipelineBuilder
     }
 
     /// <summary>Validates every setting, locks the builder and builds the pipeline (loading or creating the model).</summary>
-    /// <returns>A pipeline that owns its model unless it came from <see cref="UseModel(ContextUnet)"/>.</returns>
+    /// <returns>A pipeline that owns its model unless it came from <see cref="UseModel(DenoiserModule)"/>.</returns>
     /// <exception cref="ArgumentException">When a setting is invalid; the message names it and its allowed values.</exception>
     /// <exception cref="InvalidOperationException">When the builder was already built, settings conflict, or a required one is missing.</exception>
     /// <exception cref="Native.TorchSharpNativeLoadException">When the app has no TorchSharp backend: the message names the packages to add (TorchSharp-cpu, or DiffusionKit.Cuda with a CUDA bundle).</exception>
     /// <exception cref="FileNotFoundException">When the checkpoint folder lacks a file.</exception>
-    /// <exception cref="InvalidDataException">When the checkpoint is corrupt.</exception>
+    /// <exception cref="InvalidDataException">When the checkpoint is corrupt, or its <c>model.type</c> is not registered (<see cref="UseDenoiserType"/>).</exception>
     /// <remarks>
     /// The model is built (and, with <see cref="Precision.Auto"/>, timed) on a thread that ends with <c>Build</c>, so the
     /// pipeline's engine thread is the only thread holding an OpenMP pool for it (see docs/benchmarks.md, "One OpenMP
@@ -267,7 +323,7 @@ public sealed class DiffusionPipelineBuilder
 
     /// <summary>Validates and locks like <see cref="Build"/>, but returns a trainer for the configured model instead.</summary>
     /// <param name="options">Training settings; validated now.</param>
-    /// <returns>A trainer that owns its model unless it came from <see cref="UseModel(ContextUnet)"/>.</returns>
+    /// <returns>A trainer that owns its model unless it came from <see cref="UseModel(DenoiserModule)"/>.</returns>
     /// <exception cref="ArgumentException">When a setting or training option is invalid.</exception>
     /// <exception cref="InvalidOperationException">As for <see cref="Build"/>.</exception>
     public PipelineTrainer BuildTrainer(DiffusionTrainerOptions options)
@@ -325,15 +381,18 @@ public sealed class DiffusionPipelineBuilder
         SchedulerOptions training;
         ContextUnetOptions? modelOptions = null;
         double? recommendedGuidance = null;
+        var denoiserTypes = new DenoiserTypeRegistry(_denoiserTypes);
+        string modelType;
         if (_checkpointFolder is not null)
         {
             if (_scheduler is not null || _encoder is not null)
             {
-                string call = _scheduler is not null ? nameof(UseScheduler) : nameof(UseTextEncoder);
+                string call = _scheduler is not null ? "UseScheduler(SchedulerOptions)" : nameof(UseTextEncoder);
                 throw new InvalidOperationException($"FromCheckpoint supplies the schedule and the text encoder; remove the {call} call.");
             }
 
-            var config = DiffusionCheckpoint.ReadConfig(_checkpointFolder);
+            var config = DiffusionCheckpoint.ReadConfig(_checkpointFolder, denoiserTypes).Config;
+            modelType = config.Model.Type;
             training = config.Scheduler;
             recommendedGuidance = config.Sampling?.GuidanceWeight;
             schedule = new NoiseSchedule(training);
@@ -343,23 +402,62 @@ public sealed class DiffusionPipelineBuilder
             var encoder = _encoder ?? throw new InvalidOperationException($"No text encoder: call {nameof(UseTextEncoder)} (or UseVocabulary), or load everything with {nameof(FromCheckpoint)}.");
             training = SchedulerFactory.Validated(_scheduler ?? new SchedulerOptions());
             schedule = new NoiseSchedule(training);
-            var options = _modelInstance?.Options ?? _modelOptions ?? new ContextUnetOptions { ContextSize = encoder.ContextSize };
-            options.Validate();
-            if (options.InChannels is not (1 or 3))
+            if (_modelInstance is { } instance)
             {
-                throw new ArgumentOutOfRangeException(nameof(ContextUnetOptions.InChannels), options.InChannels, "UseModel: InChannels must be 1 (grey) or 3 (RGB) for a pipeline that returns RGB images.");
-            }
+                modelType = instance.DenoiserType.Name;
+                if (instance.Channels is not (1 or 3))
+                {
+                    throw new ArgumentOutOfRangeException(nameof(IDenoiser.Channels), instance.Channels, "UseModel: the model's Channels must be 1 (grey) or 3 (RGB) for a pipeline that returns RGB images.");
+                }
 
-            if (options.ContextSize != encoder.ContextSize)
+                if (instance.ContextSize != encoder.ContextSize)
+                {
+                    throw new ArgumentException($"UseModel: the model's ContextSize is {instance.ContextSize} but the text encoder produces {encoder.ContextSize}-dimensional contexts; build the model for {encoder.ContextSize}-dimensional contexts.", nameof(IDenoiser.ContextSize));
+                }
+            }
+            else
             {
-                throw new ArgumentException($"UseModel: ContextSize is {options.ContextSize} but the text encoder produces {encoder.ContextSize}-dimensional contexts; set ContextUnetOptions.ContextSize = {encoder.ContextSize}.", nameof(ContextUnetOptions.ContextSize));
-            }
+                modelType = ContextUnetType.TypeName;
+                var options = _modelOptions ?? new ContextUnetOptions { ContextSize = encoder.ContextSize };
+                options.Validate();
+                if (options.InChannels is not (1 or 3))
+                {
+                    throw new ArgumentOutOfRangeException(nameof(ContextUnetOptions.InChannels), options.InChannels, "UseModel: InChannels must be 1 (grey) or 3 (RGB) for a pipeline that returns RGB images.");
+                }
 
-            modelOptions = options;
+                if (options.ContextSize != encoder.ContextSize)
+                {
+                    throw new ArgumentException($"UseModel: ContextSize is {options.ContextSize} but the text encoder produces {encoder.ContextSize}-dimensional contexts; set ContextUnetOptions.ContextSize = {encoder.ContextSize}.", nameof(ContextUnetOptions.ContextSize));
+                }
+
+                modelOptions = options;
+            }
         }
 
-        int steps = _steps ?? SchedulerSelection.DefaultSteps(_sampler, schedule);
-        SchedulerSelection.Validate(_sampler, steps, schedule.TrainTimesteps, "steps");
+        if (_precision == Precision.BFloat16 && modelType != ContextUnetType.TypeName)
+        {
+            throw new ArgumentOutOfRangeException("precision", _precision, $"UsePrecision: bfloat16 sampling is available for the ContextUnet only, but the model is a {modelType}; use Precision.Float32 or Precision.Auto (which samples other networks in float32).");
+        }
+
+        int steps;
+        if (_customScheduler is { } custom)
+        {
+            if (custom.TrainTimesteps != schedule.TrainTimesteps)
+            {
+                throw new ArgumentException($"UseScheduler: the scheduler has {custom.TrainTimesteps} training timesteps but the model was trained with T = {schedule.TrainTimesteps}; build it over the same schedule.", "scheduler");
+            }
+
+            steps = custom.InferenceSteps;
+            if (steps < 1 || steps > limits.MaxSteps || custom.Timesteps.Count != steps)
+            {
+                throw new ArgumentOutOfRangeException("scheduler", steps, $"UseScheduler: the scheduler is set to {steps} steps ({custom.Timesteps.Count} timesteps); call its SetTimesteps with 1..{Math.Min(limits.MaxSteps, schedule.TrainTimesteps)} steps (PipelineLimits.MaxSteps) first.");
+            }
+        }
+        else
+        {
+            steps = _steps ?? SchedulerSelection.DefaultSteps(_sampler, schedule);
+            SchedulerSelection.Validate(_sampler, steps, schedule.TrainTimesteps, _stepsParameter);
+        }
 
         // 3. Everything is valid: lock, then create or load the model.
         _built = true;
@@ -368,7 +466,7 @@ public sealed class DiffusionPipelineBuilder
             set_num_threads(threads);
         }
 
-        ContextUnet model;
+        DenoiserModule model;
         ITextEncoder textEncoder;
         bool owns = _modelInstance is null;
         if (_checkpointFolder is not null)
@@ -376,7 +474,8 @@ public sealed class DiffusionPipelineBuilder
             var factories = _encoderFactories.ToArray();
             var loaded = DiffusionCheckpoint.Load(
                 _checkpointFolder,
-                factories.Length == 0 ? null : config => factories.Select(f => f(config)).FirstOrDefault(e => e is not null));
+                factories.Length == 0 ? null : config => factories.Select(f => f(config)).FirstOrDefault(e => e is not null),
+                _denoiserTypes);
             (model, schedule, textEncoder) = (loaded.Model, loaded.Schedule, loaded.Encoder);
         }
         else
@@ -400,7 +499,7 @@ public sealed class DiffusionPipelineBuilder
             throw;
         }
 
-        return new PipelineComponents(model, owns, schedule, training, textEncoder, _checkpointFolder is not null, new PipelineDefaults(_sampler, steps, _guidance ?? recommendedGuidance ?? PipelineDefaults.DefaultGuidanceScale, _seed), _loggerFactory, limits, _precision);
+        return new PipelineComponents(model, owns, schedule, training, textEncoder, _checkpointFolder is not null, new PipelineDefaults(_sampler, steps, _guidance ?? recommendedGuidance ?? PipelineDefaults.DefaultGuidanceScale, _seed) { Scheduler = _customScheduler }, _loggerFactory, limits, _precision);
     }
 
     private void ThrowIfBuilt(string method)

@@ -28,6 +28,7 @@ internal sealed class GenerationBatcher : IDisposable
     private readonly LinkedList<GenerationJob> _queue = new();
     private readonly IDenoiser _denoiser;
     private readonly SchedulerOptions _training;
+    private readonly INoiseScheduler? _custom;
     private readonly Tensor _unconditional;
     private readonly PipelineLimits _limits;
     private readonly PipelineMetrics _metrics;
@@ -38,10 +39,18 @@ internal sealed class GenerationBatcher : IDisposable
     private double _secondsPerImage = 0.05;
     private bool _stopped;
 
-    public GenerationBatcher(IDenoiser denoiser, SchedulerOptions training, Tensor unconditional, PipelineLimits limits, PipelineMetrics metrics, ILogger logger)
+    /// <param name="denoiser">What the loops call.</param>
+    /// <param name="training">The training scheduler settings the built-in samplers start from.</param>
+    /// <param name="custom">The caller's own scheduler for plans without a sampler; shared by their loops (each has its own <see cref="INoiseScheduler.BeginLoop"/> state), never re-planned.</param>
+    /// <param name="unconditional">The unconditional context.</param>
+    /// <param name="limits">Batching limits.</param>
+    /// <param name="metrics">Telemetry.</param>
+    /// <param name="logger">Where failures are logged.</param>
+    public GenerationBatcher(IDenoiser denoiser, SchedulerOptions training, INoiseScheduler? custom, Tensor unconditional, PipelineLimits limits, PipelineMetrics metrics, ILogger logger)
     {
         _denoiser = denoiser;
         _training = training;
+        _custom = custom;
         _unconditional = unconditional;
         _limits = limits;
         _metrics = metrics;
@@ -275,7 +284,8 @@ internal sealed class GenerationBatcher : IDisposable
 
             contexts = tensor(rowsData, new long[] { rows.Length, contextSize });
             noise = new PerImageNoiseSource(rows.Select(r => r.Slice.Job.Plan.SeedOf(r.Image)).ToArray());
-            var scheduler = SchedulerSelection.Create(plan.Sampler, plan.Steps, _training);
+            var scheduler = plan.Sampler is { } kind ? SchedulerSelection.Create(kind, plan.Steps, _training)
+                : _custom ?? throw new InvalidOperationException("A plan without a sampler needs the pipeline's own scheduler.");
             var batch = new SamplingBatch(_denoiser, scheduler, rows.Length, contexts, _unconditional, rows.Select(r => r.Slice.Job.Plan.GuidanceScale).ToArray(), noise);
             using var scope = NewDisposeScope();
             var cohort = new SamplingCohort(batch, new BatchObserver(rows));

@@ -3,8 +3,8 @@ using System.Threading.Channels;
 
 namespace DiffusionKit.Pipeline;
 
-/// <summary>A validated request with every default resolved.</summary>
-internal sealed record GenerationPlan(IReadOnlyList<string> Prompts, int ImagesPerPrompt, SamplerKind Sampler, int Steps, double GuidanceScale, long Seed, bool CaptureFrames)
+/// <summary>A validated request with every default resolved; <see cref="Sampler"/> null means the builder's own scheduler (<see cref="PipelineDefaults.Scheduler"/>).</summary>
+internal sealed record GenerationPlan(IReadOnlyList<string> Prompts, int ImagesPerPrompt, SamplerKind? Sampler, int Steps, double GuidanceScale, long Seed, bool CaptureFrames)
 {
     /// <summary>Images in the request.</summary>
     public int ImageCount => Prompts.Count * ImagesPerPrompt;
@@ -13,7 +13,10 @@ internal sealed record GenerationPlan(IReadOnlyList<string> Prompts, int ImagesP
     public long SeedOf(int image) => unchecked(Seed + image);
 
     /// <summary>Requests with the same key can share a sampling loop.</summary>
-    public (SamplerKind Sampler, int Steps) BatchKey => (Sampler, Steps);
+    public (SamplerKind? Sampler, int Steps) BatchKey => (Sampler, Steps);
+
+    /// <summary>The sampler's name for logs: the <see cref="SamplerKind"/>, or the custom scheduler's class.</summary>
+    public string SamplerName(INoiseScheduler? custom) => Sampler?.ToString() ?? custom?.GetType().Name ?? "custom";
 }
 
 /// <summary>

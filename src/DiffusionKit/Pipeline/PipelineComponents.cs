@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace DiffusionKit.Pipeline;
 
 /// <summary>What a <see cref="DiffusionPipelineBuilder"/> assembles: the model and everything around it.</summary>
-/// <param name="Model">The network, in eval mode on its device.</param>
+/// <param name="Model">The network (any <see cref="DenoiserModule"/>), in eval mode on its device.</param>
 /// <param name="OwnsModel">Whether the receiver disposes <paramref name="Model"/>.</param>
 /// <param name="Schedule">The training noise schedule.</param>
 /// <param name="Training">The training scheduler settings (schedule, prediction type, spacing) every sampler starts from.</param>
@@ -17,7 +17,7 @@ namespace DiffusionKit.Pipeline;
 /// <param name="Limits">Batching and request limits (validated).</param>
 /// <param name="Precision">The arithmetic the pipeline samples in.</param>
 internal sealed record PipelineComponents(
-    ContextUnet Model,
+    DenoiserModule Model,
     bool OwnsModel,
     NoiseSchedule Schedule,
     SchedulerOptions Training,

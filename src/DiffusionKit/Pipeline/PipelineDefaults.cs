@@ -7,8 +7,8 @@ namespace DiffusionKit.Pipeline;
 /// defaults that <see cref="DiffusionPipelineBuilder"/>, the DI options (<c>DiffusionKitOptions</c>) and the CLI share,
 /// so the same checkpoint gives the same images through each of them.
 /// </summary>
-/// <param name="Sampler">The sampling algorithm.</param>
-/// <param name="Steps">Denoising steps (already validated against the sampler and schedule).</param>
+/// <param name="Sampler">The sampling algorithm (when <see cref="Scheduler"/> is set, the one a request that names no sampler does not use; see there).</param>
+/// <param name="Steps">Denoising steps (already validated against the sampler and schedule; with <see cref="Scheduler"/>, its <see cref="INoiseScheduler.InferenceSteps"/>).</param>
 /// <param name="GuidanceScale">Classifier-free guidance weight, finite and at least 0.</param>
 /// <param name="Seed">Seed of the first prompt's sampler call.</param>
 public sealed record PipelineDefaults(SamplerKind Sampler, int Steps, double GuidanceScale, long Seed)
@@ -24,4 +24,11 @@ public sealed record PipelineDefaults(SamplerKind Sampler, int Steps, double Gui
 
     /// <summary>The default seed: 0.</summary>
     public const long DefaultSeed = 0;
+
+    /// <summary>
+    /// The caller's own scheduler (<see cref="DiffusionPipelineBuilder.UseScheduler(INoiseScheduler)"/>), which samples every
+    /// request that names no <see cref="GenerationRequest.Sampler"/>, at its own <see cref="INoiseScheduler.Timesteps"/>;
+    /// null when requests without a sampler use <see cref="Sampler"/>.
+    /// </summary>
+    public INoiseScheduler? Scheduler { get; init; }
 }

@@ -5,11 +5,11 @@ namespace DiffusionKit.Pipeline;
 /// <summary>The pipeline's log messages (source-generated, allocation-free when disabled).</summary>
 internal static partial class PipelineLog
 {
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "DiffusionKit pipeline ready: {Features}-feature {ImageSize}x{ImageSize} U-Net on {Device}, {Sampler} sampler with {Steps} steps, guidance {Guidance}, seed {Seed}.")]
-    internal static partial void Ready(ILogger logger, int features, int imageSize, string device, SamplerKind sampler, int steps, double guidance, long seed);
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "DiffusionKit pipeline ready: {Model} ({ImageSize}x{ImageSize}) on {Device}, {Sampler} sampler with {Steps} steps, guidance {Guidance}, seed {Seed}.")]
+    internal static partial void Ready(ILogger logger, string model, int imageSize, string device, string sampler, int steps, double guidance, long seed);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "Queued {Images} image(s) for {Prompts} prompt(s) (first: \"{Prompt}\"): {Sampler}, {Steps} steps, guidance {Guidance}, seed {Seed}.")]
-    internal static partial void Generating(ILogger logger, int images, int prompts, string prompt, SamplerKind sampler, int steps, double guidance, long seed);
+    internal static partial void Generating(ILogger logger, int images, int prompts, string prompt, string sampler, int steps, double guidance, long seed);
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Error, Message = "A sampling batch of {Images} image(s) failed; its requests fail with the same exception.")]
     internal static partial void BatchFailed(ILogger logger, Exception exception, int images);

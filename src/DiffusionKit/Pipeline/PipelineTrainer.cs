@@ -29,8 +29,8 @@ public sealed class PipelineTrainer : IDisposable
     /// <summary>The training settings.</summary>
     public DiffusionTrainerOptions Options { get; }
 
-    /// <summary>The network being trained.</summary>
-    public ContextUnet Model => _components.Model;
+    /// <summary>The network being trained: a <see cref="ContextUnet"/> or the <see cref="DenoiserModule"/> given to <see cref="DiffusionPipelineBuilder.UseModel(DenoiserModule)"/>.</summary>
+    public DenoiserModule Model => _components.Model;
 
     /// <summary>The prompt encoder used for captions.</summary>
     public ITextEncoder Encoder => _components.Encoder;
@@ -76,9 +76,9 @@ public sealed class PipelineTrainer : IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(outputFolder);
         ThrowIfNotDescribable();
-        using var checkpoints = new TrainingCheckpointWriter(outputFolder, Model.Options, _components.Training, Encoder, Options.KeepCheckpoints, TrainingInfo());
+        using var checkpoints = new TrainingCheckpointWriter(outputFolder, Model, _components.Training, Encoder, Options.KeepCheckpoints, TrainingInfo());
         using var samples = Options.SampleEvery is null ? null
-            : new TrainingSampleWriter(Path.Combine(outputFolder, "samples"), Model.Options, _components.Training, Encoder, Options.SamplePrompts);
+            : new TrainingSampleWriter(Path.Combine(outputFolder, "samples"), Model, _components.Training, Encoder, Options.SamplePrompts);
         var callbacks = new TrainingCallbacks { Checkpoint = s => checkpoints.Write(s), Sample = samples is null ? null : s => samples.Write(s) };
         var result = new DiffusionTrainer(Options).Train(Model, SchedulerFactory.Create(_components.Training), dataset, Encoder, callbacks, progress, cancellationToken);
         _runs.Add(result);

@@ -5,16 +5,17 @@ using DiffusionKit.Text;
 namespace DiffusionKit.Training;
 
 /// <summary>
-/// A float32 copy of a context U-Net (and of a learned prompt encoder) that receives a <see cref="TrainingSnapshot"/>'s
+/// A float32 copy of a denoiser (built by its <see cref="DenoiserType"/>; and of a learned prompt encoder) that receives a <see cref="TrainingSnapshot"/>'s
 /// published weights, so checkpoints and samples are made without touching the model being trained.
 /// </summary>
 internal sealed class SnapshotModel : IDisposable
 {
     private readonly LearnedTextEncoder? _learnedCopy;
 
-    public SnapshotModel(ContextUnetOptions model, ITextEncoder encoder)
+    /// <summary>Builds the copies: the network <paramref name="model"/>'s type describes (its weights come with the first <see cref="Load"/>), and a learned encoder's.</summary>
+    public SnapshotModel(DenoiserModule model, ITextEncoder encoder)
     {
-        Model = new ContextUnet(model, seed: 0);
+        Model = model.DenoiserType.Create(model.DescribeForCheckpoint());
         Model.eval();
         if (encoder is LearnedTextEncoder learned)
         {
@@ -25,8 +26,8 @@ internal sealed class SnapshotModel : IDisposable
         Encoder = _learnedCopy ?? encoder;
     }
 
-    /// <summary>The U-Net copy (eval mode, float32, CPU).</summary>
-    public ContextUnet Model { get; }
+    /// <summary>The network copy (eval mode, float32, CPU).</summary>
+    public DenoiserModule Model { get; }
 
     /// <summary>The encoder to describe and sample with: the learned encoder's copy, or the (frozen) encoder itself.</summary>
     public ITextEncoder Encoder { get; }

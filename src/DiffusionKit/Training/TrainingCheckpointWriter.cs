@@ -6,13 +6,13 @@ using DiffusionKit.Scheduling;
 namespace DiffusionKit.Training;
 
 /// <summary>
-/// The <see cref="TrainingCallbacks.Checkpoint"/> for a context U-Net: writes each snapshot as a complete checkpoint
+/// The <see cref="TrainingCallbacks.Checkpoint"/> for any <see cref="DenoiserModule"/>: writes each snapshot as a complete checkpoint
 /// folder (<c>config.json</c>, <c>model.safetensors</c> with the published weights, the learned encoder's weights, and the
 /// training state) under a training output folder, made current atomically (see <see cref="CheckpointDirectory"/>), and
 /// keeps the newest <see cref="DiffusionTrainerOptions.KeepCheckpoints"/>.
 /// </summary>
 /// <remarks>
-/// The output folder then loads with <see cref="DiffusionCheckpoint.Load"/>, <c>diffusionkit sample --checkpoint</c> and
+/// The output folder then loads with <see cref="DiffusionCheckpoint.Load(string, Func{CheckpointConfig.TextEncoderConfig, ITextEncoder?}?)"/>, <c>diffusionkit sample --checkpoint</c> and
 /// the pipeline builder (they take its current checkpoint), and resumes with <see cref="DiffusionTrainerOptions.ResumeFrom"/>.
 /// Creating the writer removes leftovers of writes that were killed. Not thread-safe.
 /// </remarks>
@@ -26,13 +26,13 @@ public sealed class TrainingCheckpointWriter : IDisposable
 
     /// <summary>Creates a writer for one run and cleans <paramref name="folder"/> of interrupted writes.</summary>
     /// <param name="folder">The training output folder; created when the first checkpoint is written.</param>
-    /// <param name="model">The options of the model being trained.</param>
+    /// <param name="model">The network being trained (only read: its <see cref="DenoiserModule.DenoiserType"/> builds the copy that receives each snapshot's weights).</param>
     /// <param name="scheduler">The training scheduler settings (recorded in <c>config.json</c>).</param>
     /// <param name="encoder">The prompt encoder being used (a learned encoder's trained weights come from each snapshot).</param>
     /// <param name="keep">How many checkpoints to keep; at least 1.</param>
     /// <param name="training">Informational settings for <c>config.json</c>'s <c>training</c> section; <c>steps</c>, <c>final_loss</c> and <c>completed</c> are filled in from each snapshot.</param>
     /// <exception cref="ArgumentOutOfRangeException">When <paramref name="keep"/> is below 1.</exception>
-    public TrainingCheckpointWriter(string folder, ContextUnetOptions model, SchedulerOptions scheduler, ITextEncoder encoder, int keep, IReadOnlyDictionary<string, string>? training = null)
+    public TrainingCheckpointWriter(string folder, DenoiserModule model, SchedulerOptions scheduler, ITextEncoder encoder, int keep, IReadOnlyDictionary<string, string>? training = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         ArgumentNullException.ThrowIfNull(model);

@@ -11,7 +11,7 @@ using static TorchSharp.torch;
 namespace DiffusionKit.Training;
 
 /// <summary>
-/// The <see cref="TrainingCallbacks.Sample"/> for a context U-Net: draws each snapshot's published weights (the EMA
+/// The <see cref="TrainingCallbacks.Sample"/> for any <see cref="DenoiserModule"/>: draws each snapshot's published weights (the EMA
 /// weights when on) for a fixed list of prompts, so the model's progress can be watched during training.
 /// <see cref="Write"/> saves each image as a PNG in a folder per snapshot, <c>step-0000100/</c>; <see cref="Draw"/>
 /// returns the images instead, for callers that lay them out themselves (the demo package's <c>TrainingSampleGrid</c>
@@ -35,7 +35,7 @@ public sealed class TrainingSampleWriter : IDisposable
 
     /// <summary>Creates a writer for one run.</summary>
     /// <param name="folder">Where <see cref="Write"/> puts the snapshots' folders; created when the first is written.</param>
-    /// <param name="model">The options of the model being trained.</param>
+    /// <param name="model">The network being trained (only read: its <see cref="DenoiserModule.DenoiserType"/> builds the copy that receives each snapshot's weights).</param>
     /// <param name="scheduler">The training scheduler settings (schedule and prediction type); sampling uses DPM-Solver++ 2M on them.</param>
     /// <param name="encoder">The prompt encoder being used.</param>
     /// <param name="prompts">The prompts; at least one.</param>
@@ -43,7 +43,7 @@ public sealed class TrainingSampleWriter : IDisposable
     /// <param name="guidance">Classifier-free guidance scale. Default 3.</param>
     /// <param name="seed">Seed of the first prompt's noise (prompt i uses seed + i). Default 0.</param>
     /// <exception cref="ArgumentException">When there are no prompts or a setting is out of range.</exception>
-    public TrainingSampleWriter(string folder, ContextUnetOptions model, SchedulerOptions scheduler, ITextEncoder encoder, IReadOnlyList<string> prompts, int perPrompt = 4, double guidance = 3, long seed = 0)
+    public TrainingSampleWriter(string folder, DenoiserModule model, SchedulerOptions scheduler, ITextEncoder encoder, IReadOnlyList<string> prompts, int perPrompt = 4, double guidance = 3, long seed = 0)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         ArgumentNullException.ThrowIfNull(model);

@@ -1,6 +1,7 @@
 using DiffusionKit.Checkpoints;
 using DiffusionKit.Cli;
 using DiffusionKit.Cli.Commands;
+using DiffusionKit.Models;
 using DiffusionKit.Tests.Checkpoints;
 using DiffusionKit.Tests.Data;
 using DiffusionKit.Text;
@@ -36,7 +37,7 @@ public sealed class TrainOnFolderTests
         CliInProcess.Succeed(["train", "--data", data, "--out", checkpoint, "--steps", "2", "--batch", "4", "--features", "8", "--random-flip"]);
 
         var config = DiffusionCheckpoint.ReadConfig(checkpoint);
-        config.Model.ImageSize.Should().Be(size, "the model size follows the images");
+        ContextUnetType.ReadOptions(config.Model).ImageSize.Should().Be(size, "the model size follows the images");
         config.TextEncoder.Vocabulary.Should().Equal("blue", "red", "square");
         config.Training["images"].Should().Be("12", "the broken file is skipped");
         config.Scheduler.PredictionType.Should().Be(DiffusionKit.Scheduling.PredictionType.VPrediction, "folder defaults apply");

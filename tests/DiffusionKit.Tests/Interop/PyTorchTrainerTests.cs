@@ -1,4 +1,5 @@
 using DiffusionKit.Checkpoints;
+using DiffusionKit.Models;
 using DiffusionKit.Pipeline;
 using DiffusionKit.Tests.Cli;
 using FluentAssertions;
@@ -69,7 +70,7 @@ public sealed class PyTorchTrainerTests(ITestOutputHelper output)
 
         // The folder PyTorch wrote is a .NET checkpoint: config, weights (with the content digest), training state.
         using var loaded = DiffusionCheckpoint.Load(run);
-        loaded.Config.Model.Features.Should().Be(16);
+        ContextUnetType.ReadOptions(loaded.Config.Model).Features.Should().Be(16);
         var inputs = SafeTensorsFile.Read(io);
         using var noGrad = no_grad();
         using var predicted = loaded.Model.PredictNoise(inputs["x"], inputs["t"], inputs["c"]);

@@ -13,7 +13,7 @@ public sealed class DiffusionPipelineBuilderTests
     {
         using var pipeline = TinyPipelines.Builder(seed: 11).UseGuidance(1.5).Build();
 
-        pipeline.Model.Options.Features.Should().Be(8);
+        ((ContextUnet)pipeline.Model).Options.Features.Should().Be(8);
         pipeline.Encoder.ContextSize.Should().Be(TinyPipelines.Vocabulary.Length);
         pipeline.Schedule.TrainTimesteps.Should().Be(500);
         pipeline.Defaults.Should().Be(new PipelineDefaults(SamplerKind.Ddim, 3, 1.5, 11));

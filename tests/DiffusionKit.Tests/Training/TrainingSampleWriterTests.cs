@@ -22,7 +22,7 @@ public sealed class TrainingSampleWriterTests
         var scheduler = new SchedulerOptions();
         string[] prompts = ["a red circle", "a blue square"];
         using var model = new ContextUnet(modelOptions, seed: 0);
-        using var writer = new TrainingSampleWriter(dir.File("samples"), modelOptions, scheduler, encoder, prompts, perPrompt: 2);
+        using var writer = new TrainingSampleWriter(dir.File("samples"), model, scheduler, encoder, prompts, perPrompt: 2);
         var drawn = new List<TrainingSampleSet>();
         var written = new List<string>();
         var callbacks = new TrainingCallbacks
