@@ -4,6 +4,12 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# TorchSharp 0.107 does not keep a temporary Scalar alive across the native call that reads it, so a garbage collection
+# on another thread can free it mid-call ("toFloat at c10/core/Scalar.h:140"; docs/training.md, "A libtorch crash in
+# toFloat, explained"). The test host runs many tests in parallel and collects gen0 every few MB; a 256 MB gen0 budget
+# makes collections ~25x rarer (measured: 237 vs 9 for the same allocations). DiffusionKit's own hot paths keep their
+# Scalars alive (KeptScalars); this narrows the window TorchSharp's internals (Adam, operators) still leave open.
+export DOTNET_GCgen0size=${DOTNET_GCgen0size:-0x10000000}
 
 results="$(pwd)/artifacts/test-results"
 rm -rf "$results"

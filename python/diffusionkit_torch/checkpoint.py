@@ -8,7 +8,6 @@ atomically. ``config.json`` is byte for byte what .NET writes for the same conte
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -113,13 +112,7 @@ def read_config(path: str) -> CheckpointConfig:
         raise CheckpointError(f"Checkpoint folder '{folder}' does not exist.")
     if not os.path.isfile(config_path):
         raise CheckpointError(f"'{folder}' is not a checkpoint folder: {CONFIG_FILE} is missing.")
-    try:
-        with open(config_path, encoding="utf-8-sig") as stream:
-            raw = json.load(stream)
-    except (UnicodeDecodeError, json.JSONDecodeError) as ex:
-        raise CheckpointError(f"'{config_path}' is not valid UTF-8 JSON: {ex}") from ex
-    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
-        raise CheckpointError(f"'{config_path}': field 'format' must be '{FORMAT}'.")
+    raw = dotnet_json.read_format_object(config_path, FORMAT, CheckpointError)
     if not isinstance(raw.get("version"), int) or not 1 <= raw["version"] <= VERSION:
         raise CheckpointError(f"'{config_path}': version {raw.get('version')} is not supported (this reader reads 1..{VERSION}).")
     unknown = set(raw) - {"format", "version", "model", "scheduler", "text_encoder", "training", "sampling"}

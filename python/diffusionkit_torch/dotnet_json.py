@@ -8,8 +8,22 @@ trainer are identical for the same content.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
+
+
+def read_format_object(path: str, format_name: str, error: type[Exception]) -> dict[str, Any]:
+    """Reads a DiffusionKit JSON file (UTF-8, a BOM allowed) that must be an object whose ``format`` is
+    ``format_name``; raises ``error`` naming the file otherwise."""
+    try:
+        with open(path, encoding="utf-8-sig") as stream:
+            raw = json.load(stream)
+    except (UnicodeDecodeError, json.JSONDecodeError) as ex:
+        raise error(f"'{path}' is not valid UTF-8 JSON: {ex}") from ex
+    if not isinstance(raw, dict) or raw.get("format") != format_name:
+        raise error(f"'{path}': field 'format' must be '{format_name}'.")
+    return raw
 
 # JavaScriptEncoder.Default escapes these printable ASCII characters (HTML-sensitive ones and the JSON specials).
 _ESCAPED_ASCII = set('"&\'+<>`')

@@ -11,7 +11,6 @@ match (batch size, accumulation, data set size, precision).
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import uuid
@@ -90,13 +89,7 @@ def read(path: str) -> tuple[TrainingStateInfo, dict[str, torch.Tensor], str]:
     tensors_path = os.path.join(folder, STATE_FILE)
     if not (os.path.isfile(info_path) and os.path.isfile(tensors_path)):
         raise TrainingStateError(f"'{path}' holds no training state ({INFO_FILE} and {STATE_FILE}); only checkpoints written during training can be resumed.")
-    try:
-        with open(info_path, encoding="utf-8-sig") as stream:
-            raw = json.load(stream)
-    except (UnicodeDecodeError, json.JSONDecodeError) as ex:
-        raise TrainingStateError(f"'{info_path}' is not valid JSON: {ex}") from ex
-    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
-        raise TrainingStateError(f"'{info_path}': field 'format' must be '{FORMAT}'.")
+    raw = dotnet_json.read_format_object(info_path, FORMAT, TrainingStateError)
     if raw.get("version") != VERSION:
         raise TrainingStateError(f"'{info_path}': version {raw.get('version')} is not supported (this reader reads {VERSION}).")
     if not isinstance(raw.get("step"), int) or raw["step"] < 0 or not isinstance(raw.get("adam_steps"), list) or raw.get("ema_updates", 0) < 0:

@@ -25,7 +25,7 @@ internal sealed class TrainCommand : CliCommand
     internal TrainCommand(TrainingDefaults defaults)
         : base("train", "train a model and write a checkpoint folder", Explanation)
     {
-        Training = new TrainingOptions(defaults);
+        Training = new TrainingOptions(defaults, ReferenceEquals(defaults, TrainingDefaults.Train) ? TrainingDefaults.Folder : null);
         Add(Out);
         foreach (var option in Data.All.Concat(Training.All))
         {
@@ -75,7 +75,7 @@ internal sealed class TrainCommand : CliCommand
 
     /// <summary><c>--guidance X</c>.</summary>
     public Option<double?> Guidance { get; } = CommonOptions.OptionalGuidance(
-        "the guidance scale the checkpoint recommends for sampling (config.json sampling.guidance_scale; 'sample' uses it unless given --guidance) and the --sample-every grids use [default: 1 with --data, else 3]");
+        "the guidance the checkpoint recommends for sampling (written to config.json as sampling.guidance_scale = w + 1; 'sample' uses it unless given --guidance) and the --sample-every grids use [default: 1 with --data, else 3]");
 
     /// <summary><c>--sample-prompts-file &lt;file&gt;</c>.</summary>
     public Option<string?> SamplePromptsFile { get; } = CliOptions.Text("--sample-prompts-file", "file", "the --sample-every prompts, one a line");
@@ -84,8 +84,7 @@ internal sealed class TrainCommand : CliCommand
         Ctrl+C or SIGTERM stops training, saves a checkpoint of the last finished step and exits with code 130 or 143.
         --data <folder>: captions from metadata.jsonl ({"file_name", "text"} lines) if present, else a .txt beside each image,
         else the class folder's name; bad files are skipped and listed at the start (--strict fails on the first). Options
-        left out take the image-folder defaults (batch 100, lr 2e-3, cosine, warm-up 100, v_prediction, snr-gamma 5, EMA
-        0.995, n_feat 64 up to 16x16 and 32 above, a step budget for the image size: docs/training.md).
+        left out take the image-folder defaults each option above names ("with --data <folder>"; docs/training.md).
         --resume: options left out take the run's own settings from the checkpoint's config.json.
         """;
 

@@ -67,16 +67,18 @@ internal sealed record TrainingDataSource(IImageCaptionDataset Dataset, BagOfWor
     /// <returns>The parse result with the defaults applied.</returns>
     public static ParseResult ApplyFolderDefaults(ParseResult parse, TrainingOptions training, int imageSize)
     {
+        var folder = TrainingDefaults.Folder;
+        var inv = CultureInfo.InvariantCulture;
         parse = parse.WithDefaults(
         [
-            (training.Batch, "100"),
-            (training.LearningRate, "2e-3"),
-            (training.LearningRateSchedule, "cosine"),
-            (training.Warmup, "100"),
-            (training.Prediction, "v_prediction"),
-            (training.SnrGamma, "5"),
-            (training.Ema, "0.995"),
-            (training.Features, DefaultFeatures(imageSize).ToString(CultureInfo.InvariantCulture)),
+            (training.Batch, folder.Batch.ToString(inv)),
+            (training.LearningRate, folder.LearningRate.ToString("R", inv)),
+            (training.LearningRateSchedule, TrainingOptions.Format(folder.LearningRateSchedule)),
+            (training.Warmup, folder.Warmup.ToString(inv)),
+            (training.Prediction, Scheduling.SchedulerNames.Format(folder.Prediction)),
+            (training.SnrGamma, folder.SnrGamma!.Value.ToString("R", inv)),
+            (training.Ema, folder.Ema.ToString("R", inv)),
+            (training.Features, DefaultFeatures(imageSize).ToString(inv)),
         ], "image folder defaults");
         if (parse.IsGiven(training.Steps) || parse.IsGiven(training.Epochs) || parse.IsGiven(training.Time))
         {

@@ -7,8 +7,8 @@ namespace DiffusionKit.Cli.Commands;
 /// The defaults of the training options where <c>train</c> and <c>demo</c> differ; each command's <c>--help</c> shows
 /// its own. Every other training option has one default, in its definition (<see cref="TrainingOptions"/>).
 /// </summary>
-/// <param name="Steps">Optimiser steps when no budget is given: a fixed count, so the same command trains the same model on every machine (only the wall time differs).</param>
-/// <param name="Features">The U-Net's width (n_feat).</param>
+/// <param name="Steps">Optimiser steps when no budget is given: a fixed count, so the same command trains the same model on every machine (only the wall time differs); null: sized to the data (<see cref="TrainingDataSource.DefaultSteps"/>).</param>
+/// <param name="Features">The U-Net's width (n_feat); null: sized to the images (<see cref="TrainingDataSource.DefaultFeatures"/>).</param>
 /// <param name="Batch">Images per optimiser step.</param>
 /// <param name="LearningRate">The peak learning rate.</param>
 /// <param name="LearningRateSchedule">The decay after the warm-up.</param>
@@ -17,8 +17,8 @@ namespace DiffusionKit.Cli.Commands;
 /// <param name="SnrGamma">Min-SNR-γ loss weighting; null for none.</param>
 /// <param name="Ema">The EMA decay of the saved weights (0: none).</param>
 internal sealed record TrainingDefaults(
-    int Steps,
-    int Features,
+    int? Steps,
+    int? Features,
     int Batch,
     double LearningRate,
     LearningRateSchedule LearningRateSchedule,
@@ -37,4 +37,13 @@ internal sealed record TrainingDefaults(
     /// </summary>
     public static TrainingDefaults Demo { get; } = new(
         Steps: 4000, Features: 32, Batch: 50, LearningRate: 2e-3, LearningRateSchedule.Cosine, Warmup: 200, PredictionType.VPrediction, SnrGamma: 5, Ema: 0.995);
+
+    /// <summary>
+    /// <c>diffusionkit train --data &lt;folder&gt;</c>'s defaults, measured on the digits proxy (build/research/digits_bar.py;
+    /// docs/training.md): the demo's recipe at batch 100 with 100 warm-up steps; the width and the step budget are sized to
+    /// the images (<see cref="TrainingDataSource.DefaultFeatures"/>, <see cref="TrainingDataSource.DefaultSteps"/>).
+    /// <c>train --help</c> shows them beside the <see cref="Train"/> defaults.
+    /// </summary>
+    public static TrainingDefaults Folder { get; } = new(
+        Steps: null, Features: null, Batch: 100, LearningRate: 2e-3, LearningRateSchedule.Cosine, Warmup: 100, PredictionType.VPrediction, SnrGamma: 5, Ema: 0.995);
 }

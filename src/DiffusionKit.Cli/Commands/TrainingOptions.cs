@@ -11,35 +11,44 @@ namespace DiffusionKit.Cli.Commands;
 /// </summary>
 internal sealed class TrainingOptions
 {
-    /// <summary>Creates the options with <paramref name="defaults"/>.</summary>
-    public TrainingOptions(TrainingDefaults defaults)
+    /// <summary>Creates the options with <paramref name="defaults"/>; with <paramref name="folder"/>, each description also says the default an image folder takes instead.</summary>
+    /// <param name="defaults">The defaults the parser applies (shapes and npy data).</param>
+    /// <param name="folder">The defaults <see cref="TrainingDataSource.ApplyFolderDefaults"/> applies to <c>--data &lt;folder&gt;</c> (train only).</param>
+    public TrainingOptions(TrainingDefaults defaults, TrainingDefaults? folder = null)
     {
-        Steps = CliOptions.Integer("--steps", "optimizer steps; --epochs or --time instead replace this budget, --time with --steps caps it", defaults.Steps, 1);
+        // "; with --data <folder>: X" where a folder run uses another default, so --help shows what each run really uses.
+        string Folder<T>(Func<TrainingDefaults, T> pick, Func<T, string> format, string sized) =>
+            folder is null || EqualityComparer<T>.Default.Equals(pick(folder), pick(defaults)) ? string.Empty
+            : $"; with --data <folder>: {(pick(folder) is null ? sized : format(pick(folder)))}";
+        string Number<T>(T value) => string.Format(System.Globalization.CultureInfo.InvariantCulture, "{0}", value);
+        Steps = CliOptions.Integer("--steps", "optimizer steps; --epochs or --time instead replace this budget, --time with --steps caps it" + Folder(d => d.Steps, Number, "sized to the images (about 1.25e13 forward FLOPs, docs/training.md)"), Required(defaults.Steps), 1);
         Epochs = CliOptions.OptionalInteger("--epochs", "passes over the data (a budget instead of --steps)", 1);
         Time = CliOptions.Duration("--time", "wall-clock budget (instead of --steps; with --steps it caps the run)");
-        Batch = CliOptions.Integer("--batch", "images per optimizer step", defaults.Batch, 1);
-        LearningRate = CliOptions.Number("--lr", "peak learning rate", defaults.LearningRate, 1e-8, 1);
+        Batch = CliOptions.Integer("--batch", "images per optimizer step" + Folder(d => d.Batch, Number, string.Empty), defaults.Batch, 1);
+        LearningRate = CliOptions.Number("--lr", "peak learning rate" + Folder(d => d.LearningRate, Number, string.Empty), defaults.LearningRate, 1e-8, 1);
         LearningRateSchedule = new ChoiceOption<LearningRateSchedule>(
-            "--lr-schedule", "learning-rate decay after the warm-up", ScheduleNames, ParseSchedule, Format(defaults.LearningRateSchedule));
-        Warmup = CliOptions.Integer("--warmup", "linear learning-rate warm-up steps", defaults.Warmup, 0);
-        Features = CliOptions.Integer("--features", "the U-Net's width (n_feat)", defaults.Features, 8);
+            "--lr-schedule", "learning-rate decay after the warm-up" + Folder(d => d.LearningRateSchedule, Format, string.Empty), ScheduleNames, ParseSchedule, Format(defaults.LearningRateSchedule));
+        Warmup = CliOptions.Integer("--warmup", "linear learning-rate warm-up steps" + Folder(d => d.Warmup, Number, string.Empty), defaults.Warmup, 0);
+        Features = CliOptions.Integer("--features", "the U-Net's width (n_feat)" + Folder(d => d.Features, Number, $"{TrainingDataSource.DefaultFeatures(16)} up to 16x16 images, {TrainingDataSource.DefaultFeatures(17)} above"), Required(defaults.Features), 8);
         Count = CliOptions.Integer("--count", "built-in shapes images to generate", 24000, 1);
         Dropout = CliOptions.Number("--dropout", "probability of training a caption as the empty prompt (what classifier-free guidance needs)", 0.1, 0, 1);
-        Ema = CliOptions.Number("--ema", "EMA decay of the saved weights (0: no EMA)", defaults.Ema, 0, 0.999999);
+        Ema = CliOptions.Number("--ema", "EMA decay of the saved weights (0: no EMA)" + Folder(d => d.Ema, Number, string.Empty), defaults.Ema, 0, 0.999999);
         Seed = CommonOptions.Seed("seed of the data, the initialisation and the noise");
         Threads = CommonOptions.Threads();
         Encoder = new ChoiceOption<EncoderKind>(
             "--encoder", "prompt encoder: bag of words, a learned embedding (--encoder-dim), or MiniLM sentence embeddings", EncoderNames, ParseEncoder, EncoderNames[0]);
         EncoderDim = CliOptions.Integer("--encoder-dim", "embedding width of the learned encoder", 32, 1, 4096);
         Prediction = new ChoiceOption<PredictionType>(
-            "--prediction", "what the network predicts", PredictionNames, ParseNamed(SchedulerNames.ParsePredictionType), SchedulerNames.Format(defaults.Prediction));
+            "--prediction", "what the network predicts" + Folder(d => d.Prediction, SchedulerNames.Format, string.Empty), PredictionNames, ParseNamed(SchedulerNames.ParsePredictionType), SchedulerNames.Format(defaults.Prediction));
         BetaSchedule = new ChoiceOption<BetaSchedule>(
             "--beta-schedule", "the noise schedule", BetaScheduleNames, ParseNamed(SchedulerNames.ParseBetaSchedule), SchedulerNames.Format(Scheduling.BetaSchedule.Linear));
-        SnrGamma = CliOptions.OptionalNumber("--snr-gamma", "Min-SNR-γ loss weighting (off unless given)", 1e-6, 1e6, defaults.SnrGamma);
+        SnrGamma = CliOptions.OptionalNumber("--snr-gamma", "Min-SNR-γ loss weighting" + (defaults.SnrGamma is null ? " (off unless given)" : string.Empty) + Folder(d => d.SnrGamma, v => Number(v), string.Empty), 1e-6, 1e6, defaults.SnrGamma);
         HoldOut = CommonOptions.HoldOut("shapes colour/shape combinations left out of training");
         Precision = CommonOptions.Precision(
             Training.Precision.Auto, "training arithmetic: bf16 computes in bfloat16 with fp32 master weights; auto times fp32 and bf16 once per machine and network (remembered in ~/.cache/diffusionkit) and takes bf16 only when over 1.15x faster");
     }
+
+    private static int Required(int? value) => value ?? throw new ArgumentException("The parser's defaults need a fixed step count and width; only the folder defaults are sized to the data.", nameof(value));
 
     /// <summary>The prompt encoders <c>--encoder</c> names.</summary>
     internal enum EncoderKind
@@ -141,7 +150,7 @@ internal sealed class TrainingOptions
     private static LearningRateSchedule? ParseSchedule(string text) =>
         Enum.GetValues<LearningRateSchedule>().Where(s => Format(s) == text.ToLowerInvariant()).Select(s => (LearningRateSchedule?)s).FirstOrDefault();
 
-    private static string Format(LearningRateSchedule schedule) => schedule.ToString().ToLowerInvariant();
+    internal static string Format(LearningRateSchedule schedule) => schedule.ToString().ToLowerInvariant();
 
     private static Func<string, T?> ParseNamed<T>(Func<string, T> parse)
         where T : struct => text =>

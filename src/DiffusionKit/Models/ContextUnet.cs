@@ -196,7 +196,7 @@ public sealed class ContextUnet : DenoiserModule, IGuidedDenoiser
         var stride = new long[] { 1, 1 };
         var skipTerm = KernelRouting.Conv2d(down.Input, outConv.weight!.narrow(1, features, features), null, stride, padding);
         var u3 = UpBlocks(Pair(down.Bottleneck), Pair(down.Down2), Pair(down.Down1), Pair(t), pairedContext is null ? c : torch.cat(new[] { c, pairedContext }, 0));
-        var h = KernelRouting.Conv2d(u3, outConv.weight!.narrow(1, 0, features), outConv.bias, stride, padding) + Pair(skipTerm);
+        var h = KeptScalars.Add(KernelRouting.Conv2d(u3, outConv.weight!.narrow(1, 0, features), outConv.bias, stride, padding), Pair(skipTerm));
         for (int i = 1; i < @out.Count; i++)
         {
             // The rest of the output block: GroupNorm, ReLU and the last convolution.
@@ -235,8 +235,8 @@ public sealed class ContextUnet : DenoiserModule, IGuidedDenoiser
         var cemb2 = contextembed2.call(c).view(-1, features, 1, 1);
         var temb2 = timeembed2.call(t).view(-1, features, 1, 1);
 
-        var u2 = up1.call(cemb1 * bottleneck + temb1, down2);
-        return up2.call(cemb2 * u2 + temb2, down1);
+        var u2 = up1.call(KeptScalars.Add(cemb1 * bottleneck, temb1), down2);
+        return up2.call(KeptScalars.Add(cemb2 * u2, temb2), down1);
     }
 
     /// <summary>The kernel check for this network's shape, dtype and pass (cached per process; KernelCheck).</summary>

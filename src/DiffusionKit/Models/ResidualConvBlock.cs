@@ -52,6 +52,6 @@ internal sealed class ResidualConvBlock : nn.Module<Tensor, Tensor>
         }
 
         var residual = shortcut is null ? input : KernelRouting.Call(shortcut, input);
-        return ((residual + x2) / 1.414).MoveToOuterDisposeScope();
+        return KeptScalars.Add(residual, x2).div(KeptScalars.ResidualScale).MoveToOuterDisposeScope();
     }
 }

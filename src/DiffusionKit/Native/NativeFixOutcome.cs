@@ -12,18 +12,12 @@ public enum NativeFixOutcome
     /// <summary>The native library was already patched (for example by an earlier run).</summary>
     AlreadyPatched,
 
-    /// <summary>The native library next to the app was patched in place (atomically); only with <c>DIFFUSIONKIT_NATIVE_FIX=in-place</c>.</summary>
+    /// <summary>The native library next to the app was patched in place (atomically).</summary>
     PatchedInPlace,
 
-    /// <summary>A patched copy in the user's local application-data folder is loaded; only with <c>DIFFUSIONKIT_NATIVE_FIX=copy</c>.</summary>
+    /// <summary>The app folder was read-only: a patched copy in the user cache folder is loaded instead.</summary>
     PatchedCopy,
 
     /// <summary>No <c>libLibTorchSharp.so</c> was found next to the app; TorchSharp's own loader will report what is missing.</summary>
     LibraryNotFound,
-
-    /// <summary>
-    /// The default when the fix is needed: the patched image is loaded from an anonymous in-memory file
-    /// (<c>memfd_create</c>); nothing is written to any disk, so a read-only app folder works unchanged.
-    /// </summary>
-    PatchedInMemory,
 }

@@ -13,24 +13,22 @@ namespace DiffusionKit.Native;
 /// <para>
 /// <c>libLibTorchSharp.so</c> 0.107 requires the symbol version <c>GLIBCXX_3.4.32</c> for a single symbol
 /// (<c>_ZSt21ios_base_library_initv</c>) that no relocation uses. When the system's libstdc++ lacks that version,
-/// DiffusionKit marks the requirement weak (<c>VER_FLG_WEAK</c> in its <c>Elf64_Vernaux</c> entry) in an in-memory
-/// copy and loads that copy from an anonymous in-memory file; the loader accepts it and it runs unchanged. Nothing is
-/// written to disk; where libstdc++ is new enough, nothing is done at all.
+/// DiffusionKit marks the requirement weak (<c>VER_FLG_WEAK</c> in its <c>Elf64_Vernaux</c> entry); the loader then
+/// accepts the library and it runs unchanged. Where libstdc++ is new enough, nothing is touched.
 /// </para>
 /// <para>
 /// The check runs automatically when the DiffusionKit assembly is first used. Apps that call TorchSharp before any
 /// DiffusionKit type should call <see cref="EnsureLoadable"/> first. Turn the fix off with the environment variable
-/// <c>DIFFUSIONKIT_NATIVE_FIX=off</c> or the AppContext switch <c>DiffusionKit.DisableNativeFix</c>. File writes are
-/// explicit opt-ins: <c>DIFFUSIONKIT_NATIVE_FIX=in-place</c> patches the app folder's file (e.g. while building an
-/// image), <c>DIFFUSIONKIT_NATIVE_FIX=copy</c> loads a patched copy written to the user's local application-data folder.
+/// <c>DIFFUSIONKIT_NATIVE_FIX=off</c> or the AppContext switch <c>DiffusionKit.DisableNativeFix</c>. Set
+/// <c>DIFFUSIONKIT_NATIVE_FIX=copy</c> to leave the app folder untouched and load a patched copy from the user's
+/// local application-data folder instead.
 /// </para>
 /// </remarks>
 public static class TorchSharpNativeCompatibility
 {
     /// <summary>
     /// The environment variable that controls the fix: <c>off</c>, <c>0</c> or <c>false</c> turn it off; <c>copy</c>
-    /// writes a patched copy to the user's data folder and loads it; <c>in-place</c> patches the app folder's file;
-    /// anything else (or unset) is the default, which loads the patched library from memory and writes nothing.
+    /// never modifies the app folder and loads a patched copy instead; anything else (or unset) is the default.
     /// </summary>
     public const string DisableEnvironmentVariable = "DIFFUSIONKIT_NATIVE_FIX";
 
@@ -154,28 +152,12 @@ public static class TorchSharpNativeCompatibility
             return NativeFixOutcome.LibraryNotFound;
         }
 
-        string? mode = Environment.GetEnvironmentVariable(DisableEnvironmentVariable);
-        var apply = string.Equals(mode, "copy", StringComparison.OrdinalIgnoreCase) ? FixMode.Copy
-            : string.Equals(mode, "in-place", StringComparison.OrdinalIgnoreCase) ? FixMode.InPlace
-            : FixMode.InMemory;
-        return Fix(library, FindSystemLibStdCxx(), apply);
-    }
-
-    /// <summary>How a needed fix is applied: in memory (default, writes nothing), or by the explicit opt-ins.</summary>
-    internal enum FixMode
-    {
-        /// <summary>Load the patched image from an anonymous in-memory file; no disk write.</summary>
-        InMemory,
-
-        /// <summary><c>DIFFUSIONKIT_NATIVE_FIX=copy</c>: write a patched copy to the user's data folder and load it.</summary>
-        Copy,
-
-        /// <summary><c>DIFFUSIONKIT_NATIVE_FIX=in-place</c>: replace the app folder's file (for image builds that bake the fix in).</summary>
-        InPlace,
+        bool copyOnly = string.Equals(Environment.GetEnvironmentVariable(DisableEnvironmentVariable), "copy", StringComparison.OrdinalIgnoreCase);
+        return Fix(library, FindSystemLibStdCxx(), allowInPlace: !copyOnly);
     }
 
     /// <summary>Decides and applies the fix for one library file. Internal for tests.</summary>
-    internal static NativeFixOutcome Fix(string library, string? libStdCxx, FixMode mode)
+    internal static NativeFixOutcome Fix(string library, string? libStdCxx, bool allowInPlace)
     {
         byte[] image = File.ReadAllBytes(library);
         IReadOnlyList<ElfVersionNeeds.Requirement> needs;
@@ -216,19 +198,13 @@ public static class TorchSharpNativeCompatibility
             ElfVersionNeeds.MarkWeak(image, need);
         }
 
-        switch (mode)
+        if (allowInPlace && TryReplaceAtomically(library, image))
         {
-            case FixMode.InPlace when TryReplaceAtomically(library, image):
-                return NativeFixOutcome.PatchedInPlace;
-            case FixMode.InPlace:
-                throw new TorchSharpNativeLoadException($"{DisableEnvironmentVariable}=in-place was asked for, but '{library}' could not be replaced (the folder is not writable). Unset it: by default DiffusionKit loads the patched library from memory and writes nothing.");
-            case FixMode.Copy:
-                LoadPatched(library, WriteCopy(library, image));
-                return NativeFixOutcome.PatchedCopy;
-            default:
-                LoadPatched(library, InMemoryFile.Create(LibraryFileName, image, library));
-                return NativeFixOutcome.PatchedInMemory;
+            return NativeFixOutcome.PatchedInPlace;
         }
+
+        LoadPatchedCopy(library, image);
+        return NativeFixOutcome.PatchedCopy;
     }
 
     private static bool TryReplaceAtomically(string path, byte[] image)
@@ -260,7 +236,7 @@ public static class TorchSharpNativeCompatibility
         }
     }
 
-    private static string WriteCopy(string library, byte[] image)
+    private static void LoadPatchedCopy(string library, byte[] image)
     {
         string cacheRoot = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create);
         if (string.IsNullOrEmpty(cacheRoot))
@@ -288,26 +264,20 @@ public static class TorchSharpNativeCompatibility
                 "Make one of them writable, build the app on a machine with the same layout so the patched file ships with it, or install libstdc++ from GCC 13 or later.", ex);
         }
 
-        return copy;
-    }
-
-    /// <summary>Loads the patched image at <paramref name="path"/> (a copy, or an in-memory file's /proc path) and routes TorchSharp's imports to it.</summary>
-    private static void LoadPatched(string library, string path)
-    {
-        // The patched image finds its dependencies (libtorch.so, ...) by soname once they are loaded from the original folder.
+        // The patched copy finds its dependencies (libtorch.so, ...) by soname once they are loaded from the original folder.
         string original = Path.GetDirectoryName(library)!;
         foreach (string dependency in new[] { "libc10.so", "libtorch_cpu.so", "libtorch.so" })
         {
-            string beside = Path.Combine(original, dependency);
-            if (File.Exists(beside))
+            string path = Path.Combine(original, dependency);
+            if (File.Exists(path))
             {
-                NativeLibrary.TryLoad(beside, out _);
+                NativeLibrary.TryLoad(path, out _);
             }
         }
 
-        if (!NativeLibrary.TryLoad(path, out s_patchedHandle))
+        if (!NativeLibrary.TryLoad(copy, out s_patchedHandle))
         {
-            throw new TorchSharpNativeLoadException($"The patched image '{path}' of '{library}' could not be loaded. Check that libtorch's libraries sit beside the original.");
+            throw new TorchSharpNativeLoadException($"The patched copy '{copy}' of '{library}' could not be loaded. Check that libtorch's libraries sit beside the original.");
         }
 
         NativeLibrary.SetDllImportResolver(typeof(torch).Assembly, ResolveLibTorchSharp);

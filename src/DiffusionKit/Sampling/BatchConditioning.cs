@@ -156,7 +156,7 @@ internal sealed class BatchConditioning : IDisposable
         {
             // Every image has the same w: exactly the classic (1 + w)·eps_c - w·eps_u.
             double w = _guidance[0];
-            return ((1 + w) * conditional) - (w * unconditional);
+            return Native.KeptScalars.Mul(conditional, 1 + w) - Native.KeptScalars.Mul(unconditional, w);
         }
 
         var guidedConditional = GuidedCount == rows ? conditional : conditional.index_select(0, _guidedIndex!);

@@ -118,7 +118,7 @@ public sealed class DiffusionSampler : ISampler
     }
 
     /// <summary>Maps model space [-1, 1] to image space [0, 1] (values outside are clipped, as every image writer must).</summary>
-    internal static Tensor ToUnitRange(Tensor sample) => ((sample + 1) / 2).clamp(0, 1);
+    internal static Tensor ToUnitRange(Tensor sample) => Native.KeptScalars.ToUnitRange(sample);
 
     private static void CheckContext(IDenoiser denoiser, Tensor context)
     {

@@ -184,17 +184,13 @@ public sealed class CheckpointLoaderHardeningTests(Xunit.Abstractions.ITestOutpu
         using var dir = new TempDirectory();
         CheckpointCorpus.WriteValid(dir.Path);
         var path = dir.File("model.safetensors");
-        var bytes = File.ReadAllBytes(path);
-        int headerLength = (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes);
-        var header = JsonNode.Parse(bytes.AsSpan(8, headerLength))!.AsObject();
-        header[SafeTensorsFile.MetadataKey]![SafeTensorsFile.DigestMetadataKey]!.GetValue<string>().Should().StartWith("v1:");
-        var first = header["out.1.weight"]!["data_offsets"]!.DeepClone();
-        header["out.1.weight"]!["data_offsets"] = header["out.1.bias"]!["data_offsets"]!.DeepClone();
-        header["out.1.bias"]!["data_offsets"] = first;
-        var json = System.Text.Encoding.UTF8.GetBytes(header.ToJsonString().PadRight(headerLength));
-        json.Length.Should().Be(headerLength, "the swapped header is re-padded to the same length");
-        json.CopyTo(bytes, 8);
-        File.WriteAllBytes(path, bytes);
+        RewriteHeader(path, header =>
+        {
+            header[SafeTensorsFile.MetadataKey]![SafeTensorsFile.DigestMetadataKey]!.GetValue<string>().Should().StartWith("v1:");
+            var first = header["out.1.weight"]!["data_offsets"]!.DeepClone();
+            header["out.1.weight"]!["data_offsets"] = header["out.1.bias"]!["data_offsets"]!.DeepClone();
+            header["out.1.bias"]!["data_offsets"] = first;
+        });
 
         var act = () => DiffusionCheckpoint.Load(dir.Path);
 
@@ -213,21 +209,30 @@ public sealed class CheckpointLoaderHardeningTests(Xunit.Abstractions.ITestOutpu
             using var dir = new TempDirectory();
             CheckpointCorpus.WriteValid(dir.Path);
             var path = dir.File("model.safetensors");
-            var bytes = File.ReadAllBytes(path);
-            int headerLength = (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes);
-            var header = JsonNode.Parse(bytes.AsSpan(8, headerLength))!.AsObject();
-            var metadata = header[SafeTensorsFile.MetadataKey]!.AsObject();
-            var digest = metadata[key]!.GetValue<string>();
-            metadata.Remove(key);
-            metadata[bad] = digest;
-            var json = System.Text.Encoding.UTF8.GetBytes(header.ToJsonString().PadRight(headerLength));
-            json.Length.Should().Be(headerLength);
-            json.CopyTo(bytes, 8);
-            File.WriteAllBytes(path, bytes);
+            RewriteHeader(path, header =>
+            {
+                var metadata = header[SafeTensorsFile.MetadataKey]!.AsObject();
+                var digest = metadata[key]!.GetValue<string>();
+                metadata.Remove(key);
+                metadata[bad] = digest;
+            });
 
             var act = () => DiffusionCheckpoint.Load(dir.Path);
             act.Should().Throw<InvalidDataException>($"key '{bad}'").Where(e => e.Message.Contains(path) && e.Message.Contains("cannot be verified"));
         }
+    }
+
+    /// <summary>Edits a safetensors file's JSON header in place, re-padded to the same length (the data section is untouched).</summary>
+    private static void RewriteHeader(string path, Action<JsonObject> edit)
+    {
+        var bytes = File.ReadAllBytes(path);
+        int headerLength = (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        var header = JsonNode.Parse(bytes.AsSpan(8, headerLength))!.AsObject();
+        edit(header);
+        var json = System.Text.Encoding.UTF8.GetBytes(header.ToJsonString().PadRight(headerLength));
+        json.Length.Should().Be(headerLength, "the edited header is re-padded to the same length");
+        json.CopyTo(bytes, 8);
+        File.WriteAllBytes(path, bytes);
     }
 
     [PlatformFact("unix", "FIFOs and device files")]

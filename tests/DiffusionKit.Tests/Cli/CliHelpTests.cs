@@ -55,6 +55,19 @@ public sealed class CliHelpTests
         Line(sample, "--sampler").Should().Contain("<ddim|ddpm|dpm-solver|euler-a|dpm-solver-sde>").And.Contain("[default: ddim]");
         Line(demo, "--sampler").Should().Contain("[default: dpm-solver-sde]");
         Line(sample, "--precision").Should().Contain("<auto|fp32|bf16>").And.Contain("[default: auto]");
+
+        // train --help also says what a folder run uses instead, from the same record ApplyFolderDefaults applies.
+        var folder = DiffusionKit.Cli.Commands.TrainingDefaults.Folder;
+        Line(train, "--lr").Should().Contain($"with --data <folder>: {folder.LearningRate.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        Line(train, "--lr-schedule").Should().Contain("with --data <folder>: cosine");
+        Line(train, "--warmup").Should().Contain($"with --data <folder>: {folder.Warmup}");
+        Line(train, "--prediction").Should().Contain("with --data <folder>: v_prediction");
+        Line(train, "--ema").Should().Contain("with --data <folder>: 0.995");
+        Line(train, "--snr-gamma").Should().Contain("with --data <folder>: 5");
+        Line(train, "--steps").Should().Contain("with --data <folder>: sized to the images");
+        Line(train, "--features").Should().Contain("with --data <folder>: 64 up to 16x16 images, 32 above");
+        Line(train, "--batch").Should().NotContain("with --data <folder>", "the folder default equals the parser's (100)");
+        Line(demo, "--lr").Should().NotContain("with --data <folder>", "the demo trains on the shapes only");
     }
 
     [Fact]

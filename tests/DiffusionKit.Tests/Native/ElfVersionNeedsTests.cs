@@ -73,18 +73,18 @@ public sealed class ElfVersionNeedsTests : IDisposable
         var (lib, fakeLibStdCxx) = Setup(Gcc12Versions + "GLIBCXX_3.4.32\0");
         byte[] before = File.ReadAllBytes(lib);
 
-        TorchSharpNativeCompatibility.Fix(lib, fakeLibStdCxx, TorchSharpNativeCompatibility.FixMode.InPlace).Should().Be(NativeFixOutcome.NotNeeded);
+        TorchSharpNativeCompatibility.Fix(lib, fakeLibStdCxx, allowInPlace: true).Should().Be(NativeFixOutcome.NotNeeded);
 
         File.ReadAllBytes(lib).Should().Equal(before, "a system with a new enough libstdc++ must be left untouched");
     }
 
     [Fact]
-    public void Fix_patches_in_place_when_asked_and_libstdcxx_is_too_old_and_then_reports_already_patched()
+    public void Fix_patches_in_place_when_libstdcxx_is_too_old_and_then_reports_already_patched()
     {
         var (lib, fakeLibStdCxx) = Setup(Gcc12Versions);
 
-        TorchSharpNativeCompatibility.Fix(lib, fakeLibStdCxx, TorchSharpNativeCompatibility.FixMode.InPlace).Should().Be(NativeFixOutcome.PatchedInPlace);
-        TorchSharpNativeCompatibility.Fix(lib, fakeLibStdCxx, TorchSharpNativeCompatibility.FixMode.InPlace).Should().Be(NativeFixOutcome.AlreadyPatched);
+        TorchSharpNativeCompatibility.Fix(lib, fakeLibStdCxx, allowInPlace: true).Should().Be(NativeFixOutcome.PatchedInPlace);
+        TorchSharpNativeCompatibility.Fix(lib, fakeLibStdCxx, allowInPlace: true).Should().Be(NativeFixOutcome.AlreadyPatched);
 
         byte[] original = File.ReadAllBytes(PristineLibrary());
         byte[] patched = File.ReadAllBytes(lib);
@@ -97,7 +97,7 @@ public sealed class ElfVersionNeedsTests : IDisposable
     {
         var (lib, ancient) = Setup("\0GLIBCXX_3.4\0CXXABI_1.3\0");
 
-        var act = () => TorchSharpNativeCompatibility.Fix(lib, ancient, TorchSharpNativeCompatibility.FixMode.InPlace);
+        var act = () => TorchSharpNativeCompatibility.Fix(lib, ancient, allowInPlace: true);
 
         act.Should().Throw<TorchSharpNativeLoadException>().WithMessage("*GLIBCXX_3.4.30*libstdc++*GCC 13*");
     }

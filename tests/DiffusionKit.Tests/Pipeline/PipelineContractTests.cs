@@ -11,7 +11,8 @@ public sealed class PipelineContractTests
     private static readonly Type[] PipelineContract =
     [
         typeof(IDiffusionPipeline), typeof(GenerationRequest), typeof(GenerationResult), typeof(GeneratedImage),
-        typeof(GenerationProgress), typeof(GenerationUpdate), typeof(SamplerKind),
+        typeof(GenerationProgress), typeof(GenerationUpdate), typeof(SamplerKind), typeof(GuidanceRange),
+        typeof(GenerationLimitExceededException), typeof(PipelineBusyException),
     ];
 
     [Fact]
@@ -20,7 +21,7 @@ public sealed class PipelineContractTests
         var offenders = new List<string>();
         foreach (var type in PipelineContract)
         {
-            type.Assembly.GetName().Name.Should().Be("DiffusionKit.Abstractions");
+            type.Assembly.GetName().Name.Should().Be("DiffusionKit.Pipeline.Abstractions", "the contract ships in the package with no native dependency");
             foreach (var member in type.GetMembers(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly))
             {
                 foreach (var used in SignatureTypes(member).SelectMany(Expand))
@@ -34,6 +35,8 @@ public sealed class PipelineContractTests
         }
 
         offenders.Should().BeEmpty();
+        typeof(IDiffusionPipeline).Assembly.GetReferencedAssemblies().Select(a => a.Name).Should().NotContain(n => n!.StartsWith("TorchSharp", StringComparison.Ordinal) || n!.StartsWith("DiffusionKit", StringComparison.Ordinal),
+            "the contract's assembly references nothing but the framework");
         SignatureTypes(typeof(IDiffusionPipeline).GetMethod(nameof(IDiffusionPipeline.GenerateAsync))!).SelectMany(Expand)
             .Should().Contain(typeof(GenerationResult), "the check walks generic arguments, so it would see a tensor inside Task<...>");
     }
