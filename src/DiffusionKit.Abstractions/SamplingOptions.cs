@@ -15,10 +15,19 @@ public sealed class SamplingOptions
     /// </summary>
     public double GuidanceScale { get; init; }
 
-    /// <summary>Seed for the initial noise and every step's fresh noise, used when <see cref="Generator"/> is null. Default 0.</summary>
+    /// <summary>
+    /// The seed of the call's first image, used when <see cref="Generator"/> and <see cref="ImageSeeds"/> are null.
+    /// Image k's initial noise and every fresh noise a stochastic step adds to it come from its own generator seeded
+    /// <c>Seed + k</c>, the numbering the pipeline uses for a request's images (k = prompt index · images per prompt +
+    /// image index), so image k equals the pipeline's image k for the same seed, sampler, steps and guidance, and does
+    /// not depend on its batch-mates. Default 0.
+    /// </summary>
     public long Seed { get; init; }
 
-    /// <summary>An explicit random source; when set it is used instead of <see cref="Seed"/> and advanced by the loop.</summary>
+    /// <summary>
+    /// An explicit random source shared by the whole batch; when set it is used instead of <see cref="Seed"/> and
+    /// advanced by the loop (images then depend on their position in the batch). Do not combine with <see cref="ImageSeeds"/>.
+    /// </summary>
     public Generator? Generator { get; init; }
 
     /// <summary>
@@ -34,11 +43,10 @@ public sealed class SamplingOptions
     public bool CaptureIntermediates { get; init; }
 
     /// <summary>
-    /// One seed per image (one per context row), or null (default). When set, image i's initial noise and every fresh
-    /// noise a stochastic step adds come from its own generator seeded <c>ImageSeeds[i]</c>, so its pixels do not depend on
-    /// the other images of the batch: image i equals (within floating-point differences of the batched convolutions) the
-    /// single image sampled with <see cref="Seed"/> = <c>ImageSeeds[i]</c>. Replaces <see cref="Seed"/>; do not combine with
-    /// <see cref="Generator"/>. Without it the whole batch draws from one generator and images depend on their position.
+    /// One seed per image (one per context row), or null (default: <c>Seed + i</c>). When set, image i's initial noise and
+    /// every fresh noise a stochastic step adds come from its own generator seeded <c>ImageSeeds[i]</c>: image i equals
+    /// (within floating-point differences of the batched convolutions) the single image sampled with
+    /// <see cref="Seed"/> = <c>ImageSeeds[i]</c>. Replaces <see cref="Seed"/>; do not combine with <see cref="Generator"/>.
     /// </summary>
     public IReadOnlyList<long>? ImageSeeds { get; init; }
 

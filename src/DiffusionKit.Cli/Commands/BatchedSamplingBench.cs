@@ -67,7 +67,7 @@ internal static class BatchedSamplingBench
             {
                 using var scope = NewDisposeScope();
                 var context = encoder.Encode(Enumerable.Repeat(prompts[p], perPrompt).ToList());
-                DiffusionSampler.Instance.Sample(model, scheduler, context, new SamplingOptions { Seed = 1 + p, GuidanceScale = guidance, UnconditionalContext = unconditional });
+                new DiffusionSampler().Sample(model, scheduler, context, new SamplingOptions { Seed = 1 + p, GuidanceScale = guidance, UnconditionalContext = unconditional });
             }
 
             double old = clock.Elapsed.TotalSeconds;

@@ -207,7 +207,7 @@ internal sealed class BenchCommand : CliCommand
 
             using var bf16 = samplePrecision == DiffusionKit.Training.Precision.BFloat16 ? new BFloat16Denoiser(model) : null;
             IDenoiser denoiser = bf16 is null ? model : bf16;
-            var images = DiffusionSampler.Instance.Sample(denoiser, scheduler, context, new SamplingOptions { Seed = 1 }, progress);
+            var images = new DiffusionSampler().Sample(denoiser, scheduler, context, new SamplingOptions { Seed = 1 }, progress);
             clock.Stop();
             string name = scheduler is DdpmScheduler ? "DDPM" : "DDIM";
             Console.WriteLine(string.Create(inv, $"sample: {name} {samplePrecision} {sampleImages} images x {sampleSteps} steps in {clock.Elapsed.TotalSeconds:F2} s ({images.shape[0]} images; {Rate(sampleImages * sampleSteps / clock.Elapsed.TotalSeconds, forwardFlops)})"));

@@ -2,6 +2,7 @@ using DiffusionKit;
 using DiffusionKit.Hosting;
 using DiffusionKit.Models;
 using DiffusionKit.Pipeline;
+using DiffusionKit.Sampling;
 using DiffusionKit.Scheduling;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -21,7 +22,8 @@ public static class DiffusionKitServiceCollectionExtensions
     /// singletons built from <see cref="DiffusionKitOptions"/>, which are validated when the host starts; a hosted
     /// service that loads the checkpoint and warms the pipeline up at host start; and a readiness health check
     /// (<see cref="DiffusionKitHealthCheck"/>, named <see cref="DiffusionKitHealthCheck.Name"/>) that reports Unhealthy
-    /// until the warm-up has finished. The check is added to the health-check options, as <c>AddCheck</c> does, so it
+    /// until the warm-up has finished; and <see cref="ISampler"/> as the library's <see cref="DiffusionSampler"/>, for code that
+    /// samples tensors itself with the pipeline's seeding. The check is added to the health-check options, as <c>AddCheck</c> does, so it
     /// runs as soon as the app calls <c>services.AddHealthChecks()</c> (and <c>app.MapHealthChecks("/healthz")</c>).
     /// </summary>
     /// <remarks>
@@ -48,6 +50,7 @@ public static class DiffusionKitServiceCollectionExtensions
         services.TryAddSingleton(CreatePipeline);
         services.TryAddSingleton<IDiffusionPipeline>(sp => sp.GetRequiredService<DiffusionPipeline>());
         services.TryAddSingleton<DiffusionKitReadiness>();
+        services.TryAddSingleton<ISampler, DiffusionSampler>();
         services.AddHostedService<DiffusionKitWarmupService>();
 
         // The check joins whatever AddHealthChecks() the app calls (ASP.NET Core's MapHealthChecks needs it); adding

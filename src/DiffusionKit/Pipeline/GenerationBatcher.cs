@@ -19,6 +19,9 @@ namespace DiffusionKit.Pipeline;
 /// batch to fill. Requests that arrive together with the same (sampler, steps) form one loop; other samplers and step
 /// counts run their own loops in the same network calls. Queued images are taken one per request per pass, so a request
 /// larger than the room left is split across loops and shares them with the requests behind it.</para>
+/// <para>Each step is one call of the library's sampling driver (<see cref="SamplingEngine"/>), the same as
+/// <see cref="DiffusionSampler"/> runs, and image k of a request draws its noise from seed + k (<see cref="ImageSeeds"/>),
+/// as <see cref="DiffusionSampler"/> numbers a call's images.</para>
 /// <para>Cancellation: a cancelled request leaves the queue at once; in a running loop its images are dropped before the
 /// next step, and a loop whose images are all dropped ends. PNG encoding runs on the thread pool while the engine goes on.</para>
 /// </remarks>
@@ -304,11 +307,7 @@ internal sealed class GenerationBatcher : IDisposable
     /// <summary>Drops ended images, runs one network call for the next step of every loop, and completes the loops that are done.</summary>
     private void Step(List<RunningLoop> running)
     {
-        foreach (var loop in running.Where(r => !r.Cohort.DropEndedRows()).ToList())
-        {
-            running.Remove(loop);
-            loop.Dispose();
-        }
+        SamplingEngine.DropEnded(running, r => r.Cohort).ForEach(loop => loop.Dispose());
 
         if (running.Count == 0)
         {
@@ -320,8 +319,7 @@ internal sealed class GenerationBatcher : IDisposable
         _metrics.NetworkCall(images);
         try
         {
-            using var scope = NewDisposeScope();
-            SamplingCohort.StepTogether(running.Select(r => r.Cohort).ToArray());
+            SamplingEngine.Step(running, r => r.Cohort);
         }
         catch (Exception ex)
         {

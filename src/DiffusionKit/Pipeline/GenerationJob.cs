@@ -10,7 +10,7 @@ internal sealed record GenerationPlan(IReadOnlyList<string> Prompts, int ImagesP
     public int ImageCount => Prompts.Count * ImagesPerPrompt;
 
     /// <summary>Image k's own seed: the request seed + k (k = prompt index · images per prompt + image index).</summary>
-    public long SeedOf(int image) => unchecked(Seed + image);
+    public long SeedOf(int image) => Sampling.ImageSeeds.Of(Seed, image);
 
     /// <summary>Requests with the same key can share a sampling loop.</summary>
     public (SamplerKind? Sampler, int Steps) BatchKey => (Sampler, Steps);

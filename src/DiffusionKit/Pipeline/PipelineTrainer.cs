@@ -78,7 +78,7 @@ public sealed class PipelineTrainer : IDisposable
         ThrowIfNotDescribable();
         using var checkpoints = new TrainingCheckpointWriter(outputFolder, Model, _components.Training, Encoder, Options.KeepCheckpoints, TrainingInfo());
         using var samples = Options.SampleEvery is null ? null
-            : new TrainingSampleWriter(Path.Combine(outputFolder, "samples"), Model, _components.Training, Encoder, Options.SamplePrompts);
+            : new TrainingSampleWriter(Path.Combine(outputFolder, "samples"), Model, _components.Training, Encoder, Options.SamplePrompts, guidance: _components.Defaults.GuidanceScale, seed: _components.Defaults.Seed, sampler: _components.Defaults.Sampler, steps: _components.Defaults.Steps);
         var callbacks = new TrainingCallbacks { Checkpoint = s => checkpoints.Write(s), Sample = samples is null ? null : s => samples.Write(s) };
         var result = new DiffusionTrainer(Options).Train(Model, SchedulerFactory.Create(_components.Training), dataset, Encoder, callbacks, progress, cancellationToken);
         _runs.Add(result);

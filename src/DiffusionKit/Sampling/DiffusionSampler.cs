@@ -3,9 +3,10 @@ using static TorchSharp.torch;
 namespace DiffusionKit.Sampling;
 
 /// <summary>
-/// The reverse-diffusion loop: draws seeded Gaussian noise and walks the scheduler's timesteps, asking the denoiser
-/// for the noise at each step, with optional classifier-free guidance. The one sampling loop of DiffusionKit: its step
-/// (<see cref="SamplingCohort"/>) is also what the pipeline's batched engine runs, several loops at a time.
+/// The library's sampling API (<see cref="ISampler"/>): draws seeded Gaussian noise and walks the scheduler's timesteps,
+/// asking the denoiser for the noise at each step, with optional classifier-free guidance. It runs the same driver
+/// (<see cref="SamplingEngine"/>) and the same per-image seeding as the pipeline, so image k of a call with seed s is
+/// the pipeline's image k of a request with seed s (same sampler, steps and guidance), within float rounding.
 /// </summary>
 /// <remarks>
 /// <para>Which algorithm runs (DDPM ancestral, DDIM, ...) is the scheduler's choice; this class owns only the loop.</para>
@@ -14,20 +15,19 @@ namespace DiffusionKit.Sampling;
 /// exactly the unguided images. diffusers' <c>guidance_scale</c> s is <c>1 + w</c> (s = 1 means no guidance). With
 /// <see cref="SamplingOptions.GuidanceScales"/> each image has its own w, and only images with w &gt; 0 join the
 /// unconditional half of the network call.</para>
-/// <para>Noise: one generator for the whole batch (<see cref="SamplingOptions.Seed"/> or <see cref="SamplingOptions.Generator"/>),
-/// or one per image (<see cref="SamplingOptions.ImageSeeds"/>, a <see cref="PerImageNoiseSource"/>), which makes every
-/// image independent of its batch-mates.</para>
+/// <para>Noise: by default image k draws from its own generator seeded <see cref="SamplingOptions.Seed"/> + k (a
+/// <see cref="PerImageNoiseSource"/>), so every image is independent of its batch-mates; <see cref="SamplingOptions.ImageSeeds"/>
+/// lists the seeds explicitly, and <see cref="SamplingOptions.Generator"/> draws the whole batch from one caller-owned
+/// generator instead.</para>
 /// <para>The loop follows the scheduler's contract: initial noise times <see cref="INoiseScheduler.InitNoiseSigma"/>, one
 /// <see cref="INoiseScheduler.BeginLoop"/> per call (multistep solvers keep their history there), model input
 /// <see cref="INoiseScheduler.ScaleModelInput"/> and model time <see cref="INoiseScheduler.GetModelTimestep"/> / T.</para>
 /// <para>Each step runs in its own dispose scope without autograd; only the current sample survives a step, and the
-/// per-step work does not grow with the step count. Stateless and thread-safe.</para>
+/// per-step work does not grow with the step count. Holds no state: one instance may run several loops at once (from
+/// several threads when the denoiser allows it); register it as a singleton in DI (<c>AddDiffusionKit</c> does).</para>
 /// </remarks>
 public sealed class DiffusionSampler : ISampler
 {
-    /// <summary>A shared instance; the sampler holds no state.</summary>
-    public static DiffusionSampler Instance { get; } = new();
-
     /// <inheritdoc />
     public Tensor Sample(
         IDenoiser denoiser,
@@ -79,9 +79,8 @@ public sealed class DiffusionSampler : ISampler
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        using var perImage = options.ImageSeeds is { } s ? new PerImageNoiseSource(s) : null;
-        using var ownGenerator = perImage is null && options.Generator is null ? new Generator(unchecked((ulong)options.Seed)) : null;
-        INoiseSource noise = perImage ?? (INoiseSource)new GeneratorNoiseSource(options.Generator ?? ownGenerator);
+        using var perImage = options.Generator is null ? new PerImageNoiseSource(options.ImageSeeds ?? ImageSeeds.Range(options.Seed, 0, (int)batch)) : null;
+        INoiseSource noise = perImage ?? (INoiseSource)new GeneratorNoiseSource(options.Generator);
         var observer = progress is null ? null : new ProgressObserver(progress, options.CaptureIntermediates);
         var outcome = Run(new SamplingBatch(denoiser, scheduler, (int)batch, context, options.UnconditionalContext, guidance, noise), observer, cancellationToken);
         return outcome.Images!;
@@ -97,18 +96,16 @@ public sealed class DiffusionSampler : ISampler
         using var outer = NewDisposeScope();
         using var noGrad = no_grad();
         using var cohort = new SamplingCohort(batch, observer);
-        SamplingCohort[] cohorts = [cohort];
+        var running = new List<SamplingCohort> { cohort };
         while (!cohort.IsFinished)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (!cohort.DropEndedRows())
+            if (SamplingEngine.DropEnded(running, c => c).Count > 0)
             {
                 return new SamplingOutcome(null, []);
             }
 
-            // One dispose scope per step; only the new sample leaves it.
-            using var step = NewDisposeScope();
-            SamplingCohort.StepTogether(cohorts);
+            SamplingEngine.Step(running, c => c);
         }
 
         // Map [-1, 1] to [0, 1] on the CPU.

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using DiffusionKit.Checkpoints;
 using DiffusionKit.Imaging;
 using DiffusionKit.Models;
+using DiffusionKit.Pipeline;
 using DiffusionKit.Sampling;
 using DiffusionKit.Scheduling;
 using static TorchSharp.torch;
@@ -18,8 +19,11 @@ namespace DiffusionKit.Training;
 /// makes one labelled grid PNG of them).
 /// </summary>
 /// <remarks>
-/// Uses the library's <see cref="DiffusionSampler"/> (DPM-Solver++ 2M, 20 steps, guidance 3 by default) with fixed seeds,
-/// so the images of different steps are comparable. Not thread-safe.
+/// Samples with fixed seeds, so the images of different steps are comparable, and exactly as a pipeline built from the
+/// finished checkpoint samples: its default sampler and steps (<see cref="PipelineDefaults.DefaultSampler"/> unless given), the
+/// library's <see cref="DiffusionSampler"/>, and image i of prompt p drawn from seed <c>seed + p·perPrompt + i</c>, the
+/// numbering of a <see cref="GenerationRequest"/> with all the prompts, <c>ImagesPerPrompt = perPrompt</c> and that seed.
+/// So any training sample can be reproduced from the checkpoint through the pipeline, the CLI or the server. Not thread-safe.
 /// </remarks>
 public sealed class TrainingSampleWriter : IDisposable
 {
@@ -40,10 +44,12 @@ public sealed class TrainingSampleWriter : IDisposable
     /// <param name="encoder">The prompt encoder being used.</param>
     /// <param name="prompts">The prompts; at least one.</param>
     /// <param name="perPrompt">Images per prompt. Default 4.</param>
-    /// <param name="guidance">Classifier-free guidance scale. Default 3.</param>
-    /// <param name="seed">Seed of the first prompt's noise (prompt i uses seed + i). Default 0.</param>
+    /// <param name="guidance">Classifier-free guidance weight w. Default <see cref="PipelineDefaults.DefaultGuidanceScale"/>.</param>
+    /// <param name="seed">Seed of the first image; image i of prompt p uses seed + p·perPrompt + i. Default 0.</param>
+    /// <param name="sampler">The sampling algorithm. Default <see cref="PipelineDefaults.DefaultSampler"/>, the pipeline's.</param>
+    /// <param name="steps">Denoising steps; null for the sampler's default (<see cref="SchedulerOptions.DefaultInferenceSteps"/>), as the pipeline.</param>
     /// <exception cref="ArgumentException">When there are no prompts or a setting is out of range.</exception>
-    public TrainingSampleWriter(string folder, DenoiserModule model, SchedulerOptions scheduler, ITextEncoder encoder, IReadOnlyList<string> prompts, int perPrompt = 4, double guidance = 3, long seed = 0)
+    public TrainingSampleWriter(string folder, DenoiserModule model, SchedulerOptions scheduler, ITextEncoder encoder, IReadOnlyList<string> prompts, int perPrompt = 4, double guidance = PipelineDefaults.DefaultGuidanceScale, long seed = 0, SamplerKind sampler = PipelineDefaults.DefaultSampler, int? steps = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         ArgumentNullException.ThrowIfNull(model);
@@ -59,7 +65,8 @@ public sealed class TrainingSampleWriter : IDisposable
         GuidanceRange.ThrowIfOutOfRange(guidance, nameof(guidance));
 
         Folder = folder;
-        _scheduler = scheduler.WithAlgorithm(SamplerKind.DpmSolverMultistep, 20);
+        _scheduler = scheduler.WithAlgorithm(sampler, steps);
+        SchedulerFactory.Validated(_scheduler);
         _prompts = prompts.ToList();
         _perPrompt = perPrompt;
         _guidance = guidance;
@@ -84,8 +91,8 @@ public sealed class TrainingSampleWriter : IDisposable
             for (int p = 0; p < _prompts.Count; p++)
             {
                 var context = _copy.Encoder.Encode(Enumerable.Repeat(_prompts[p], _perPrompt).ToList());
-                var batch = DiffusionSampler.Instance.Sample(_copy.Model, SchedulerFactory.Create(_scheduler), context,
-                    new SamplingOptions { Seed = _seed + p, GuidanceScale = _guidance, UnconditionalContext = unconditional });
+                var batch = new DiffusionSampler().Sample(_copy.Model, SchedulerFactory.Create(_scheduler), context,
+                    new SamplingOptions { ImageSeeds = ImageSeeds.Range(_seed, p * _perPrompt, _perPrompt), GuidanceScale = _guidance, UnconditionalContext = unconditional });
                 images.AddRange(ImageTensors.ToRgbImages(batch));
             }
         }

@@ -55,7 +55,7 @@ public sealed class SchedulerCheckpointTests
 
         scheduler.Timesteps.Should().HaveCount(expectedSteps);
         using var scope = NewDisposeScope();
-        var images = DiffusionSampler.Instance.Sample(loaded.Model, scheduler, loaded.Encoder.Encode(["red circle"]), new SamplingOptions { Seed = 3, GuidanceScale = 1 });
+        var images = new DiffusionSampler().Sample(loaded.Model, scheduler, loaded.Encoder.Encode(["red circle"]), new SamplingOptions { Seed = 3, GuidanceScale = 1 });
         images.shape.Should().Equal(1, 3, 16, 16);
         images.isnan().any().item<bool>().Should().BeFalse();
     }

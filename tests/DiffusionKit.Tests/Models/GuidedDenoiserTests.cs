@@ -86,8 +86,8 @@ public sealed class GuidedDenoiserTests
         SamplingOptions Options() => new() { Seed = 7, GuidanceScales = [0, 2, 3.5], UnconditionalContext = zeros(1, 6) };
         var scheduler = SchedulerFactory.Create(new SchedulerOptions { Algorithm = SamplerKind.DpmSolverMultistep, InferenceSteps = 8 });
 
-        var shared = DiffusionSampler.Instance.Sample(net, scheduler, context, Options());
-        var separate = DiffusionSampler.Instance.Sample(new PlainDenoiser(net), scheduler, context, Options());
+        var shared = new DiffusionSampler().Sample(net, scheduler, context, Options());
+        var separate = new DiffusionSampler().Sample(new PlainDenoiser(net), scheduler, context, Options());
 
         (shared - separate).abs().max().item<float>().Should().BeLessThan(1e-4f);
     }

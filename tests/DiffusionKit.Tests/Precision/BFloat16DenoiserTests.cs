@@ -94,7 +94,7 @@ public sealed class BFloat16DenoiserTests
         using var scope = NewDisposeScope();
         var context = rand(2, 5);
 
-        var images = DiffusionSampler.Instance.Sample(denoiser, new DdimScheduler(inferenceSteps: 5), context, new SamplingOptions { Seed = 1, GuidanceScale = 1 });
+        var images = new DiffusionSampler().Sample(denoiser, new DdimScheduler(inferenceSteps: 5), context, new SamplingOptions { Seed = 1, GuidanceScale = 1 });
 
         images.shape.Should().Equal(2, 3, 16, 16);
         images.dtype.Should().Be(ScalarType.Float32);

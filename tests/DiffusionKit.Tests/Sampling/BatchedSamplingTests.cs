@@ -51,11 +51,11 @@ public sealed class BatchedSamplingTests
         long[] seeds = [11, 12, 500, -3, 11];
         double[] guidance = [0, 2, 3.5, 2, 0.5];
 
-        var batched = DiffusionSampler.Instance.Sample(model, Scheduler(algorithm), contexts, new SamplingOptions { ImageSeeds = seeds, GuidanceScales = guidance });
+        var batched = new DiffusionSampler().Sample(model, Scheduler(algorithm), contexts, new SamplingOptions { ImageSeeds = seeds, GuidanceScales = guidance });
 
         for (int i = 0; i < seeds.Length; i++)
         {
-            var alone = DiffusionSampler.Instance.Sample(model, Scheduler(algorithm), contexts.narrow(0, i, 1), new SamplingOptions { Seed = seeds[i], GuidanceScale = guidance[i] });
+            var alone = new DiffusionSampler().Sample(model, Scheduler(algorithm), contexts.narrow(0, i, 1), new SamplingOptions { Seed = seeds[i], GuidanceScale = guidance[i] });
             double difference = (batched.narrow(0, i, 1) - alone).abs().max().item<float>();
             difference.Should().BeLessThanOrEqualTo(TwoLevels, $"image {i} must not depend on its batch-mates");
         }
@@ -70,8 +70,8 @@ public sealed class BatchedSamplingTests
         using var scope = NewDisposeScope();
         var context = Contexts(1);
 
-        var perImage = DiffusionSampler.Instance.Sample(model, Scheduler(SamplerKind.DpmSolverMultistepSde), context, new SamplingOptions { ImageSeeds = [42], GuidanceScales = [2.0] });
-        var single = DiffusionSampler.Instance.Sample(model, Scheduler(SamplerKind.DpmSolverMultistepSde), context, new SamplingOptions { Seed = 42, GuidanceScale = 2.0 });
+        var perImage = new DiffusionSampler().Sample(model, Scheduler(SamplerKind.DpmSolverMultistepSde), context, new SamplingOptions { ImageSeeds = [42], GuidanceScales = [2.0] });
+        var single = new DiffusionSampler().Sample(model, Scheduler(SamplerKind.DpmSolverMultistepSde), context, new SamplingOptions { Seed = 42, GuidanceScale = 2.0 });
 
         (perImage - single).abs().max().item<float>().Should().Be(0, "row i of a per-image draw is randn([1, ...]) from generator i");
     }
@@ -83,8 +83,8 @@ public sealed class BatchedSamplingTests
         var recorder = new BatchRecordingDenoiser(model);
         using var scope = NewDisposeScope();
 
-        DiffusionSampler.Instance.Sample(recorder, Scheduler(SamplerKind.Ddim), Contexts(4), new SamplingOptions { ImageSeeds = [1, 2, 3, 4], GuidanceScales = [0, 3, 0, 1] });
-        DiffusionSampler.Instance.Sample(recorder, Scheduler(SamplerKind.Ddim), Contexts(4), new SamplingOptions { ImageSeeds = [1, 2, 3, 4], GuidanceScales = [0, 0, 0, 0] });
+        new DiffusionSampler().Sample(recorder, Scheduler(SamplerKind.Ddim), Contexts(4), new SamplingOptions { ImageSeeds = [1, 2, 3, 4], GuidanceScales = [0, 3, 0, 1] });
+        new DiffusionSampler().Sample(recorder, Scheduler(SamplerKind.Ddim), Contexts(4), new SamplingOptions { ImageSeeds = [1, 2, 3, 4], GuidanceScales = [0, 0, 0, 0] });
 
         recorder.Calls.Should().Equal(Enumerable.Repeat(6L, 6).Concat(Enumerable.Repeat(4L, 6)), "one call per step: 4 conditional rows + 2 unconditional rows, then 4 rows unguided");
     }
@@ -97,7 +97,7 @@ public sealed class BatchedSamplingTests
         using var scope = NewDisposeScope();
         var contexts = Contexts(3);
         long[] seeds = [7, 8, 9];
-        var full = DiffusionSampler.Instance.Sample(model, Scheduler(SamplerKind.DpmSolverMultistepSde), contexts, new SamplingOptions { ImageSeeds = seeds, GuidanceScale = 2 });
+        var full = new DiffusionSampler().Sample(model, Scheduler(SamplerKind.DpmSolverMultistepSde), contexts, new SamplingOptions { ImageSeeds = seeds, GuidanceScale = 2 });
 
         using var noise = new PerImageNoiseSource(seeds);
         var batch = new SamplingBatch(recorder, Scheduler(SamplerKind.DpmSolverMultistepSde), 3, contexts, null, [2, 2, 2], noise);
@@ -120,10 +120,10 @@ public sealed class BatchedSamplingTests
         var scheduler = Scheduler(SamplerKind.Ddim);
         using var generator = new Generator(1);
 
-        var wrongCount = () => DiffusionSampler.Instance.Sample(model, scheduler, Contexts(2), new SamplingOptions { ImageSeeds = [1] });
-        var both = () => DiffusionSampler.Instance.Sample(model, scheduler, Contexts(1), new SamplingOptions { ImageSeeds = [1], Generator = generator });
-        var nan = () => DiffusionSampler.Instance.Sample(model, scheduler, Contexts(2), new SamplingOptions { GuidanceScales = [1, double.NaN] });
-        var mixed = () => DiffusionSampler.Instance.Sample(model, scheduler, Contexts(1), new SamplingOptions { GuidanceScales = [1], GuidanceScale = 2 });
+        var wrongCount = () => new DiffusionSampler().Sample(model, scheduler, Contexts(2), new SamplingOptions { ImageSeeds = [1] });
+        var both = () => new DiffusionSampler().Sample(model, scheduler, Contexts(1), new SamplingOptions { ImageSeeds = [1], Generator = generator });
+        var nan = () => new DiffusionSampler().Sample(model, scheduler, Contexts(2), new SamplingOptions { GuidanceScales = [1, double.NaN] });
+        var mixed = () => new DiffusionSampler().Sample(model, scheduler, Contexts(1), new SamplingOptions { GuidanceScales = [1], GuidanceScale = 2 });
 
         wrongCount.Should().Throw<ArgumentException>().WithMessage("*ImageSeeds*one seed per image (2)*");
         both.Should().Throw<ArgumentException>().WithMessage("*ImageSeeds*Generator*");

@@ -56,7 +56,8 @@ public sealed class SolverSamplingTests
         var scheduler = Create(algorithm);
         var context = Context(2);
 
-        var sampled = DiffusionSampler.Instance.Sample(model, scheduler, context, new SamplingOptions { Seed = 21, GuidanceScale = 0 });
+        using var shared = new Generator(21);
+        var sampled = new DiffusionSampler().Sample(model, scheduler, context, new SamplingOptions { Generator = shared, GuidanceScale = 0 });
         model.LastBatch.Should().Be(2, "w = 0 runs one conditional pass per step, no unconditional half");
         var byHand = HandLoop(model, scheduler, context, 2, 21);
 
@@ -73,7 +74,8 @@ public sealed class SolverSamplingTests
         var scheduler = Create(algorithm);
         var context = Context(2);
 
-        var sampled = DiffusionSampler.Instance.Sample(model, scheduler, context, new SamplingOptions { Seed = 4, GuidanceScale = 1.5 });
+        using var shared = new Generator(4);
+        var sampled = new DiffusionSampler().Sample(model, scheduler, context, new SamplingOptions { Generator = shared, GuidanceScale = 1.5 });
         model.LastBatch.Should().Be(4);
         var byHand = HandLoop(model, scheduler, context, 2, 4, guidance: 1.5);
 
@@ -89,7 +91,7 @@ public sealed class SolverSamplingTests
         scheduler.InitNoiseSigma.Should().BeApproximately(Math.Sqrt((1 - abMax) / abMax), 1e-12, "sigma_max, with trailing spacing");
         var recorder = new RecordingDenoiser();
 
-        DiffusionSampler.Instance.Sample(recorder, scheduler, null, new SamplingOptions { Count = 1, Seed = 2 });
+        new DiffusionSampler().Sample(recorder, scheduler, null, new SamplingOptions { Count = 1, Seed = 2 });
 
         using var g = new Generator(2);
         var noise = randn(new long[] { 1, 3, 8, 8 }, generator: g);
@@ -108,14 +110,14 @@ public sealed class SolverSamplingTests
     {
         var model = new ClosedFormDenoiser();
         var scheduler = Create(SamplerKind.DpmSolverMultistep, steps: 12);
-        using (DiffusionSampler.Instance.Sample(model, scheduler, null, new SamplingOptions { Count = 2 }))
+        using (new DiffusionSampler().Sample(model, scheduler, null, new SamplingOptions { Count = 2 }))
         {
         }
 
         long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         var counts = new List<long>();
         var progress = new ActionProgress<SamplingProgress>(_ => counts.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount));
-        using (DiffusionSampler.Instance.Sample(model, scheduler, null, new SamplingOptions { Count = 2 }, progress))
+        using (new DiffusionSampler().Sample(model, scheduler, null, new SamplingOptions { Count = 2 }, progress))
         {
         }
 

@@ -33,7 +33,7 @@ public sealed class ShapesTrainingSmokeTests
 
         using var scope = NewDisposeScope();
         var context = encoder.Encode(new[] { "a large red circle", "a small blue square" });
-        var images = DiffusionSampler.Instance.Sample(model, new DdimScheduler(inferenceSteps: 10), context, new SamplingOptions { Seed = 1, GuidanceScale = 1 });
+        var images = new DiffusionSampler().Sample(model, new DdimScheduler(inferenceSteps: 10), context, new SamplingOptions { Seed = 1, GuidanceScale = 1 });
         images.shape.Should().Equal(2, 3, 16, 16);
         images.isnan().any().item<bool>().Should().BeFalse();
         images.min().item<float>().Should().BeGreaterThanOrEqualTo(0);
