@@ -26,7 +26,7 @@ namespace DiffusionKit.Data;
 /// <see cref="Channels"/> is 1 or 3): <see cref="ImageFolderOptions.ImageMode"/> when set, else the mode most of its
 /// files have (a grayscale file is a PNG of colour type 0 or 4, or one Skia decodes as 8-bit grey such as a grayscale
 /// JPEG; palette PNGs count as RGB), a tie taking RGB (which loses nothing). In grayscale, RGB images are converted to
-/// their ITU-R BT.601 luma (<see cref="RgbImage.Luma"/>, what Pillow's <c>convert("L")</c> computes); in RGB, a grey
+/// their ITU-R BT.601 luma (<see cref="RgbImage.Luma"/>, the weights of Pillow's <c>convert("L")</c>); in RGB, a grey
 /// value g becomes (g, g, g). <see cref="ImageModeNote"/> says when images were converted.</para>
 /// <para><b>Bad files.</b> Every listed image is decoded once when the folder is opened, so a zero-byte, unreadable,
 /// truncated or non-image file, a metadata line that is malformed or names a missing file, and an image without a

@@ -107,7 +107,7 @@ public sealed class RgbImage
     public ImageMode Mode { get; }
 
     /// <summary>
-    /// The ITU-R BT.601 luma of a colour, as Pillow's <c>convert("L")</c> computes it: <c>(299 R + 587 G + 114 B) / 1000</c>,
+    /// The ITU-R BT.601 luma of a colour (the weights of Pillow's <c>convert("L")</c>): <c>(299 R + 587 G + 114 B) / 1000</c>,
     /// rounded to the nearest integer. A grey colour (R = G = B) keeps its value exactly.
     /// </summary>
     /// <param name="r">Red.</param>
