@@ -139,6 +139,13 @@ def read_config(path: str) -> CheckpointConfig:
     training = raw.get("training", {})
     if not isinstance(training, dict) or not all(isinstance(v, str) for v in training.values()):
         raise CheckpointError(f"'{config_path}': field 'training' must be an object of strings.")
+    image_mode = training.get("image_mode")
+    if image_mode is not None:
+        # Written since the key existed (.NET's CheckpointConfig.ImageModeKey); older files load by in_channels alone.
+        if image_mode not in ("L", "RGB"):
+            raise CheckpointError(f"'{config_path}': training.image_mode is '{image_mode}'; allowed values: L, RGB.")
+        if (1 if image_mode == "L" else 3) != options.in_channels:
+            raise CheckpointError(f"'{config_path}': training.image_mode is '{image_mode}' but the model has {options.in_channels} channel(s).")
     sampling = raw.get("sampling")
     if sampling is not None and not isinstance(sampling, dict):
         raise CheckpointError(f"'{config_path}': field 'sampling' must be an object.")

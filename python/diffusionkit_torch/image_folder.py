@@ -3,9 +3,12 @@
 Captions: ``metadata.jsonl`` in the root (``{"file_name": ..., "<caption column>": ...}`` lines; only the files it
 lists) wins; otherwise every image file under the root, in ordinal path order, hidden files and folders skipped,
 captioned by the ``.txt`` file beside it (trimmed), else by its folder's name; an image directly in the root without a
-``.txt`` has no caption and is a bad file. Pixels: RGB, alpha composited onto black (premultiplied, rounded as Skia
-does), the shorter side resized to the size and the centre square kept. Bad files are skipped and listed (``strict``
-raises on the first). The images stay in memory as uint8 [N, H, W, 3].
+``.txt`` has no caption and is a bad file. Pixels: alpha composited onto black (premultiplied, rounded as Skia does),
+the shorter side resized to the size and the centre square kept. Mode: ``image_mode`` ("L" or "RGB") when given, else
+the mode most files have (grayscale files: Pillow modes 1, L, LA, I, I;16 = PNG colour types 0 and 4, grayscale
+JPEGs; a tie is RGB); in L, RGB images become their ITU-R BT.601 luma ``(299 R + 587 G + 114 B + 500) // 1000``.
+Bad files are skipped and listed (``strict`` raises on the first). The images stay in memory as uint8
+[N, H, W, C], C = 1 (L) or 3 (RGB).
 
 Differences from .NET: images already at the training size (and non-square images whose shorter side is the size) are
 read pixel for pixel as .NET reads them (PNG, BMP, GIF; JPEG through libjpeg as both use it); when an image must be
@@ -23,6 +26,9 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 METADATA_FILE = "metadata.jsonl"
+IMAGE_MODES = ("L", "RGB")
+# Pillow's modes of grayscale files: PNG colour types 0 (1, L, I, I;16) and 4 (LA), grayscale JPEGs (L).
+GRAYSCALE_PIL_MODES = ("1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L")
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".ico", ".wbmp"}
 # char.IsWhiteSpace, which .NET's String.Trim() removes.
 _DOTNET_WHITESPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -52,7 +58,13 @@ class ImageFolderDataset:
     full_images: list[np.ndarray] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
-    channels: int = 3
+    image_mode: str = "RGB"
+    image_mode_note: str | None = None
+
+    @property
+    def channels(self) -> int:
+        """1 for grayscale (L), 3 for RGB."""
+        return 1 if self.image_mode == "L" else 3
 
     @property
     def count(self) -> int:
@@ -66,11 +78,14 @@ class ImageFolderDataset:
 
     @staticmethod
     def open(folder: str, size: int | None = None, caption_column: str = "text", strict: bool = False,
-             keep_full: bool = False) -> "ImageFolderDataset":
-        """Finds the captions, decodes every image once (skipping bad ones), picks the size and keeps the pixels.
+             keep_full: bool = False, image_mode: str | None = None) -> "ImageFolderDataset":
+        """Finds the captions, decodes every image once (skipping bad ones), picks the size and mode and keeps the pixels.
 
         ``keep_full`` also keeps each image resized with its longer side intact (what the random crop needs).
+        ``image_mode``: "L" or "RGB", or None for the folder's majority (a tie is RGB).
         """
+        if image_mode is not None and image_mode not in IMAGE_MODES:
+            raise ImageFolderError(f"--image-mode must be one of auto, L, RGB, not '{image_mode}'.")
         if size is not None and (size < 8 or size % 4 != 0):
             raise ImageFolderError("--size must be a multiple of 4 and at least 8.")
         if not caption_column or not caption_column.strip():
@@ -90,9 +105,12 @@ class ImageFolderDataset:
         listed = (_read_metadata(root, metadata, caption_column, bad) if os.path.isfile(metadata)
                   else _scan_folder(root, bad, ignored))
         decoded: list[tuple[_Entry, np.ndarray]] = []
+        grey_files = 0
         for entry in listed:
             try:
-                decoded.append((entry, _decode(entry.path)))
+                pixels, grey = _decode(entry.path)
+                decoded.append((entry, pixels))
+                grey_files += grey
             except (OSError, ValueError, Image.DecompressionBombError, SyntaxError) as ex:
                 bad(entry.path, _reason(ex))
         if not decoded:
@@ -100,9 +118,14 @@ class ImageFolderDataset:
                    else f"all {len(skipped)} candidates were bad: " + "; ".join(f"{p}: {r}" for p, r in skipped[:5]))
             raise ImageFolderError(f"The image folder '{root}' has no usable image: {why}.")
         target = size if size is not None else _infer_size(root, [(e.path, img.shape[1], img.shape[0]) for e, img in decoded])
+        rgb_files = len(decoded) - grey_files
+        mode = image_mode or ("L" if grey_files > rgb_files else "RGB")
+        note = _mode_note(len(decoded), grey_files, mode, image_mode is not None)
         squares, full = [], []
         for _, image in decoded:
             resized = _resize_shorter_side(image, target)
+            if mode == "L":
+                resized = _luma(resized)
             top = (resized.shape[0] - target) // 2
             left = (resized.shape[1] - target) // 2
             squares.append(resized[top:top + target, left:left + target])
@@ -111,7 +134,7 @@ class ImageFolderDataset:
         return ImageFolderDataset(
             folder=root, image_size=target, images=np.stack(squares), captions=[e.caption for e, _ in decoded],
             paths=[e.path for e, _ in decoded], sources=[e.source for e, _ in decoded], full_images=full,
-            skipped=skipped, ignored=ignored)
+            skipped=skipped, ignored=ignored, image_mode=mode, image_mode_note=note)
 
 
 def _ordinal(text: str) -> bytes:
@@ -197,17 +220,40 @@ def _read_metadata(root: str, metadata: str, column: str, bad) -> list[_Entry]:
     return entries
 
 
-def _decode(path: str) -> np.ndarray:
-    """RGB uint8 [H, W, 3]; alpha premultiplied (composited onto black) with Skia's rounding."""
+def _decode(path: str) -> tuple[np.ndarray, bool]:
+    """RGB uint8 [H, W, 3], alpha premultiplied (composited onto black) with Skia's rounding; and whether the file is grayscale."""
     if os.path.getsize(path) == 0:
         raise ValueError("the file is empty (0 bytes)")
     with Image.open(path) as image:
         image.load()
+        grey = image.mode in GRAYSCALE_PIL_MODES
         if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
             rgba = np.asarray(image.convert("RGBA"), dtype=np.uint32)
             product = rgba[..., :3] * rgba[..., 3:4] + 128
-            return ((product + (product >> 8)) >> 8).astype(np.uint8)
-        return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
+            return ((product + (product >> 8)) >> 8).astype(np.uint8), grey
+        return np.asarray(image.convert("RGB"), dtype=np.uint8).copy(), grey
+
+
+def _luma(rgb: np.ndarray) -> np.ndarray:
+    """ITU-R BT.601 luma, .NET's ``RgbImage.Luma``: uint8 [H, W, 1]."""
+    wide = rgb.astype(np.uint32)
+    return ((299 * wide[..., 0] + 587 * wide[..., 1] + 114 * wide[..., 2] + 500) // 1000).astype(np.uint8)[..., None]
+
+
+def _mode_note(total: int, grey_files: int, mode: str, asked: bool) -> str | None:
+    """.NET's ``ImageFolderDataset.ImageModeNote``: which images were converted and why; None when none was."""
+    rgb_files = total - grey_files
+    converted = rgb_files if mode == "L" else grey_files
+    if converted == 0:
+        return None
+    counts = (f"{rgb_files} of {total} images are RGB, {grey_files} grayscale" if mode == "L"
+              else f"{grey_files} of {total} images are grayscale, {rgb_files} RGB")
+    why = ("as set (--image-mode / ImageFolderOptions.ImageMode)" if asked
+           else "(a tie keeps colour, which loses nothing)" if mode == "RGB" and grey_files == rgb_files
+           else "(the majority)")
+    how = ("the RGB images are converted with ITU-R BT.601 luma" if mode == "L"
+           else "the grayscale images' grey g becomes (g, g, g)")
+    return f"{counts}: training in {'grayscale (L)' if mode == 'L' else 'RGB'} {why}; {how}."
 
 
 def _reason(ex: Exception) -> str:

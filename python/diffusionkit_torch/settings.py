@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from dataclasses import dataclass
 
 from . import checkpoint
@@ -84,6 +85,7 @@ def build_parser(prog: str = "python3 -m diffusionkit_torch.train") -> argparse.
     p.add_argument("--strict", action="store_true", default=None, help="image folder: fail on the first bad file")
     p.add_argument("--random-flip", action="store_true", default=None, help="image folder: flip images horizontally at random")
     p.add_argument("--random-crop", action="store_true", default=None, help="image folder: crop at a random place instead of the centre")
+    p.add_argument("--image-mode", help="image folder: L (grayscale, one channel), RGB, or auto: the mode most images have, a tie RGB [default: auto]")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto: CUDA when available")
     p.add_argument("--nproc-per-node", type=int, default=1, help="processes to start on this machine (not under torchrun)")
     p.add_argument("--nnodes", type=int, default=1, help="machines taking part, when launching without torchrun")
@@ -133,6 +135,7 @@ class Settings:
         return {
             "data": self.data_name,
             "images": str(self.data.count),
+            "image_mode": "L" if self.model.in_channels == 1 else "RGB",
             "batch_size": str(self.batch),
             "gradient_accumulation_steps": "1",
             "learning_rate": format_double(self.lr),
@@ -227,6 +230,8 @@ def resolve(args: argparse.Namespace) -> Settings:
     if data_arg == "shapes":
         if values.get("random_flip") or values.get("random_crop") or "size" in values:
             raise UsageError("--size, --random-flip and --random-crop apply to image folders, not --data shapes.")
+        if "image_mode" in given:
+            raise UsageError("--image-mode applies to image folders; --data shapes is RGB.")
         data = ShapesDataset(values["count"], values["image_size"], values["seed"], _held_out(values.get("hold_out")))
         source_encoder: BagOfWordsEncoder = create_encoder()
         data_name, is_folder = "shapes", False
@@ -237,9 +242,11 @@ def resolve(args: argparse.Namespace) -> Settings:
             raise UsageError(f"--data must be 'shapes' or an image folder, but '{data_arg}' is neither (no such folder).")
         try:
             data = ImageFolderDataset.open(data_arg, values.get("size"), values["caption_column"], bool(values.get("strict")),
-                                           keep_full=bool(values.get("random_crop")))
+                                           keep_full=bool(values.get("random_crop")), image_mode=_image_mode(values, resumed))
         except ImageFolderError as ex:
             raise UsageError(str(ex)) from ex
+        if data.image_mode_note is not None:
+            print(f"note: {data.image_mode_note}", file=sys.stderr)
         source_encoder = BagOfWordsEncoder.from_captions(data.distinct_captions)
         data_name, is_folder = os.path.basename(data.folder), True
         for option, value in FOLDER_DEFAULTS.items():
@@ -264,7 +271,7 @@ def resolve(args: argparse.Namespace) -> Settings:
             encoder = source_encoder
         scheduler = SchedulerOptions().for_training(values["prediction"], values["beta_schedule"])
         features = values["features"]
-    model = ModelOptions(in_channels=3, features=features, context_size=encoder.context_size, image_size=data.image_size)
+    model = ModelOptions(in_channels=data.channels, features=features, context_size=encoder.context_size, image_size=data.image_size)
     guidance = values.get("guidance")
     if guidance is None:
         guidance = checkpoint.guidance_weight(resumed.sampling) if resumed is not None else None
@@ -280,6 +287,22 @@ def resolve(args: argparse.Namespace) -> Settings:
         device=args.device, stop_at_step=args.stop_at_step)
     _validate(settings)
     return settings
+
+
+def _image_mode(values: dict, resumed: "checkpoint.CheckpointConfig | None") -> str | None:
+    """``--image-mode`` as "L"/"RGB", None for auto; with --resume, the checkpoint's mode (its in_channels)."""
+    text = values.get("image_mode")
+    mode = None
+    if text is not None and text.strip().lower() != "auto":
+        mode = {"l": "L", "grayscale": "L", "greyscale": "L", "gray": "L", "grey": "L", "rgb": "RGB"}.get(text.strip().lower())
+        if mode is None:
+            raise UsageError(f"--image-mode must be one of auto, L, RGB, not '{text}'.")
+    if resumed is not None:
+        resumed_mode = "L" if resumed.model.in_channels == 1 else "RGB"
+        if mode is not None and mode != resumed_mode:
+            raise UsageError(f"--image-mode {mode} does not match the checkpoint ({resumed_mode}, in_channels {resumed.model.in_channels}); with --resume leave --image-mode out.")
+        mode = resumed_mode
+    return mode
 
 
 def _validate(s: Settings) -> None:

@@ -67,6 +67,33 @@ class ImageFolderTests(unittest.TestCase):
             self.assertEqual(data.images[1, 0, 0].tolist(), [100, 50, 25], "premultiplied with Skia's rounding")
             self.assertEqual(data.images[0, 0, 0].tolist(), [77, 77, 77])
 
+    def test_grayscale_folders_read_one_channel_and_mixed_folders_take_the_majority(self) -> None:
+        with tempfile.TemporaryDirectory() as root:
+            for i in range(3):
+                save(os.path.join(root, "c", f"g{i}.png"), np.full((8, 8), 10 * (i + 1), dtype=np.uint8), "L")
+            la = np.zeros((8, 8, 2), dtype=np.uint8)
+            la[...] = (180, 128)
+            save(os.path.join(root, "c", "la.png"), la, "LA")
+            save(os.path.join(root, "c", "rgb.png"), np.full((8, 8, 3), (200, 100, 50), dtype=np.uint8))
+            data = ImageFolderDataset.open(root)
+            self.assertEqual((data.image_mode, data.channels, data.images.shape), ("L", 1, (5, 8, 8, 1)))
+            self.assertEqual(data.images[:, 0, 0, 0].tolist(), [10, 20, 30, 90, 124], "LA over black; RGB to BT.601 luma")
+            self.assertEqual(data.image_mode_note, "1 of 5 images are RGB, 4 grayscale: training in grayscale (L) (the majority); "
+                                                   "the RGB images are converted with ITU-R BT.601 luma.")
+            forced = ImageFolderDataset.open(root, image_mode="RGB")
+            self.assertEqual((forced.channels, forced.images[0, 0, 0].tolist()), (3, [10, 10, 10]))
+            self.assertIn("as set", forced.image_mode_note)
+            with self.assertRaisesRegex(ImageFolderError, "--image-mode must be one of auto, L, RGB, not 'CMYK'"):
+                ImageFolderDataset.open(root, image_mode="CMYK")
+
+    def test_a_tie_keeps_rgb(self) -> None:
+        with tempfile.TemporaryDirectory() as root:
+            save(os.path.join(root, "c", "g.png"), np.full((8, 8), 77, dtype=np.uint8), "L")
+            save(os.path.join(root, "c", "rgb.png"), solid(5))
+            data = ImageFolderDataset.open(root)
+            self.assertEqual((data.image_mode, data.channels), ("RGB", 3))
+            self.assertTrue(data.image_mode_note.startswith("1 of 2 images are grayscale, 1 RGB: training in RGB (a tie"))
+
     def test_sizes_must_agree_unless_given_and_bad_files_are_skipped(self) -> None:
         with tempfile.TemporaryDirectory() as root:
             save(os.path.join(root, "c", "small.png"), solid(5, 8))

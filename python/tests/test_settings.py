@@ -36,6 +36,22 @@ class SettingsTests(unittest.TestCase):
             self.assertEqual(s.data_name, os.path.basename(root))
             self.assertIsNone(settings_for("--data", root, "--out", "o", "--epochs", "2").steps)
 
+    def test_a_grayscale_folder_builds_a_one_channel_model_and_records_l(self) -> None:
+        with tempfile.TemporaryDirectory() as root:
+            os.makedirs(os.path.join(root, "digits"))
+            for i in range(3):
+                Image.fromarray(np.full((16, 16), i, dtype=np.uint8), "L").save(os.path.join(root, "digits", f"{i}.png"))
+            s = settings_for("--data", root, "--out", "o")
+            self.assertEqual((s.model.in_channels, s.training_info()["image_mode"]), (1, "L"))
+            self.assertEqual(list(s.training_info())[:3], ["data", "images", "image_mode"], ".NET's key order")
+            rgb = settings_for("--data", root, "--out", "o", "--image-mode", "RGB")
+            self.assertEqual((rgb.model.in_channels, rgb.training_info()["image_mode"]), (3, "RGB"))
+            with self.assertRaisesRegex(UsageError, "--image-mode must be one of auto, L, RGB"):
+                settings_for("--data", root, "--out", "o", "--image-mode", "bw")
+        with self.assertRaisesRegex(UsageError, "--image-mode applies to image folders"):
+            settings_for("--data", "shapes", "--count", "10", "--out", "o", "--image-mode", "L")
+        self.assertEqual(settings_for("--data", "shapes", "--count", "10", "--out", "o").training_info()["image_mode"], "RGB")
+
     def test_contradictions_are_usage_errors(self) -> None:
         with self.assertRaises(UsageError):
             settings_for("--data", "/no/such/folder", "--out", "o")

@@ -7,8 +7,8 @@ namespace DiffusionKit;
 /// <param name="Seed">This image's own seed (request seed + its index k = PromptIndex·ImagesPerPrompt + ImageIndex); sampling its prompt alone with this seed reproduces it.</param>
 /// <param name="Width">Width in pixels.</param>
 /// <param name="Height">Height in pixels.</param>
-/// <param name="Pixels">RGB bytes, row-major, <c>Width·Height·3</c> long.</param>
-/// <param name="Png">The same image encoded as a PNG file (starts with the PNG signature).</param>
+/// <param name="Pixels">RGB bytes, row-major, <c>Width·Height·3</c> long (grey, R = G = B, from a one-channel model).</param>
+/// <param name="Png">The same image encoded as a PNG file (starts with the PNG signature): 8-bit RGB, or 8-bit grayscale (colour type 0) from a one-channel (grayscale) model.</param>
 public sealed record GeneratedImage(
     string Prompt,
     int PromptIndex,

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DiffusionKit.Data;
+using DiffusionKit.Imaging;
 
 namespace DiffusionKit.Cli.Commands;
 
@@ -7,13 +8,27 @@ namespace DiffusionKit.Cli.Commands;
 internal sealed class DataOptions
 {
     /// <summary>Creates the options.</summary>
-    public DataOptions() => Size.Validators.Add(result =>
+    public DataOptions()
     {
-        if (!result.Errors.Any() && result.GetValueOrDefault<int?>() is { } size && size % 4 != 0)
+        Size.Validators.Add(result =>
         {
-            result.AddError($"--size must be a multiple of 4 (the U-Net halves the image twice), not {size}.");
-        }
-    });
+            if (!result.Errors.Any() && result.GetValueOrDefault<int?>() is { } size && size % 4 != 0)
+            {
+                result.AddError($"--size must be a multiple of 4 (the U-Net halves the image twice), not {size}.");
+            }
+        });
+        ImageMode.Validators.Add(result =>
+        {
+            string? text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : null;
+            if (text is not null && !IsAuto(text) && !ImageModeNames.TryParse(text, out _))
+            {
+                result.AddError($"--image-mode must be one of {AutoImageMode}, {ImageModeNames.Allowed}, not '{text}'.");
+            }
+        });
+    }
+
+    /// <summary>The <c>--image-mode</c> value that lets the folder's majority decide.</summary>
+    public const string AutoImageMode = "auto";
 
     /// <summary><c>--data shapes|npy|&lt;folder&gt;</c>.</summary>
     public Option<string?> Data { get; } = CliOptions.Text(
@@ -45,6 +60,21 @@ internal sealed class DataOptions
     /// <summary><c>--random-crop</c> (image folder).</summary>
     public Option<bool> RandomCrop { get; } = CliOptions.Flag("--random-crop", "image folder: crop at a random place instead of the centre (augmentation)");
 
+    /// <summary><c>--image-mode auto|L|RGB</c> (image folder).</summary>
+    public Option<string?> ImageMode { get; } = CliOptions.Text(
+        "--image-mode", "auto|L|RGB", "image folder: train in grayscale (L, one channel) or RGB, converting the images in the other mode (RGB to ITU-R 601 luma); auto: the mode most images have, a tie RGB", AutoImageMode);
+
     /// <summary>Every option, in the order <c>--help</c> lists them.</summary>
-    public IEnumerable<Option> All => [Data, Images, Labels, ImageSize, Size, CaptionColumn, Strict, RandomFlip, RandomCrop];
+    public IEnumerable<Option> All => [Data, Images, Labels, ImageSize, Size, CaptionColumn, Strict, RandomFlip, RandomCrop, ImageMode];
+
+    /// <summary>The <c>--image-mode</c> given: null for <c>auto</c> (the folder's majority).</summary>
+    /// <param name="parse">A parse result without errors.</param>
+    /// <returns>The mode, or null.</returns>
+    public ImageMode? ReadImageMode(ParseResult parse)
+    {
+        string text = parse.GetValue(ImageMode) ?? AutoImageMode;
+        return IsAuto(text) ? null : ImageModeNames.Parse(text, "--image-mode");
+    }
+
+    private static bool IsAuto(string text) => text.Trim().Equals(AutoImageMode, StringComparison.OrdinalIgnoreCase);
 }

@@ -209,6 +209,7 @@ internal sealed class SampleCommand : CliCommand
         var bar = new ConsoleProgressBar("sample");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         int size = pipeline.Model.ImageSize;
+        var mode = ImageModeNames.FromChannels(pipeline.Model.Channels); // a grayscale model's grid and GIF are grayscale too
         int frameScale = Math.Max(1, 128 / size);
         int done = 0;
         var request = new GenerationRequest { Prompts = prompts, ImagesPerPrompt = settings.PerPrompt, CaptureFrames = settings.Animation };
@@ -216,7 +217,7 @@ internal sealed class SampleCommand : CliCommand
         {
             if (update.Frame is { PromptIndex: 0, ImageIndex: 0 } frame)
             {
-                frames.Add(new RgbImage(frame.Width, frame.Height, frame.Pixels.ToArray()).Upscale(frameScale));
+                frames.Add(new RgbImage(frame.Width, frame.Height, frame.Pixels.ToArray(), mode).Upscale(frameScale));
             }
 
             foreach (var image in update.Images)
@@ -225,7 +226,7 @@ internal sealed class SampleCommand : CliCommand
                 string file = string.Create(inv, $"{k:D4}-{Slug(image.Prompt)}.png");
                 string caption = settings.Prompts[image.PromptIndex];
                 writes.Add(File.WriteAllBytesAsync(Path.Combine(settings.Output, file), image.Png.ToArray(), cancellationToken));
-                images[k] = new RgbImage(image.Width, image.Height, image.Pixels.ToArray());
+                images[k] = new RgbImage(image.Width, image.Height, image.Pixels.ToArray(), mode);
                 manifest[k] = JsonSerializer.Serialize(new ManifestLine(file, image.Prompt, image.Seed, image.Prompt == caption ? null : caption));
                 done++;
                 if (k == 0 && settings.Animation)

@@ -3,6 +3,7 @@ using DiffusionKit.Demo.Imaging;
 using DiffusionKit.Pipeline;
 using System.Globalization;
 using DiffusionKit.Checkpoints;
+using DiffusionKit.Imaging;
 using DiffusionKit.Models;
 using DiffusionKit.Scheduling;
 using DiffusionKit.Text;
@@ -242,6 +243,18 @@ internal sealed class TrainCommand : CliCommand
             .Where(d => resumed.Training.TryGetValue(d.Key, out var value) && value != "none")
             .Select(d => (d.Option, resumed.Training[d.Key]))
             .ToList();
+        if (parse.GetValue(Data.Data) is not ("shapes" or "npy"))
+        {
+            // The folder is read in the checkpoint's mode (its channels): a grayscale run continues in grayscale.
+            var resumedMode = ImageModeNames.FromChannels(resumedModel.InChannels);
+            if (parse.IsGiven(Data.ImageMode) && Data.ReadImageMode(parse) is { } asked && asked != resumedMode)
+            {
+                throw new CliUsageException($"--image-mode {ImageModeNames.Format(asked)} does not match the checkpoint '{resume}' ({ImageModeNames.Format(resumedMode)}, in_channels {resumedModel.InChannels}); with --resume leave --image-mode out.");
+            }
+
+            defaults.Add((Data.ImageMode, ImageModeNames.Format(resumedMode)));
+        }
+
         if (parse.GetValue(Data.Data) == "shapes")
         {
             // The built-in shapes' size comes from the checkpoint too.
@@ -294,6 +307,7 @@ internal sealed class TrainCommand : CliCommand
         {
             ["data"] = settings.DataName,
             ["images"] = settings.Data.Count.ToString(inv),
+            [CheckpointConfig.ImageModeKey] = ImageModeNames.Format(ImageModeNames.FromChannels(settings.Data.Channels)),
             ["batch_size"] = options.BatchSize.ToString(inv),
             ["gradient_accumulation_steps"] = options.GradientAccumulationSteps.ToString(inv),
             ["learning_rate"] = options.LearningRate.ToString("R", inv),

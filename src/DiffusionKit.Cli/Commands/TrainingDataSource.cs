@@ -3,6 +3,7 @@ using System.Globalization;
 using DiffusionKit.Data;
 using DiffusionKit.Demo.Shapes;
 using DiffusionKit.Demo.Sprites;
+using DiffusionKit.Imaging;
 using DiffusionKit.Text;
 
 namespace DiffusionKit.Cli.Commands;
@@ -31,6 +32,11 @@ internal sealed record TrainingDataSource(IImageCaptionDataset Dataset, BagOfWor
     public static TrainingDataSource Create(ParseResult parse, DataOptions options, TrainingOptions training)
     {
         string data = parse.GetValue(options.Data)!;
+        if (data is "shapes" or "npy" && parse.IsGiven(options.ImageMode))
+        {
+            throw new CliUsageException($"--image-mode applies to image folders; --data {data} is RGB.");
+        }
+
         switch (data)
         {
             case "shapes":
@@ -120,6 +126,7 @@ internal sealed record TrainingDataSource(IImageCaptionDataset Dataset, BagOfWor
             Strict = parse.GetValue(data.Strict),
             RandomFlip = parse.GetValue(data.RandomFlip),
             RandomCrop = parse.GetValue(data.RandomCrop),
+            ImageMode = data.ReadImageMode(parse),
         };
 
         ImageFolderDataset folder;
@@ -135,7 +142,12 @@ internal sealed record TrainingDataSource(IImageCaptionDataset Dataset, BagOfWor
         var inv = CultureInfo.InvariantCulture;
         var sources = Enumerable.Range(0, folder.Count).GroupBy(folder.GetCaptionSource).OrderBy(g => g.Key)
             .Select(g => string.Create(inv, $"{g.Count()} from {SourceName(g.Key)}"));
-        Console.WriteLine(string.Create(inv, $"Image folder {folder.Folder}: {folder.Count} images, {folder.DistinctCaptions.Count} distinct captions ({string.Join(", ", sources)}), {folder.ImageSize}x{folder.ImageSize} ({(options.Size is null ? "the images' size" : "--size")}), {(folder.IsStreaming ? "streamed from disk" : "decoded once and kept in memory")}."));
+        Console.WriteLine(string.Create(inv, $"Image folder {folder.Folder}: {folder.Count} images, {folder.DistinctCaptions.Count} distinct captions ({string.Join(", ", sources)}), {folder.ImageSize}x{folder.ImageSize} ({(options.Size is null ? "the images' size" : "--size")}), {(folder.ImageMode == ImageMode.Grayscale ? "grayscale (L), one channel" : "RGB")}, {(folder.IsStreaming ? "streamed from disk" : "decoded once and kept in memory")}."));
+        if (folder.ImageModeNote is { } note)
+        {
+            Console.Error.WriteLine($"note: {note}");
+        }
+
         if (folder.Skipped.Count > 0)
         {
             Console.WriteLine(string.Create(inv, $"Skipped {folder.Skipped.Count} bad file(s) (use --strict to stop at the first instead):"));

@@ -8,7 +8,8 @@ namespace DiffusionKit.Demo.Imaging;
 /// An animated GIF (GIF89a) of equally sized frames, for example the denoising steps of one sampling run.
 /// The file has a NETSCAPE2.0 application extension for looping, a graphic control extension per frame
 /// (its delay; disposal "do not dispose"; no transparency) and full-size frames, LZW-compressed.
-/// Colours are reduced to at most 256 as <see cref="PaletteMode"/> says.
+/// Colours are reduced to at most 256 as <see cref="PaletteMode"/> says, except that when every frame is
+/// <see cref="ImageMode.Grayscale"/> the global palette is the 256 grey levels (exact).
 /// </summary>
 /// <remarks>Immutable once built, and so thread-safe, as long as no one writes to the frames' pixel arrays.</remarks>
 public sealed class GifAnimation
@@ -101,7 +102,8 @@ public sealed class GifAnimation
     /// <returns>The file's bytes.</returns>
     public byte[] Encode()
     {
-        GifPalette? global = PaletteMode switch
+        // Grayscale frames (a one-channel model's) get the exact palette of all 256 grey levels, whatever the mode.
+        GifPalette? global = Frames.All(f => f.Image.Mode == ImageMode.Grayscale) ? GifPalette.Grey() : PaletteMode switch
         {
             GifPaletteMode.Uniform => GifPalette.Uniform(),
             GifPaletteMode.MedianCutGlobal => GifPalette.MedianCut(Frames.Select(f => f.Image)),

@@ -45,6 +45,19 @@ internal sealed class GifPalette
         return new GifPalette(colors, static (r, g, b) => (byte)((Nearest(r, 6) * 42) + (Nearest(g, 7) * 6) + Nearest(b, 6)));
     }
 
+    /// <summary>The 256 grey levels: index <c>v</c> is (v, v, v), and a pixel maps to its <see cref="RgbImage.Luma"/> (exact for grey pixels).</summary>
+    /// <returns>The palette.</returns>
+    public static GifPalette Grey()
+    {
+        var colors = new RgbColor[256];
+        for (int v = 0; v < colors.Length; v++)
+        {
+            colors[v] = new RgbColor((byte)v, (byte)v, (byte)v);
+        }
+
+        return new GifPalette(colors, RgbImage.Luma);
+    }
+
     /// <summary>
     /// Median cut (Heckbert 1982) over the distinct colours of <paramref name="images"/>: start with one box holding
     /// every colour; repeatedly take the box whose widest channel range is largest, sort its colours along that

@@ -26,7 +26,7 @@ public static class ImageGrid
     /// <param name="options">The layout; null for the defaults.</param>
     /// <param name="labels">One caption per image (null or empty for none), or null for no captions at all.</param>
     /// <param name="rowLabels">One label per row (null or empty for none), or null for no row labels at all.</param>
-    /// <returns>The grid image.</returns>
+    /// <returns>The grid image: <see cref="ImageMode.Grayscale"/> when every cell is and the background and text colours are grey, else RGB.</returns>
     /// <exception cref="ArgumentException">No images, images of different sizes, or a label list of the wrong length.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range (see <see cref="ImageGridOptions.Validate"/>).</exception>
     public static RgbImage Compose(
@@ -114,8 +114,12 @@ public static class ImageGrid
             }
         }
 
-        return grid;
+        // Grey cells on a grey background with grey text make a grayscale grid (a grayscale PNG).
+        bool grey = images.All(i => i.Mode == ImageMode.Grayscale) && IsGrey(options.Background) && IsGrey(options.TextColor);
+        return grey ? new RgbImage(grid.Width, grid.Height, grid.Pixels, ImageMode.Grayscale) : grid;
     }
+
+    private static bool IsGrey(RgbColor color) => color.R == color.G && color.G == color.B;
 
     private static void Blit(RgbImage source, RgbImage target, int x, int y)
     {

@@ -6,8 +6,8 @@ using DiffusionKit.Imaging;
 namespace DiffusionKit.Demo.Imaging;
 
 /// <summary>
-/// Reads the PNG files that <see cref="PngEncoder"/> writes, and any other 8-bit truecolour (colour type 2),
-/// non-interlaced PNG with filter types 0 to 4. Every chunk's CRC is checked. Ancillary chunks and PLTE
+/// Reads the PNG files that <see cref="PngEncoder"/> writes, and any other 8-bit truecolour (colour type 2) or 8-bit
+/// grayscale (colour type 0, read as an <see cref="ImageMode.Grayscale"/> image), non-interlaced PNG with filter types 0 to 4. Every chunk's CRC is checked. Ancillary chunks and PLTE
 /// (a suggested palette for truecolour) are skipped; any other critical chunk is refused.
 /// </summary>
 /// <remarks>Thread-safe: the decoder keeps no state.</remarks>
@@ -18,7 +18,7 @@ public static class PngDecoder
     /// <returns>The image.</returns>
     /// <exception cref="InvalidDataException">
     /// The bytes are not a PNG (bad signature), are damaged (a CRC mismatch, a truncated chunk, a corrupt or short
-    /// zlib stream, an unknown filter type) or use a format this decoder does not read (not 8-bit RGB, interlaced).
+    /// zlib stream, an unknown filter type) or use a format this decoder does not read (not 8-bit RGB or grayscale, interlaced).
     /// </exception>
     public static RgbImage Decode(byte[] png)
     {
@@ -29,7 +29,7 @@ public static class PngDecoder
             throw new InvalidDataException("Not a PNG file: the 8-byte PNG signature is missing.");
         }
 
-        int width = 0, height = 0;
+        int width = 0, height = 0, bytesPerPixel = PngFormat.BytesPerPixel;
         bool seenHeader = false, seenEnd = false;
         using var idat = new MemoryStream();
         int offset = PngFormat.Signature.Length;
@@ -72,7 +72,7 @@ public static class PngDecoder
                         throw new InvalidDataException("Invalid PNG: more than one IHDR chunk.");
                     }
 
-                    (width, height) = ReadHeader(body);
+                    (width, height, bytesPerPixel) = ReadHeader(body);
                     seenHeader = true;
                     break;
                 case "IDAT":
@@ -100,7 +100,19 @@ public static class PngDecoder
             throw new InvalidDataException("Invalid PNG: no IDAT chunk.");
         }
 
-        return new RgbImage(width, height, Unfilter(Inflate(idat, width, height), width, height));
+        byte[] pixels = Unfilter(Inflate(idat, width, height, bytesPerPixel), width, height, bytesPerPixel);
+        if (bytesPerPixel == PngFormat.BytesPerPixel)
+        {
+            return new RgbImage(width, height, pixels);
+        }
+
+        var rgb = new byte[pixels.Length * 3];
+        for (int i = 0; i < pixels.Length; i++)
+        {
+            rgb[i * 3] = rgb[(i * 3) + 1] = rgb[(i * 3) + 2] = pixels[i];
+        }
+
+        return new RgbImage(width, height, rgb, ImageMode.Grayscale);
     }
 
     /// <summary>Reads and decodes a PNG file.</summary>
@@ -113,7 +125,7 @@ public static class PngDecoder
         return Decode(File.ReadAllBytes(path));
     }
 
-    private static (int Width, int Height) ReadHeader(ReadOnlySpan<byte> body)
+    private static (int Width, int Height, int BytesPerPixel) ReadHeader(ReadOnlySpan<byte> body)
     {
         if (body.Length != 13)
         {
@@ -133,10 +145,10 @@ public static class PngDecoder
         }
 
         byte bitDepth = body[8], colourType = body[9];
-        if (bitDepth != 8 || colourType != PngFormat.ColourTypeRgb)
+        if (bitDepth != 8 || colourType is not (PngFormat.ColourTypeRgb or PngFormat.ColourTypeGrayscale))
         {
             throw new InvalidDataException(
-                $"Unsupported PNG: bit depth {bitDepth}, colour type {colourType}; only 8-bit RGB (colour type 2) is read.");
+                $"Unsupported PNG: bit depth {bitDepth}, colour type {colourType}; only 8-bit RGB (colour type 2) and 8-bit grayscale (colour type 0) are read.");
         }
 
         if (body[10] != 0 || body[11] != 0)
@@ -149,12 +161,12 @@ public static class PngDecoder
             throw new InvalidDataException($"Unsupported PNG: interlace method {body[12]}; only non-interlaced images are read.");
         }
 
-        return ((int)width, (int)height);
+        return ((int)width, (int)height, colourType == PngFormat.ColourTypeGrayscale ? 1 : PngFormat.BytesPerPixel);
     }
 
-    private static byte[] Inflate(MemoryStream idat, int width, int height)
+    private static byte[] Inflate(MemoryStream idat, int width, int height, int bytesPerPixel)
     {
-        int stride = width * PngFormat.BytesPerPixel;
+        int stride = width * bytesPerPixel;
         var raw = new byte[(stride + 1) * height];
         idat.Position = 0;
         using var zlib = new ZLibStream(idat, CompressionMode.Decompress);
@@ -188,9 +200,9 @@ public static class PngDecoder
         return raw;
     }
 
-    private static byte[] Unfilter(byte[] raw, int width, int height)
+    private static byte[] Unfilter(byte[] raw, int width, int height, int bytesPerPixel)
     {
-        int stride = width * PngFormat.BytesPerPixel;
+        int stride = width * bytesPerPixel;
         var pixels = new byte[stride * height];
         var zero = new byte[stride];
         for (int y = 0; y < height; y++)
@@ -207,7 +219,7 @@ public static class PngDecoder
             ReadOnlySpan<byte> previous = y == 0 ? zero : pixels.AsSpan((y - 1) * stride, stride);
             for (int i = 0; i < stride; i++)
             {
-                row[i] = (byte)(source[i] + PngFormat.Predict(filter, row, previous, i));
+                row[i] = (byte)(source[i] + PngFormat.Predict(filter, row, previous, i, bytesPerPixel));
             }
         }
 

@@ -48,7 +48,15 @@ public sealed class CheckpointConfig
     [JsonRequired]
     public TextEncoderConfig TextEncoder { get; set; } = new();
 
-    /// <summary>How the weights were trained (informational; not needed to load).</summary>
+    /// <summary>
+    /// The <see cref="Training"/> key that records the data's image mode: <c>L</c> (grayscale, one channel) or
+    /// <c>RGB</c> (<see cref="Imaging.ImageModeNames"/>). <c>train</c> writes it; loading checks it against the model's
+    /// channels when present, and files without it (written before it existed) load as before, by <c>in_channels</c>
+    /// (3: RGB).
+    /// </summary>
+    public const string ImageModeKey = "image_mode";
+
+    /// <summary>How the weights were trained (informational; not needed to load, but <see cref="ImageModeKey"/> is checked when present).</summary>
     [JsonPropertyName("training")]
     public Dictionary<string, string> Training { get; set; } = new();
 

@@ -4,6 +4,8 @@ using DiffusionKit.Models;
 using DiffusionKit.Scheduling;
 using DiffusionKit.Text;
 
+using DiffusionKit.Imaging;
+
 namespace DiffusionKit.Checkpoints;
 
 /// <summary>
@@ -255,6 +257,7 @@ public static class DiffusionCheckpoint
             throw new InvalidDataException($"'{path}': {ex.Message}", ex);
         }
 
+        CheckImageMode(config, shape, path);
         CheckpointLimits.Check(config, path);
         try
         {
@@ -270,6 +273,28 @@ public static class DiffusionCheckpoint
         }
 
         return (config, type, shape);
+    }
+
+    /// <summary>
+    /// <c>training.image_mode</c> (written since 0.x; absent in older files, which keep loading by their
+    /// <c>in_channels</c> alone) must agree with the network's channels: <c>L</c> with 1, <c>RGB</c> with 3.
+    /// </summary>
+    private static void CheckImageMode(CheckpointConfig config, DenoiserShape shape, string path)
+    {
+        if (!config.Training.TryGetValue(CheckpointConfig.ImageModeKey, out string? name))
+        {
+            return;
+        }
+
+        if (!ImageModeNames.TryParse(name, out ImageMode mode))
+        {
+            throw new InvalidDataException($"'{path}': training.{CheckpointConfig.ImageModeKey} is '{name}'; allowed values: {ImageModeNames.Allowed}.");
+        }
+
+        if ((int)mode != shape.Channels)
+        {
+            throw new InvalidDataException($"'{path}': training.{CheckpointConfig.ImageModeKey} is '{name}' ({(int)mode} channel{((int)mode == 1 ? string.Empty : "s")}) but the model has {shape.Channels}; the file was edited or written wrongly.");
+        }
     }
 
     /// <summary>

@@ -17,7 +17,9 @@ namespace DiffusionKit.Data;
 /// <para>Formats: whatever Skia decodes: PNG, JPEG, GIF (first frame), BMP, WebP, ICO, WBMP.</para>
 /// <para>Colour: grayscale and palette images become RGB (gray g becomes (g, g, g)); an alpha channel is composited
 /// onto black (each channel times alpha/255, i.e. premultiplied alpha), so transparent pixels are black, like the
-/// black background of the built-in data.</para>
+/// black background of the built-in data. <see cref="ReadHeader"/> tells a grayscale file (PNG colour type 0 or 4,
+/// or whatever Skia decodes as 8-bit grey, such as a grayscale JPEG) from a colour one, for the folder's
+/// <see cref="ImageMode"/>.</para>
 /// <para>Errors: a zero-byte, unreadable, non-image or truncated file is an <see cref="InvalidDataException"/> whose
 /// message names the file and the reason. Stateless and thread-safe.</para>
 /// </remarks>
@@ -29,12 +31,23 @@ internal static class ImageDecoder
         ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".ico", ".wbmp",
     };
 
-    /// <summary>Reads the width and height from the file's header only.</summary>
+    /// <summary>
+    /// Reads the width, height and source mode from the file's header only: <see cref="ImageMode.Grayscale"/> for a
+    /// PNG of colour type 0 (grey) or 4 (grey with alpha; the header says so, Skia's decoder info does not) and any
+    /// other file Skia decodes as 8-bit grey (a grayscale JPEG); <see cref="ImageMode.Rgb"/> for everything else,
+    /// palette PNGs included.
+    /// </summary>
     /// <exception cref="InvalidDataException">When the file is empty or not an image Skia knows.</exception>
-    public static (int Width, int Height) ReadSize(string path)
+    public static (int Width, int Height, ImageMode Mode) ReadHeader(string path)
     {
         using var codec = OpenCodec(path);
-        return (codec.Info.Width, codec.Info.Height);
+        ImageMode mode = codec.Info.ColorType == SKColorType.Gray8 ? ImageMode.Grayscale : ImageMode.Rgb;
+        if (codec.EncodedFormat == SKEncodedImageFormat.Png && PngColourType(path) is { } colourType)
+        {
+            mode = colourType is PngFormat.ColourTypeGrayscale or PngFormat.ColourTypeGrayscaleAlpha ? ImageMode.Grayscale : ImageMode.Rgb;
+        }
+
+        return (codec.Info.Width, codec.Info.Height, mode);
     }
 
     /// <summary>Decodes a whole file to RGB, alpha composited onto black.</summary>
@@ -100,9 +113,27 @@ internal static class ImageDecoder
         return FromBitmap(target);
     }
 
-    /// <summary>Copies the <paramref name="size"/>×<paramref name="size"/> window at (<paramref name="left"/>, <paramref name="top"/>) as HWC RGB bytes.</summary>
-    public static void Crop(RgbImage image, int left, int top, int size, Span<byte> destination)
+    /// <summary>
+    /// Copies the <paramref name="size"/>×<paramref name="size"/> window at (<paramref name="left"/>, <paramref name="top"/>)
+    /// as HWC bytes: RGB with 3 <paramref name="channels"/>, the grey (red) byte of each pixel of a grayscale image with 1.
+    /// </summary>
+    public static void Crop(RgbImage image, int left, int top, int size, Span<byte> destination, int channels = 3)
     {
+        if (channels == 1)
+        {
+            for (int y = 0; y < size; y++)
+            {
+                int from = (((top + y) * image.Width) + left) * 3;
+                Span<byte> target = destination.Slice(y * size, size);
+                for (int x = 0; x < size; x++)
+                {
+                    target[x] = image.Pixels[from + (x * 3)];
+                }
+            }
+
+            return;
+        }
+
         int row = size * 3;
         for (int y = 0; y < size; y++)
         {
@@ -145,6 +176,15 @@ internal static class ImageDecoder
         }
 
         return codec;
+    }
+
+    /// <summary>The colour type byte of a PNG's IHDR, or null when the file is too short to hold one.</summary>
+    private static byte? PngColourType(string path)
+    {
+        Span<byte> head = stackalloc byte[PngFormat.ColourTypeOffset + 1];
+        using var stream = File.OpenRead(path);
+        int read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        return read == head.Length && head[12..16].SequenceEqual("IHDR"u8) ? head[PngFormat.ColourTypeOffset] : null;
     }
 
     /// <summary>Whether the file starts like a PNG, JPEG, GIF, BMP, WebP or ICO (Skia reports a file too short to sniff as incomplete, whatever it holds).</summary>

@@ -5,8 +5,8 @@ using DiffusionKit.Imaging;
 namespace DiffusionKit.Data;
 
 /// <summary>
-/// A folder of your own images with captions, as training pairs: square RGB images of one size, scaled by the trainer
-/// to [-1, 1].
+/// A folder of your own images with captions, as training pairs: square RGB or grayscale images of one size, scaled
+/// by the trainer to [-1, 1].
 /// </summary>
 /// <remarks>
 /// <para><b>Captions.</b> When the folder's root holds <c>metadata.jsonl</c> (one JSON object per line,
@@ -17,9 +17,17 @@ namespace DiffusionKit.Data;
 /// subfolders). So metadata.jsonl wins over .txt files, and a .txt file wins over the folder name. An image directly
 /// in the root with no .txt file has no caption and is a bad file.</para>
 /// <para><b>Pixels.</b> PNG, JPEG, GIF (first frame), BMP, WebP, ICO and WBMP are decoded with SkiaSharp.
-/// Grayscale and palette images become RGB; alpha is composited onto black. Each image's shorter side is resized to
+/// Alpha is composited onto black (RGBA becomes RGB, grayscale with alpha becomes grayscale): transparent pixels
+/// become black, like the built-in data's background and the margins a centre crop never shows, and a half-transparent
+/// pixel keeps alpha/255 of its value. Each image's shorter side is resized to
 /// <see cref="ImageSize"/> and the centred square is kept (<see cref="ImageFolderOptions.RandomCrop"/> and
 /// <see cref="ImageFolderOptions.RandomFlip"/> randomise this on every training read instead).</para>
+/// <para><b>Mode.</b> The folder trains in one <see cref="Imaging.ImageMode"/> (<see cref="ImageMode"/>, so
+/// <see cref="Channels"/> is 1 or 3): <see cref="ImageFolderOptions.ImageMode"/> when set, else the mode most of its
+/// files have (a grayscale file is a PNG of colour type 0 or 4, or one Skia decodes as 8-bit grey such as a grayscale
+/// JPEG; palette PNGs count as RGB), a tie taking RGB (which loses nothing). In grayscale, RGB images are converted to
+/// their ITU-R BT.601 luma (<see cref="RgbImage.Luma"/>, the weights of Pillow's <c>convert("L")</c>); in RGB, a grey
+/// value g becomes (g, g, g). <see cref="ImageModeNote"/> says when images were converted.</para>
 /// <para><b>Bad files.</b> Every listed image is decoded once when the folder is opened, so a zero-byte, unreadable,
 /// truncated or non-image file, a metadata line that is malformed or names a missing file, and an image without a
 /// caption are all found then, never mid-run. By default each is skipped and listed in <see cref="Skipped"/>;
@@ -45,9 +53,11 @@ public sealed class ImageFolderDataset : IStreamingImageCaptionDataset
     private long _streamBytes;
     private int _prefetching;
 
-    private ImageFolderDataset(string folder, ImageFolderOptions options, int size, Entry[] entries, RgbImage?[] pinned, bool streaming, IReadOnlyList<SkippedImage> skipped, IReadOnlyList<string> ignored)
+    private ImageFolderDataset(string folder, ImageFolderOptions options, int size, ImageMode mode, string? modeNote, Entry[] entries, RgbImage?[] pinned, bool streaming, IReadOnlyList<SkippedImage> skipped, IReadOnlyList<string> ignored)
     {
         Folder = folder;
+        ImageMode = mode;
+        ImageModeNote = modeNote;
         Options = options;
         ImageSize = size;
         _entries = entries;
@@ -71,7 +81,21 @@ public sealed class ImageFolderDataset : IStreamingImageCaptionDataset
     public int ImageSize { get; }
 
     /// <inheritdoc />
-    public int Channels => 3;
+    /// <remarks>1 when <see cref="ImageMode"/> is grayscale, 3 for RGB.</remarks>
+    public int Channels => (int)ImageMode;
+
+    /// <summary>
+    /// The mode the images are read in: <see cref="ImageFolderOptions.ImageMode"/> when set, else the majority mode of
+    /// the files (a tie is RGB). See the class remarks.
+    /// </summary>
+    public ImageMode ImageMode { get; }
+
+    /// <summary>
+    /// One line saying which images were converted to <see cref="ImageMode"/> and why, for example
+    /// <c>12 of 7000 images are RGB, 6988 grayscale: training in grayscale (L); the RGB images are converted with ITU-R
+    /// BT.601 luma.</c>; null when every image already has that mode.
+    /// </summary>
+    public string? ImageModeNote { get; }
 
     /// <summary>Files and metadata lines left out, with the reason; empty when every file was good.</summary>
     public IReadOnlyList<SkippedImage> Skipped { get; }
@@ -139,14 +163,17 @@ public sealed class ImageFolderDataset : IStreamingImageCaptionDataset
             ? ReadMetadata(root, metadata, options.CaptionColumn, Bad)
             : ScanFolder(root, Bad, ignored);
 
-        // 2. Read every header (cheap) to learn the sizes; a file that cannot even be opened is bad.
+        // 2. Read every header (cheap) to learn the sizes and modes; a file that cannot even be opened is bad.
         var sizes = new (int Width, int Height)?[listed.Count];
+        var modes = new ImageMode[listed.Count];
         var errors = new string?[listed.Count];
         Parallel.For(0, listed.Count, new ParallelOptions { MaxDegreeOfParallelism = options.DecodeThreads }, i =>
         {
             try
             {
-                sizes[i] = ImageDecoder.ReadSize(listed[i].Path);
+                var (width, height, mode) = ImageDecoder.ReadHeader(listed[i].Path);
+                sizes[i] = (width, height);
+                modes[i] = mode;
             }
             catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
             {
@@ -180,12 +207,14 @@ public sealed class ImageFolderDataset : IStreamingImageCaptionDataset
 
         var entries = new List<Entry>();
         var images = new List<RgbImage>();
+        int greyFiles = 0;
         for (int i = 0; i < listed.Count; i++)
         {
             if (decoded[i] is { } image)
             {
                 entries.Add(listed[i]);
                 images.Add(image);
+                greyFiles += modes[i] == ImageMode.Grayscale ? 1 : 0;
             }
         }
 
@@ -197,11 +226,23 @@ public sealed class ImageFolderDataset : IStreamingImageCaptionDataset
             throw new InvalidDataException($"The image folder '{root}' has no usable image: {why}.");
         }
 
-        // 4. Keep everything when it fits; otherwise stream (the decoded copies are dropped here and re-read on demand).
+        // 4. The mode: the option's, else the majority's (a tie keeps colour); convert the others.
+        int rgbFiles = entries.Count - greyFiles;
+        ImageMode imageMode = options.ImageMode ?? (greyFiles > rgbFiles ? ImageMode.Grayscale : ImageMode.Rgb);
+        string? modeNote = ModeNote(entries.Count, greyFiles, imageMode, options.ImageMode is not null);
+        if (imageMode == ImageMode.Grayscale)
+        {
+            for (int i = 0; i < images.Count; i++)
+            {
+                images[i] = images[i].ToGrayscale();
+            }
+        }
+
+        // 5. Keep everything when it fits; otherwise stream (the decoded copies are dropped here and re-read on demand).
         long total = images.Sum(img => (long)img.Pixels.Length);
         bool streaming = total > options.MaxCacheBytes;
         RgbImage?[] pinned = streaming ? new RgbImage?[entries.Count] : images.ToArray();
-        return new ImageFolderDataset(root, options, size, entries.ToArray(), pinned, streaming, skipped, ignored);
+        return new ImageFolderDataset(root, options, size, imageMode, modeNote, entries.ToArray(), pinned, streaming, skipped, ignored);
     }
 
     /// <inheritdoc />
@@ -235,7 +276,7 @@ public sealed class ImageFolderDataset : IStreamingImageCaptionDataset
     {
         CheckDestination(index, destination);
         RgbImage image = Get(index);
-        ImageDecoder.Crop(image, (image.Width - ImageSize) / 2, (image.Height - ImageSize) / 2, ImageSize, destination);
+        ImageDecoder.Crop(image, (image.Width - ImageSize) / 2, (image.Height - ImageSize) / 2, ImageSize, destination, Channels);
     }
 
     /// <inheritdoc />
@@ -247,17 +288,18 @@ public sealed class ImageFolderDataset : IStreamingImageCaptionDataset
         var random = new Random(seed);
         int left = Options.RandomCrop ? random.Next(image.Width - ImageSize + 1) : (image.Width - ImageSize) / 2;
         int top = Options.RandomCrop ? random.Next(image.Height - ImageSize + 1) : (image.Height - ImageSize) / 2;
-        ImageDecoder.Crop(image, left, top, ImageSize, destination);
+        ImageDecoder.Crop(image, left, top, ImageSize, destination, Channels);
         if (Options.RandomFlip && random.Next(2) == 1)
         {
+            int channels = Channels;
             for (int y = 0; y < ImageSize; y++)
             {
-                Span<byte> row = destination.Slice(y * ImageSize * 3, ImageSize * 3);
+                Span<byte> row = destination.Slice(y * ImageSize * channels, ImageSize * channels);
                 for (int x = 0; x < ImageSize / 2; x++)
                 {
-                    Span<byte> a = row.Slice(x * 3, 3);
-                    Span<byte> b = row.Slice((ImageSize - 1 - x) * 3, 3);
-                    for (int c = 0; c < 3; c++)
+                    Span<byte> a = row.Slice(x * channels, channels);
+                    Span<byte> b = row.Slice((ImageSize - 1 - x) * channels, channels);
+                    for (int c = 0; c < channels; c++)
                     {
                         (a[c], b[c]) = (b[c], a[c]);
                     }
@@ -319,6 +361,10 @@ public sealed class ImageFolderDataset : IStreamingImageCaptionDataset
         try
         {
             image = Fit(ImageDecoder.Decode(entry.Path), ImageSize, Options.RandomCrop);
+            if (ImageMode == ImageMode.Grayscale)
+            {
+                image = image.ToGrayscale();
+            }
         }
         catch (Exception ex) when (ex is InvalidDataException or FileNotFoundException)
         {
@@ -354,10 +400,10 @@ public sealed class ImageFolderDataset : IStreamingImageCaptionDataset
     private void CheckDestination(int index, Span<byte> destination)
     {
         PackedImages.CheckIndex(index, _entries.Length);
-        int bytes = ImageSize * ImageSize * 3;
+        int bytes = ImageSize * ImageSize * Channels;
         if (destination.Length < bytes)
         {
-            throw new ArgumentException($"{nameof(destination)} holds {destination.Length} bytes but one {ImageSize}×{ImageSize} RGB image needs {bytes}; pass a larger span.", nameof(destination));
+            throw new ArgumentException($"{nameof(destination)} holds {destination.Length} bytes but one {ImageSize}×{ImageSize} {ImageModeNames.Format(ImageMode)} image needs {bytes}; pass a larger span.", nameof(destination));
         }
     }
 
@@ -370,6 +416,29 @@ public sealed class ImageFolderDataset : IStreamingImageCaptionDataset
         }
 
         return new RgbImage(size, size, ImageDecoder.FitCentre(image, size));
+    }
+
+    /// <summary>The <see cref="ImageModeNote"/>: null when no image is converted.</summary>
+    private static string? ModeNote(int total, int greyFiles, ImageMode mode, bool asked)
+    {
+        int rgbFiles = total - greyFiles;
+        int converted = mode == ImageMode.Grayscale ? rgbFiles : greyFiles;
+        if (converted == 0)
+        {
+            return null;
+        }
+
+        var inv = CultureInfo.InvariantCulture;
+        string counts = mode == ImageMode.Grayscale
+            ? string.Create(inv, $"{rgbFiles} of {total} images are RGB, {greyFiles} grayscale")
+            : string.Create(inv, $"{greyFiles} of {total} images are grayscale, {rgbFiles} RGB");
+        string why = asked ? "as set (--image-mode / ImageFolderOptions.ImageMode)"
+            : mode == ImageMode.Rgb && greyFiles == rgbFiles ? "(a tie keeps colour, which loses nothing)"
+            : "(the majority)";
+        string how = mode == ImageMode.Grayscale
+            ? "the RGB images are converted with ITU-R BT.601 luma"
+            : "the grayscale images' grey g becomes (g, g, g)";
+        return $"{counts}: training in {(mode == ImageMode.Grayscale ? "grayscale (L)" : "RGB")} {why}; {how}.";
     }
 
     private static int InferSize(string root, List<Entry> listed, (int Width, int Height)?[] sizes)

@@ -1,3 +1,5 @@
+using DiffusionKit.Imaging;
+
 namespace DiffusionKit.Data;
 
 /// <summary>Settings of an <see cref="ImageFolderDataset"/>. Every default is the documented one.</summary>
@@ -37,11 +39,18 @@ public sealed class ImageFolderOptions
     /// </summary>
     public long MaxCacheBytes { get; init; } = DefaultMaxCacheBytes;
 
+    /// <summary>
+    /// The mode to train in: <see cref="Imaging.ImageMode.Grayscale"/> (one channel) or <see cref="Imaging.ImageMode.Rgb"/>
+    /// (three), converting the images that differ. Null (default): the mode most of the folder's images have, a tie
+    /// taking RGB (see <see cref="ImageFolderDataset"/>).
+    /// </summary>
+    public ImageMode? ImageMode { get; init; }
+
     /// <summary>Threads that decode files (the initial scan and the prefetching reader). Default: the processor count.</summary>
     public int DecodeThreads { get; init; } = Environment.ProcessorCount;
 
     /// <summary>Checks every setting and throws naming the first bad one.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">When a number is out of range.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">When a number is out of range or <see cref="ImageMode"/> is not a defined mode.</exception>
     /// <exception cref="ArgumentException">When <see cref="CaptionColumn"/> is empty.</exception>
     public void Validate()
     {
@@ -58,6 +67,11 @@ public sealed class ImageFolderOptions
         if (MaxCacheBytes < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxCacheBytes), MaxCacheBytes, "MaxCacheBytes must be 0 (stream everything) or more.");
+        }
+
+        if (ImageMode is { } mode && mode is not (Imaging.ImageMode.Grayscale or Imaging.ImageMode.Rgb))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ImageMode), mode, $"ImageMode must be Grayscale ({ImageModeNames.Grayscale}) or Rgb ({ImageModeNames.Rgb}), or null for the folder's majority.");
         }
 
         if (DecodeThreads < 1)

@@ -5,7 +5,8 @@ using System.Text;
 namespace DiffusionKit.Imaging;
 
 /// <summary>
-/// Writes <see cref="RgbImage"/>s as PNG files: 8-bit truecolour (colour type 2), not interlaced, one IHDR, the
+/// Writes <see cref="RgbImage"/>s as PNG files: 8-bit truecolour (colour type 2), or 8-bit grayscale (colour type 0)
+/// for an image whose <see cref="RgbImage.Mode"/> is <see cref="ImageMode.Grayscale"/>, not interlaced, one IHDR, the
 /// zlib stream split over IDAT chunks of at most 64 KiB, and IEND. Each row gets the filter with the smallest
 /// sum of absolute differences (the heuristic the PNG specification suggests).
 /// </summary>
@@ -43,7 +44,7 @@ public static class PngEncoder
         BinaryPrimitives.WriteInt32BigEndian(header, image.Width);
         BinaryPrimitives.WriteInt32BigEndian(header[4..], image.Height);
         header[8] = 8; // bit depth
-        header[9] = PngFormat.ColourTypeRgb;
+        header[9] = image.Mode == ImageMode.Grayscale ? PngFormat.ColourTypeGrayscale : PngFormat.ColourTypeRgb;
         header[10] = 0; // compression method: deflate
         header[11] = 0; // filter method: adaptive, five types
         header[12] = 0; // no interlace
@@ -61,7 +62,10 @@ public static class PngEncoder
 
     private static byte[] Compress(RgbImage image, PngFilterType? forcedFilter)
     {
-        int stride = image.Width * PngFormat.BytesPerPixel;
+        bool grey = image.Mode == ImageMode.Grayscale;
+        int bytesPerPixel = grey ? 1 : PngFormat.BytesPerPixel;
+        int stride = image.Width * bytesPerPixel;
+        var current = new byte[stride];
         var previous = new byte[stride];
         var filtered = new byte[stride];
         var best = new byte[stride];
@@ -70,7 +74,20 @@ public static class PngEncoder
         {
             for (int y = 0; y < image.Height; y++)
             {
-                ReadOnlySpan<byte> row = image.Pixels.AsSpan(y * stride, stride);
+                ReadOnlySpan<byte> source = image.Pixels.AsSpan(y * image.Width * PngFormat.BytesPerPixel, image.Width * PngFormat.BytesPerPixel);
+                if (grey)
+                {
+                    for (int x = 0; x < stride; x++)
+                    {
+                        current[x] = RgbImage.Luma(source[x * 3], source[(x * 3) + 1], source[(x * 3) + 2]);
+                    }
+                }
+                else
+                {
+                    source.CopyTo(current);
+                }
+
+                ReadOnlySpan<byte> row = current;
                 PngFilterType chosen = PngFilterType.None;
                 long bestCost = long.MaxValue;
                 for (var filter = PngFilterType.None; filter <= PngFilterType.Paeth; filter++)
@@ -83,7 +100,7 @@ public static class PngEncoder
                     long cost = 0;
                     for (int i = 0; i < stride; i++)
                     {
-                        filtered[i] = (byte)(row[i] - PngFormat.Predict(filter, row, previous, i));
+                        filtered[i] = (byte)(row[i] - PngFormat.Predict(filter, row, previous, i, bytesPerPixel));
                         cost += Math.Abs((int)(sbyte)filtered[i]);
                     }
 

@@ -12,6 +12,15 @@ internal static class PngFormat
     /// <summary>Colour type 2: truecolour without alpha.</summary>
     public const byte ColourTypeRgb = 2;
 
+    /// <summary>Colour type 0: grayscale without alpha (one byte per pixel at bit depth 8).</summary>
+    public const byte ColourTypeGrayscale = 0;
+
+    /// <summary>Colour type 4: grayscale with alpha.</summary>
+    public const byte ColourTypeGrayscaleAlpha = 4;
+
+    /// <summary>The colour type byte's offset in a PNG file: signature (8), IHDR length and type (8), width, height (8), bit depth (1).</summary>
+    public const int ColourTypeOffset = 25;
+
     /// <summary>The Paeth predictor (PNG specification, section 9.4).</summary>
     /// <param name="a">The byte to the left.</param>
     /// <param name="b">The byte above.</param>
@@ -36,12 +45,13 @@ internal static class PngFormat
     /// <param name="row">The raw (unfiltered) current row.</param>
     /// <param name="previous">The raw previous row (all zero for the first row).</param>
     /// <param name="i">The byte index in the row.</param>
+    /// <param name="bytesPerPixel">The filter distance: 3 for 8-bit RGB, 1 for 8-bit grayscale.</param>
     /// <returns>The value the filter subtracts from (encoding) or adds to (decoding) byte <paramref name="i"/>.</returns>
-    public static byte Predict(PngFilterType filter, ReadOnlySpan<byte> row, ReadOnlySpan<byte> previous, int i)
+    public static byte Predict(PngFilterType filter, ReadOnlySpan<byte> row, ReadOnlySpan<byte> previous, int i, int bytesPerPixel = BytesPerPixel)
     {
-        byte left = i >= BytesPerPixel ? row[i - BytesPerPixel] : (byte)0;
+        byte left = i >= bytesPerPixel ? row[i - bytesPerPixel] : (byte)0;
         byte up = previous[i];
-        byte upLeft = i >= BytesPerPixel ? previous[i - BytesPerPixel] : (byte)0;
+        byte upLeft = i >= bytesPerPixel ? previous[i - bytesPerPixel] : (byte)0;
         return filter switch
         {
             PngFilterType.None => 0,

@@ -11,13 +11,13 @@ namespace DiffusionKit.Tests.Data;
 internal static class ImageFiles
 {
     /// <summary>PNG colour types.</summary>
-    public const byte Gray = 0, Rgb = 2, Palette = 3, Rgba = 6;
+    public const byte Gray = 0, Rgb = 2, Palette = 3, GrayAlpha = 4, Rgba = 6;
 
     /// <summary>Writes an 8-bit PNG; <paramref name="samples"/> holds channels-last samples for the colour type (palette: indices).</summary>
     public static string Png(string path, int width, int height, byte colorType, byte[] samples, byte[]? palette = null)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        int channels = colorType switch { Gray => 1, Rgb => 3, Palette => 1, Rgba => 4, _ => throw new ArgumentOutOfRangeException(nameof(colorType)) };
+        int channels = colorType switch { Gray => 1, Rgb => 3, Palette => 1, GrayAlpha => 2, Rgba => 4, _ => throw new ArgumentOutOfRangeException(nameof(colorType)) };
         using var file = new MemoryStream();
         file.Write(new byte[] { 137, 80, 78, 71, 13, 10, 26, 10 });
         var header = new byte[13];
@@ -60,6 +60,10 @@ internal static class ImageFiles
 
         return Png(path, width, height, Rgb, samples);
     }
+
+    /// <summary>Writes a grayscale PNG (colour type 0) of one grey value.</summary>
+    public static string SolidGray(string path, int width, int height, byte value) =>
+        Png(path, width, height, Gray, Enumerable.Repeat(value, width * height).ToArray());
 
     /// <summary>Writes an RGB image as a JPEG at quality 100.</summary>
     public static string Jpeg(string path, RgbImage image)

@@ -119,7 +119,8 @@ public sealed class PngTests
 
     [Theory]
     [InlineData(6, 8)] // RGBA
-    [InlineData(0, 8)] // grey
+    [InlineData(4, 8)] // grey with alpha
+    [InlineData(0, 16)] // 16-bit grey
     [InlineData(2, 16)] // 16-bit RGB
     public void Decoder_rejects_unsupported_formats_with_a_clear_message(byte colourType, byte bitDepth)
     {
