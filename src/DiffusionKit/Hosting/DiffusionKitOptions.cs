@@ -42,8 +42,8 @@ public sealed class DiffusionKitOptions
     public double? BetaEnd { get; set; }
 
     /// <summary>
-    /// Default sampler, case-insensitive: a short name (<c>"ddim"</c>, the default; <c>"ddpm"</c>, <c>"dpm-solver"</c>,
-    /// <c>"euler-a"</c>, <c>"dpm-solver-sde"</c>), a <see cref="SamplerKind"/> name or diffusers' scheduler class name
+    /// Default sampler, case-insensitive: a short name (<c>"dpm-solver-sde"</c>, the default,
+    /// <see cref="PipelineDefaults.DefaultSampler"/>; <c>"ddim"</c>, <c>"ddpm"</c>, <c>"dpm-solver"</c>, <c>"euler-a"</c>), a <see cref="SamplerKind"/> name or diffusers' scheduler class name
     /// (see <see cref="Scheduling.SchedulerNames.ParseSampler"/>).
     /// </summary>
     public string Sampler { get; set; } = Scheduling.SchedulerNames.ShortName(PipelineDefaults.DefaultSampler);

@@ -178,7 +178,7 @@ public sealed class DiffusionPipelineBuilder
         return this;
     }
 
-    /// <summary>Sets the default sampler and its step count, replacing an earlier <see cref="UseScheduler(INoiseScheduler)"/>. Default <see cref="SamplerKind.Ddim"/>.</summary>
+    /// <summary>Sets the default sampler and its step count, replacing an earlier <see cref="UseScheduler(INoiseScheduler)"/>. Default <see cref="PipelineDefaults.DefaultSampler"/>.</summary>
     /// <param name="kind">The algorithm.</param>
     /// <param name="steps">Denoising steps; null for the sampler's default (<see cref="SchedulerOptions.DefaultInferenceSteps"/>: T for DDPM, which allows only T; 25 for DDIM; 20 for the others).</param>
     /// <returns>This builder.</returns>

@@ -13,8 +13,14 @@ namespace DiffusionKit.Pipeline;
 /// <param name="Seed">Seed of the first prompt's sampler call.</param>
 public sealed record PipelineDefaults(SamplerKind Sampler, int Steps, double GuidanceScale, long Seed)
 {
-    /// <summary>The default sampler: <see cref="SamplerKind.Ddim"/> (the course's fast sampler). Its default steps come from <see cref="SchedulerOptions.DefaultInferenceSteps"/>.</summary>
-    public const SamplerKind DefaultSampler = SamplerKind.Ddim;
+    /// <summary>
+    /// The default sampler of every checkpoint, the demo's included: <see cref="SamplerKind.DpmSolverMultistepSde"/>
+    /// (SDE-DPM-Solver++ 2M), 20 steps (<see cref="SchedulerOptions.DefaultInferenceSteps"/>). Measured against DDPM with all
+    /// its steps on real images as well as on the shapes (docs/training.md, "Choosing the sampler"): the deterministic
+    /// samplers (DDIM, DPM-Solver++) lost 0.10–0.12 of prompted-class accuracy on real photos, while SDE-DPM-Solver++ 20
+    /// matched or beat DDPM-500 at 1/25 of its network calls.
+    /// </summary>
+    public const SamplerKind DefaultSampler = SamplerKind.DpmSolverMultistepSde;
 
     /// <summary>
     /// The default classifier-free guidance weight w when neither the caller nor the checkpoint (<c>config.json</c>
