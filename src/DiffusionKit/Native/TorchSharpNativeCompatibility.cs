@@ -6,54 +6,58 @@ using TorchSharp;
 namespace DiffusionKit.Native;
 
 /// <summary>
-/// Makes TorchSharp 0.107's native library load on Linux systems whose libstdc++ predates GCC 13
-/// (Debian 12, Ubuntu 22.04), with no manual step.
+/// Checks, before the first TorchSharp call, that TorchSharp 0.107's native library can load on this system, and says what
+/// to do when it cannot. Writes no file unless the app opts in.
 /// </summary>
 /// <remarks>
 /// <para>
-/// <c>libLibTorchSharp.so</c> 0.107 requires the symbol version <c>GLIBCXX_3.4.32</c> for a single symbol
-/// (<c>_ZSt21ios_base_library_initv</c>) that no relocation uses. When the system's libstdc++ lacks that version,
-/// DiffusionKit marks the requirement weak (<c>VER_FLG_WEAK</c> in its <c>Elf64_Vernaux</c> entry); the loader then
-/// accepts the library and it runs unchanged. Where libstdc++ is new enough, nothing is touched.
+/// <c>libLibTorchSharp.so</c> 0.107 requires the symbol version <c>GLIBCXX_3.4.32</c> (GCC 13) for a single symbol
+/// (<c>_ZSt21ios_base_library_initv</c>) that no relocation uses; Debian 12 and Ubuntu 22.04 lack it. DiffusionKit's
+/// build step (<c>DiffusionKit.targets</c>, in the package's <c>build/</c> and <c>buildTransitive/</c> folders) marks that
+/// requirement weak (<c>VER_FLG_WEAK</c>) in the app's output and publish copies, so the loader accepts the library and it
+/// runs unchanged; where libstdc++ is new enough the weak requirement binds as before.
 /// </para>
 /// <para>
-/// The check runs automatically when the DiffusionKit assembly is first used. Apps that call TorchSharp before any
-/// DiffusionKit type should call <see cref="EnsureLoadable"/> first. Turn the fix off with the environment variable
-/// <c>DIFFUSIONKIT_NATIVE_FIX=off</c> or the AppContext switch <c>DiffusionKit.DisableNativeFix</c>. Set
-/// <c>DIFFUSIONKIT_NATIVE_FIX=copy</c> to leave the app folder untouched and load a patched copy from the user's
-/// local application-data folder instead.
+/// At run time this class only reads: it runs automatically when the DiffusionKit assembly is first used (apps that call
+/// TorchSharp before any DiffusionKit type should call <see cref="EnsureLoadable"/> first). When the app's copy was not
+/// patched and the system needs it, <see cref="EnsureLoadable"/> (and TorchSharp's own first load) throws
+/// <see cref="TorchSharpNativeLoadException"/> naming the remedies: rebuild or republish the app with the DiffusionKit
+/// package, set <c>DIFFUSIONKIT_NATIVE_FIX=copy</c>, or install a newer libstdc++. Set <c>DIFFUSIONKIT_NATIVE_FIX=copy</c>
+/// to opt in to a patched copy in the user's local application-data folder (the app folder is never written). Turn the
+/// check off with <c>DIFFUSIONKIT_NATIVE_FIX=off</c> or the AppContext switch <c>DiffusionKit.DisableNativeFix</c>.
 /// </para>
 /// </remarks>
 public static class TorchSharpNativeCompatibility
 {
     /// <summary>
-    /// The environment variable that controls the fix: <c>off</c>, <c>0</c> or <c>false</c> turn it off; <c>copy</c>
-    /// never modifies the app folder and loads a patched copy instead; anything else (or unset) is the default.
+    /// The environment variable that controls the check: <c>off</c>, <c>0</c> or <c>false</c> turn it off; <c>copy</c>
+    /// opts in to loading a patched copy from the user's local application-data folder when the app's own copy needs the
+    /// fix; anything else (or unset) is the default, which only checks and writes nothing.
     /// </summary>
     public const string DisableEnvironmentVariable = "DIFFUSIONKIT_NATIVE_FIX";
 
-    /// <summary>The AppContext switch that turns the fix off when enabled.</summary>
+    /// <summary>The AppContext switch that turns the check off when enabled.</summary>
     public const string DisableSwitch = "DiffusionKit.DisableNativeFix";
 
     internal const string LibraryFileName = "libLibTorchSharp.so";
-
-    /// <summary>Versions known to be requested only by symbols no relocation uses, so that a weak requirement is safe.</summary>
-    private static readonly HashSet<string> SafeToWeaken = new(StringComparer.Ordinal) { "GLIBCXX_3.4.32" };
 
     private static readonly object Gate = new();
     private static NativeFixOutcome? s_outcome;
     private static Exception? s_failure;
     private static IntPtr s_patchedHandle;
-    private static TorchSharpNativeLoadException? s_missingBackend;
+    private static TorchSharpNativeLoadException? s_loadFailure;
+    private static string? s_unloadableLibrary;
 
     /// <summary>
-    /// Checks the TorchSharp native library next to the app and patches it when this system needs it. Idempotent and
-    /// thread-safe; call it before the first TorchSharp call when DiffusionKit is not the first to touch TorchSharp.
+    /// Checks the TorchSharp native library next to the app (and, with <c>DIFFUSIONKIT_NATIVE_FIX=copy</c>, loads a patched
+    /// copy when this system needs one). Idempotent and thread-safe; call it before the first TorchSharp call when
+    /// DiffusionKit is not the first to touch TorchSharp.
     /// </summary>
     /// <returns>What was found and done.</returns>
     /// <exception cref="TorchSharpNativeLoadException">When the app has no TorchSharp backend (the message names the packages
-    /// to add: TorchSharp-cpu, or DiffusionKit.Cuda with a TorchSharp CUDA bundle), or the library needs a version the
-    /// system lacks and no fix is possible.</exception>
+    /// to add: TorchSharp-cpu, or DiffusionKit.Cuda with a TorchSharp CUDA bundle), or the library needs a libstdc++
+    /// version the system lacks (the message names the remedies: rebuild or republish with the DiffusionKit package,
+    /// <c>DIFFUSIONKIT_NATIVE_FIX=copy</c>, or a newer libstdc++).</exception>
     public static NativeFixOutcome EnsureLoadable()
     {
         lock (Gate)
@@ -82,9 +86,9 @@ public static class TorchSharpNativeCompatibility
     }
 
     /// <summary>
-    /// Runs the check without throwing; used where an exception cannot surface (module initialisation). When the app has
-    /// no backend, TorchSharp's calls into its native library throw DiffusionKit's exception (naming the packages to add)
-    /// instead of an unhandled <see cref="DllNotFoundException"/>.
+    /// Runs the check without throwing; used where an exception cannot surface (module initialisation). When TorchSharp
+    /// cannot load (no backend, or an unpatched library on an old libstdc++), TorchSharp's calls into its native library
+    /// throw DiffusionKit's exception, which says what to do, instead of TorchSharp's own load error.
     /// </summary>
     internal static void TryEnsureLoadable()
     {
@@ -95,22 +99,35 @@ public static class TorchSharpNativeCompatibility
         catch (TorchSharpNativeLoadException)
         {
             // Remembered in s_failure and rethrown by the next EnsureLoadable call.
-            if (s_missingBackend is not null)
+            if (s_loadFailure is not null)
             {
                 try
                 {
-                    NativeLibrary.SetDllImportResolver(typeof(torch).Assembly, ThrowMissingBackend);
+                    NativeLibrary.SetDllImportResolver(typeof(torch).Assembly, ThrowLoadFailure);
                 }
                 catch (InvalidOperationException)
                 {
-                    // Someone else resolves TorchSharp's imports; EnsureLoadable still reports the missing backend.
+                    // Someone else resolves TorchSharp's imports; EnsureLoadable still reports the failure.
                 }
             }
         }
     }
 
-    private static IntPtr ThrowMissingBackend(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
-        => libraryName.Contains("TorchSharp", StringComparison.Ordinal) && s_missingBackend is { } missing ? throw missing : IntPtr.Zero;
+    private static IntPtr ThrowLoadFailure(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
+    {
+        if (!libraryName.Contains("TorchSharp", StringComparison.Ordinal) || s_loadFailure is not { } failure)
+        {
+            return IntPtr.Zero;
+        }
+
+        // The check reads the libstdc++ this process maps; should the loader think otherwise, let it load.
+        if (s_unloadableLibrary is { } library && NativeLibrary.TryLoad(library, out IntPtr handle))
+        {
+            return handle;
+        }
+
+        throw failure;
+    }
 
     private static bool IsDisabled()
     {
@@ -137,7 +154,7 @@ public static class TorchSharpNativeCompatibility
         }
         catch (TorchSharpNativeLoadException ex)
         {
-            s_missingBackend = ex;
+            s_loadFailure = ex;
             throw;
         }
 
@@ -152,12 +169,25 @@ public static class TorchSharpNativeCompatibility
             return NativeFixOutcome.LibraryNotFound;
         }
 
-        bool copyOnly = string.Equals(Environment.GetEnvironmentVariable(DisableEnvironmentVariable), "copy", StringComparison.OrdinalIgnoreCase);
-        return Fix(library, FindSystemLibStdCxx(), allowInPlace: !copyOnly);
+        bool copy = string.Equals(Environment.GetEnvironmentVariable(DisableEnvironmentVariable), "copy", StringComparison.OrdinalIgnoreCase);
+        try
+        {
+            return Check(library, FindSystemLibStdCxx(), loadPatchedCopy: copy);
+        }
+        catch (TorchSharpNativeLoadException ex)
+        {
+            s_loadFailure = ex;
+            s_unloadableLibrary = library;
+            throw;
+        }
     }
 
-    /// <summary>Decides and applies the fix for one library file. Internal for tests.</summary>
-    internal static NativeFixOutcome Fix(string library, string? libStdCxx, bool allowInPlace)
+    /// <summary>
+    /// Checks one library file against a libstdc++ and, when <paramref name="loadPatchedCopy"/> (the opt-in copy mode),
+    /// loads a patched copy from the user's data folder where one is needed. Never writes <paramref name="library"/> or
+    /// its folder. Internal for tests.
+    /// </summary>
+    internal static NativeFixOutcome Check(string library, string? libStdCxx, bool loadPatchedCopy)
     {
         byte[] image = File.ReadAllBytes(library);
         IReadOnlyList<ElfVersionNeeds.Requirement> needs;
@@ -171,9 +201,7 @@ public static class TorchSharpNativeCompatibility
         }
 
         var provided = libStdCxx is null ? null : ReadProvidedVersions(libStdCxx);
-        var missing = needs
-            .Where(n => n.File.StartsWith("libstdc++", StringComparison.Ordinal) && (provided is null || !provided.Contains(n.Version)))
-            .ToList();
+        var missing = needs.Where(n => n.IsLibStdCxx && (provided is null || !provided.Contains(n.Version))).ToList();
         if (missing.Count == 0)
         {
             return NativeFixOutcome.NotNeeded;
@@ -185,67 +213,45 @@ public static class TorchSharpNativeCompatibility
             return NativeFixOutcome.AlreadyPatched;
         }
 
-        var unsafeNeeds = strong.Where(n => !SafeToWeaken.Contains(n.Version)).Select(n => n.Version).ToList();
+        string system = libStdCxx ?? "not found";
+        var unsafeNeeds = strong.Where(n => !n.SafeToWeaken).Select(n => n.Version).ToList();
         if (unsafeNeeds.Count > 0)
         {
             throw new TorchSharpNativeLoadException(
-                $"'{library}' requires {string.Join(", ", unsafeNeeds)} from libstdc++, which this system's libstdc++ ('{libStdCxx ?? "not found"}') does not provide, " +
+                $"'{library}' requires {string.Join(", ", unsafeNeeds)} from libstdc++, which this system's libstdc++ ('{system}') does not provide, " +
                 "and DiffusionKit cannot safely relax that requirement. Install a newer libstdc++ (GCC 13 or later: Debian 13, Ubuntu 24.04) or use a TorchSharp build made for this system.");
         }
 
-        foreach (var need in strong)
+        if (!loadPatchedCopy)
         {
-            ElfVersionNeeds.MarkWeak(image, need);
+            throw new TorchSharpNativeLoadException(NotPatchedMessage(library, system, string.Join(", ", strong.Select(n => n.Version))));
         }
 
-        if (allowInPlace && TryReplaceAtomically(library, image))
-        {
-            return NativeFixOutcome.PatchedInPlace;
-        }
-
+        ElfVersionNeeds.WeakenSafeRequirements(image);
         LoadPatchedCopy(library, image);
         return NativeFixOutcome.PatchedCopy;
     }
 
-    private static bool TryReplaceAtomically(string path, byte[] image)
+    /// <summary>What an app whose copy of the library was not patched must do. Internal for tests.</summary>
+    internal static string NotPatchedMessage(string library, string libStdCxx, string versions) =>
+        $"TorchSharp's native library '{library}' requires {versions} from libstdc++, which this system's libstdc++ ('{libStdCxx}') lacks " +
+        "(Debian 12, Ubuntu 22.04), so it cannot be loaded. DiffusionKit fixes the app's copy when the app is built or published: " +
+        "rebuild or republish the app with the DiffusionKit package referenced, so that its build step (DiffusionKit.targets) runs " +
+        "(it is skipped with DiffusionKitNativeFix=false, and a copy of the native files made after the build is not patched). " +
+        $"Or set {DisableEnvironmentVariable}=copy to load a patched copy from '{CopyRoot()}' (the app folder stays untouched), " +
+        "or install libstdc++ from GCC 13 or later (Debian 13, Ubuntu 24.04). See docs/native-loading.md.";
+
+    /// <summary>The folder copy mode writes its patched libraries under.</summary>
+    private static string CopyRoot()
     {
-        string temp = path + "." + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".tmp";
-        try
-        {
-            File.WriteAllBytes(temp, image);
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(temp, File.GetUnixFileMode(path));
-            }
-
-            File.Move(temp, path, overwrite: true);
-            return true;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            try
-            {
-                File.Delete(temp);
-            }
-            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
-            {
-                // The folder is not writable; nothing was created.
-            }
-
-            return false;
-        }
+        string root = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify);
+        return Path.Combine(string.IsNullOrEmpty(root) ? Path.GetTempPath() : root, "DiffusionKit", "native");
     }
 
     private static void LoadPatchedCopy(string library, byte[] image)
     {
-        string cacheRoot = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create);
-        if (string.IsNullOrEmpty(cacheRoot))
-        {
-            cacheRoot = Path.GetTempPath();
-        }
-
         string hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(image))[..16];
-        string folder = Path.Combine(cacheRoot, "DiffusionKit", "native", hash);
+        string folder = Path.Combine(CopyRoot(), hash);
         string copy = Path.Combine(folder, LibraryFileName);
         try
         {
@@ -260,8 +266,8 @@ public static class TorchSharpNativeCompatibility
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new TorchSharpNativeLoadException(
-                $"'{library}' needs a patch to load on this system (its libstdc++ lacks GLIBCXX_3.4.32), but neither its folder nor '{folder}' is writable. " +
-                "Make one of them writable, build the app on a machine with the same layout so the patched file ships with it, or install libstdc++ from GCC 13 or later.", ex);
+                $"{DisableEnvironmentVariable}=copy: the patched copy of '{library}' cannot be written to '{folder}'. " +
+                "Make that folder writable (it follows XDG_DATA_HOME), rebuild or republish the app with the DiffusionKit package so its build step patches the app's copy, or install libstdc++ from GCC 13 or later.", ex);
         }
 
         // The patched copy finds its dependencies (libtorch.so, ...) by soname once they are loaded from the original folder.

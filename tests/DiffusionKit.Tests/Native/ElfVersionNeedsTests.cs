@@ -68,36 +68,66 @@ public sealed class ElfVersionNeedsTests : IDisposable
     private const string Gcc12Versions = "\0GLIBCXX_3.4\0GLIBCXX_3.4.30\0CXXABI_1.3\0CXXABI_1.3.13\0GLIBCXX_3.4.29\0GLIBCXX_3.4.26\0GLIBCXX_3.4.22\0GLIBCXX_3.4.21\0GLIBCXX_3.4.20\0GLIBCXX_3.4.19\0GLIBCXX_3.4.18\0GLIBCXX_3.4.15\0GLIBCXX_3.4.14\0GLIBCXX_3.4.11\0GLIBCXX_3.4.9\0CXXABI_1.3.9\0CXXABI_1.3.5\0CXXABI_1.3.3\0CXXABI_1.3.1\0";
 
     [Fact]
-    public void Fix_reports_not_needed_when_libstdcxx_provides_the_version()
+    public void WeakenSafeRequirements_marks_only_GLIBCXX_3_4_32_weak_and_is_idempotent()
+    {
+        byte[] original = File.ReadAllBytes(PristineLibrary());
+        byte[] image = (byte[])original.Clone();
+
+        ElfVersionNeeds.WeakenSafeRequirements(image).Select(n => n.Version).Should().Equal("GLIBCXX_3.4.32");
+        ElfVersionNeeds.WeakenSafeRequirements(image).Should().BeEmpty("an already patched image needs no change");
+
+        var after = ElfVersionNeeds.Read(image);
+        after.Single(n => n.Version == "GLIBCXX_3.4.32").Weak.Should().BeTrue();
+        after.Where(n => n.Version != "GLIBCXX_3.4.32").Should().OnlyContain(n => !n.Weak);
+        Enumerable.Range(0, original.Length).Count(i => original[i] != image[i]).Should().Be(1, "only one vna_flags byte changes");
+    }
+
+    [Fact]
+    public void Check_reports_not_needed_when_libstdcxx_provides_the_version()
     {
         var (lib, fakeLibStdCxx) = Setup(Gcc12Versions + "GLIBCXX_3.4.32\0");
         byte[] before = File.ReadAllBytes(lib);
 
-        TorchSharpNativeCompatibility.Fix(lib, fakeLibStdCxx, allowInPlace: true).Should().Be(NativeFixOutcome.NotNeeded);
+        TorchSharpNativeCompatibility.Check(lib, fakeLibStdCxx, loadPatchedCopy: false).Should().Be(NativeFixOutcome.NotNeeded);
 
         File.ReadAllBytes(lib).Should().Equal(before, "a system with a new enough libstdc++ must be left untouched");
     }
 
     [Fact]
-    public void Fix_patches_in_place_when_libstdcxx_is_too_old_and_then_reports_already_patched()
+    public void Check_explains_the_remedies_for_an_unpatched_library_on_an_old_libstdcxx_and_writes_nothing()
     {
         var (lib, fakeLibStdCxx) = Setup(Gcc12Versions);
+        string folder = Path.GetDirectoryName(lib)!;
+        var listing = Directory.GetFiles(folder).Order(StringComparer.Ordinal).ToList();
+        byte[] before = File.ReadAllBytes(lib);
 
-        TorchSharpNativeCompatibility.Fix(lib, fakeLibStdCxx, allowInPlace: true).Should().Be(NativeFixOutcome.PatchedInPlace);
-        TorchSharpNativeCompatibility.Fix(lib, fakeLibStdCxx, allowInPlace: true).Should().Be(NativeFixOutcome.AlreadyPatched);
+        var act = () => TorchSharpNativeCompatibility.Check(lib, fakeLibStdCxx, loadPatchedCopy: false);
 
-        byte[] original = File.ReadAllBytes(PristineLibrary());
-        byte[] patched = File.ReadAllBytes(lib);
-        patched.Length.Should().Be(original.Length);
-        Enumerable.Range(0, original.Length).Count(i => original[i] != patched[i]).Should().Be(1, "only one vna_flags byte changes");
+        act.Should().Throw<TorchSharpNativeLoadException>()
+            .WithMessage("*GLIBCXX_3.4.32*rebuild or republish the app with the DiffusionKit package*DIFFUSIONKIT_NATIVE_FIX=copy*GCC 13*");
+        File.ReadAllBytes(lib).Should().Equal(before, "the run-time check never writes the library");
+        Directory.GetFiles(folder).Order(StringComparer.Ordinal).Should().Equal(listing, "nor anything beside it");
     }
 
     [Fact]
-    public void Fix_refuses_a_missing_version_it_cannot_safely_weaken()
+    public void Check_reports_already_patched_for_a_library_the_build_step_patched()
+    {
+        var (lib, fakeLibStdCxx) = Setup(Gcc12Versions);
+        byte[] image = File.ReadAllBytes(lib);
+        ElfVersionNeeds.WeakenSafeRequirements(image);
+        File.WriteAllBytes(lib, image);
+
+        TorchSharpNativeCompatibility.Check(lib, fakeLibStdCxx, loadPatchedCopy: false).Should().Be(NativeFixOutcome.AlreadyPatched);
+
+        File.ReadAllBytes(lib).Should().Equal(image);
+    }
+
+    [Fact]
+    public void Check_refuses_a_missing_version_it_cannot_safely_weaken()
     {
         var (lib, ancient) = Setup("\0GLIBCXX_3.4\0CXXABI_1.3\0");
 
-        var act = () => TorchSharpNativeCompatibility.Fix(lib, ancient, allowInPlace: true);
+        var act = () => TorchSharpNativeCompatibility.Check(lib, ancient, loadPatchedCopy: true);
 
         act.Should().Throw<TorchSharpNativeLoadException>().WithMessage("*GLIBCXX_3.4.30*libstdc++*GCC 13*");
     }
