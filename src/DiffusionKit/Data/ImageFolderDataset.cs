@@ -207,7 +207,7 @@ public sealed class ImageFolderDataset : IStreamingImageCaptionDataset
     /// <inheritdoc />
     public string GetCaption(int index)
     {
-        PackedImages.CheckIndex(index, _entries.Length);
+        CheckIndex(index);
         return _entries[index].Caption;
     }
 
@@ -216,7 +216,7 @@ public sealed class ImageFolderDataset : IStreamingImageCaptionDataset
     /// <returns>The caption's source.</returns>
     public CaptionSource GetCaptionSource(int index)
     {
-        PackedImages.CheckIndex(index, _entries.Length);
+        CheckIndex(index);
         return _entries[index].Source;
     }
 
@@ -225,7 +225,7 @@ public sealed class ImageFolderDataset : IStreamingImageCaptionDataset
     /// <returns>The file's path.</returns>
     public string GetPath(int index)
     {
-        PackedImages.CheckIndex(index, _entries.Length);
+        CheckIndex(index);
         return _entries[index].Path;
     }
 
@@ -351,9 +351,15 @@ public sealed class ImageFolderDataset : IStreamingImageCaptionDataset
         return image;
     }
 
+    private void CheckIndex(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _entries.Length);
+    }
+
     private void CheckDestination(int index, Span<byte> destination)
     {
-        PackedImages.CheckIndex(index, _entries.Length);
+        CheckIndex(index);
         int bytes = ImageSize * ImageSize * 3;
         if (destination.Length < bytes)
         {
