@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using DiffusionKit.Imaging;
+using DiffusionKit.IO;
 
 namespace DiffusionKit.Demo.Imaging;
 

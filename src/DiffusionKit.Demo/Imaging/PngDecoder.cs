@@ -52,7 +52,7 @@ public static class PngDecoder
 
             ReadOnlySpan<byte> body = data.Slice(offset + 8, (int)length);
             uint stored = BinaryPrimitives.ReadUInt32BigEndian(data[(offset + 8 + (int)length)..]);
-            uint actual = Crc32.Append(Crc32.Compute(typeBytes), body);
+            uint actual = PngFormat.ChunkCrc(typeBytes, body);
             if (stored != actual)
             {
                 throw new InvalidDataException(
@@ -217,10 +217,7 @@ public static class PngDecoder
             ReadOnlySpan<byte> source = raw.AsSpan(y * (stride + 1) + 1, stride);
             Span<byte> row = pixels.AsSpan(y * stride, stride);
             ReadOnlySpan<byte> previous = y == 0 ? zero : pixels.AsSpan((y - 1) * stride, stride);
-            for (int i = 0; i < stride; i++)
-            {
-                row[i] = (byte)(source[i] + PngFormat.Predict(filter, row, previous, i, bytesPerPixel));
-            }
+            PngFormat.Unfilter(filter, source, previous, row, bytesPerPixel);
         }
 
         return pixels;

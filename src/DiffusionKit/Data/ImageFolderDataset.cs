@@ -248,7 +248,7 @@ public sealed class ImageFolderDataset : IStreamingImageCaptionDataset
     /// <inheritdoc />
     public string GetCaption(int index)
     {
-        PackedImages.CheckIndex(index, _entries.Length);
+        CheckIndex(index);
         return _entries[index].Caption;
     }
 
@@ -257,7 +257,7 @@ public sealed class ImageFolderDataset : IStreamingImageCaptionDataset
     /// <returns>The caption's source.</returns>
     public CaptionSource GetCaptionSource(int index)
     {
-        PackedImages.CheckIndex(index, _entries.Length);
+        CheckIndex(index);
         return _entries[index].Source;
     }
 
@@ -266,7 +266,7 @@ public sealed class ImageFolderDataset : IStreamingImageCaptionDataset
     /// <returns>The file's path.</returns>
     public string GetPath(int index)
     {
-        PackedImages.CheckIndex(index, _entries.Length);
+        CheckIndex(index);
         return _entries[index].Path;
     }
 
@@ -397,9 +397,15 @@ public sealed class ImageFolderDataset : IStreamingImageCaptionDataset
         return image;
     }
 
+    private void CheckIndex(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _entries.Length);
+    }
+
     private void CheckDestination(int index, Span<byte> destination)
     {
-        PackedImages.CheckIndex(index, _entries.Length);
+        CheckIndex(index);
         int bytes = ImageSize * ImageSize * Channels;
         if (destination.Length < bytes)
         {

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
+using DiffusionKit.IO;
 
 namespace DiffusionKit.Imaging;
 
@@ -97,11 +98,11 @@ public static class PngEncoder
                         continue;
                     }
 
+                    PngFormat.Filter(filter, row, previous, filtered, bytesPerPixel);
                     long cost = 0;
-                    for (int i = 0; i < stride; i++)
+                    foreach (byte b in filtered)
                     {
-                        filtered[i] = (byte)(row[i] - PngFormat.Predict(filter, row, previous, i, bytesPerPixel));
-                        cost += Math.Abs((int)(sbyte)filtered[i]);
+                        cost += Math.Abs((int)(sbyte)b);
                     }
 
                     if (cost < bestCost)
@@ -130,7 +131,7 @@ public static class PngEncoder
         Encoding.ASCII.GetBytes(type, typeBytes);
         file.Write(typeBytes);
         file.Write(data);
-        BinaryPrimitives.WriteUInt32BigEndian(word, Crc32.Append(Crc32.Compute(typeBytes), data));
+        BinaryPrimitives.WriteUInt32BigEndian(word, PngFormat.ChunkCrc(typeBytes, data));
         file.Write(word);
     }
 }

@@ -1,7 +1,7 @@
 namespace DiffusionKit.Imaging;
 
-/// <summary>The five PNG scanline filters (PNG specification, section 9.2), as written in each row's filter byte.</summary>
-internal enum PngFilterType : byte
+/// <summary>The five PNG scanline filters (PNG specification, section 9.2), as written in each row's filter byte; see <see cref="PngFormat.Filter"/> and <see cref="PngFormat.Unfilter"/>.</summary>
+public enum PngFilterType : byte
 {
     /// <summary>The row is stored as is.</summary>
     None = 0,

@@ -54,8 +54,12 @@ public sealed class DiffusionPipelineBuilder
     /// <summary>The device the pipeline will run on (the CPU unless <see cref="UseDevice(Device)"/> said otherwise).</summary>
     internal Device Device => _device ?? CPU;
 
-    /// <summary>Where the builder and what it builds log.</summary>
-    internal ILoggerFactory LoggerFactory => _loggerFactory;
+    /// <summary>
+    /// Where the builder and what it builds log: the factory given to <see cref="UseLoggerFactory"/>, or
+    /// <see cref="NullLoggerFactory.Instance"/>. Extension methods that configure the builder (such as <c>UseCuda</c>)
+    /// create their loggers from it; it is readable after <see cref="Build"/> too.
+    /// </summary>
+    public ILoggerFactory LoggerFactory => _loggerFactory;
 
     /// <summary>Builds a new randomly initialised U-Net (seeded with <see cref="UseSeed"/>'s seed) with these options; replaces any earlier model choice.</summary>
     /// <param name="options">The architecture; validated by <see cref="Build"/>. Its ContextSize must match the encoder's.</param>

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using DiffusionKit.Checkpoints;
 using DiffusionKit.Imaging;
+using DiffusionKit.IO;
 using DiffusionKit.Models;
 using DiffusionKit.Pipeline;
 using DiffusionKit.Sampling;

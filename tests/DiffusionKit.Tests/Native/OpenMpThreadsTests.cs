@@ -41,5 +41,13 @@ public sealed class OpenMpThreadsTests
         act.Should().Throw<InvalidDataException>().WithMessage("bad file").Where(e => e.StackTrace!.Contains(nameof(ThrowFromHere)));
     }
 
+    [Fact]
+    public void Null_work_is_refused_before_any_thread_starts()
+    {
+        var act = () => OpenMpThreads.RunOnTransientThread<int>(null!);
+
+        act.Should().Throw<ArgumentNullException>().WithParameterName("work");
+    }
+
     private static int ThrowFromHere() => throw new InvalidDataException("bad file");
 }

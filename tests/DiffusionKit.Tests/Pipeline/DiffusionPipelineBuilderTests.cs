@@ -2,6 +2,8 @@ using DiffusionKit.Models;
 using DiffusionKit.Pipeline;
 using DiffusionKit.Scheduling;
 using FluentAssertions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
 
 namespace DiffusionKit.Tests.Pipeline;
@@ -114,6 +116,17 @@ public sealed class DiffusionPipelineBuilderTests
         builder.Invoking(b => b.UseGuidance(1)).Should().Throw<InvalidOperationException>().WithMessage("*UseGuidance*");
         builder.Invoking(b => b.Build()).Should().Throw<InvalidOperationException>().WithMessage("*Build*");
         builder.Invoking(b => b.BuildTrainer(new DiffusionKit.Training.DiffusionTrainerOptions { Steps = 1 })).Should().Throw<InvalidOperationException>().WithMessage("*BuildTrainer*");
+    }
+
+    [Fact]
+    public void LoggerFactory_is_the_one_given_to_UseLoggerFactory_for_extensions_to_log_through()
+    {
+        using var factory = new LoggerFactory();
+        var builder = new DiffusionPipelineBuilder();
+
+        builder.LoggerFactory.Should().BeSameAs(NullLoggerFactory.Instance, "nothing is logged unless asked");
+        builder.UseLoggerFactory(factory).LoggerFactory.Should().BeSameAs(factory);
+        builder.Invoking(b => b.UseLoggerFactory(null!)).Should().Throw<ArgumentNullException>().WithParameterName("loggerFactory");
     }
 
     [Fact]

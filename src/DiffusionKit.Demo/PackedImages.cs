@@ -1,6 +1,6 @@
-namespace DiffusionKit.Data;
+namespace DiffusionKit.Demo;
 
-/// <summary>Index checks and copies for data sets that keep all images in one packed HWC byte array.</summary>
+/// <summary>Index checks and copies for the demo's data sets that keep all images in one packed HWC RGB byte array (shapes, sprites).</summary>
 internal static class PackedImages
 {
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> unless 0 &lt;= <paramref name="index"/> &lt; <paramref name="count"/>.</summary>
