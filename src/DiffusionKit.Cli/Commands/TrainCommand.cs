@@ -129,7 +129,7 @@ internal sealed class TrainCommand : CliCommand
         var source = TrainingDataSource.Create(parse, Data, Training);
         if (source.IsFolder)
         {
-            parse = TrainingDataSource.ApplyFolderDefaults(parse, Training, source.Dataset.ImageSize);
+            parse = TrainingDataSource.ApplyFolderDefaults(parse, Training, source.Dataset.ImageSize, source.Dataset.Count);
         }
 
         IImageCaptionDataset dataset = source.Dataset;

@@ -20,10 +20,18 @@ internal sealed record TrainingDataSource(IImageCaptionDataset Dataset, BagOfWor
 {
     /// <summary>
     /// Training compute of the default folder budget, in multiply-adds of the U-Net's forward pass summed over every
-    /// image of every step (training costs about 3× that). Chosen so the default run, sampling included, fits in 10
-    /// minutes on a 2-core machine 0.6× as fast as the one it was measured on (docs/training.md, "Your own images").
+    /// image of every step (training costs about 3× that). 1,084 steps of batch 100 at 28×28 and n_feat 32: about 5 minutes
+    /// on a 2-core AMD EPYC where a user's 542-step run of a 7,000-photo folder took 152 s, so the default run, sampling
+    /// included, fits in 10 minutes on a machine 0.6× as fast (docs/training.md, "Your own images"). Twice the budget of
+    /// 0.1.0's pre-releases, which left real photos under-trained (grainy, off the data's manifold).
     /// </summary>
-    internal const double FolderBudgetForwardFlops = 1.25e13;
+    internal const double FolderBudgetForwardFlops = 2.5e13;
+
+    /// <summary>The most passes over a folder the default budget makes: small folders stop here instead of training toward copies of their images.</summary>
+    internal const int MaxDefaultEpochs = 100;
+
+    /// <summary>The fewest steps the default budget gives (twice the folder warm-up), however small the folder.</summary>
+    internal const int MinDefaultSteps = 200;
 
     /// <summary>Forward FLOPs of the context U-Net per 16×16 image at n_feat 64 (docs/reference.md).</summary>
     private const double ForwardFlopsAt16By64 = 301e6;
@@ -71,7 +79,7 @@ internal sealed record TrainingDataSource(IImageCaptionDataset Dataset, BagOfWor
     /// <c>--steps</c>/<c>--epochs</c>/<c>--time</c>, the step budget for this size, width and batch.
     /// </summary>
     /// <returns>The parse result with the defaults applied.</returns>
-    public static ParseResult ApplyFolderDefaults(ParseResult parse, TrainingOptions training, int imageSize)
+    public static ParseResult ApplyFolderDefaults(ParseResult parse, TrainingOptions training, int imageSize, int imageCount)
     {
         var folder = TrainingDefaults.Folder;
         var inv = CultureInfo.InvariantCulture;
@@ -91,7 +99,7 @@ internal sealed record TrainingDataSource(IImageCaptionDataset Dataset, BagOfWor
             return parse;
         }
 
-        int steps = DefaultSteps(imageSize, parse.GetValue(training.Features), parse.GetValue(training.Batch));
+        int steps = DefaultSteps(imageSize, parse.GetValue(training.Features), parse.GetValue(training.Batch), imageCount);
         return parse.WithDefaults([(training.Steps, steps.ToString(CultureInfo.InvariantCulture))], "image folder defaults");
     }
 
@@ -108,13 +116,17 @@ internal sealed record TrainingDataSource(IImageCaptionDataset Dataset, BagOfWor
 
     /// <summary>
     /// The default step count: <see cref="FolderBudgetForwardFlops"/> divided by the forward cost of one batch, which
-    /// grows with the square of the image side and of the width (n_feat). Depends only on the sizes, never on the
-    /// machine, so the same folder trains the same weights everywhere.
+    /// grows with the square of the image side and of the width (n_feat), but no more than <see cref="MaxDefaultEpochs"/>
+    /// passes over the folder's <paramref name="imageCount"/> images and no fewer than <see cref="MinDefaultSteps"/>.
+    /// Depends only on the data's size and resolution, never on the machine, so the same folder trains the same weights
+    /// everywhere.
     /// </summary>
-    internal static int DefaultSteps(int imageSize, int features, int batch)
+    internal static int DefaultSteps(int imageSize, int features, int batch, int imageCount)
     {
         double perImage = ForwardFlopsAt16By64 * Math.Pow(imageSize / 16.0, 2) * Math.Pow(features / 64.0, 2);
-        return (int)Math.Max(1, Math.Round(FolderBudgetForwardFlops / (perImage * batch)));
+        double byCompute = Math.Round(FolderBudgetForwardFlops / (perImage * batch));
+        double byEpochs = Math.Ceiling((double)MaxDefaultEpochs * imageCount / batch);
+        return (int)Math.Max(MinDefaultSteps, Math.Min(byCompute, byEpochs));
     }
 
     private static ImageFolderDataset OpenFolder(ParseResult parse, DataOptions data, string path)

@@ -70,7 +70,7 @@ public sealed class TrainOnFolderTests
         var train = new TrainCommand();
         var settings = train.ReadSettings(train.ParseValid("--data", data, "--out", dir.File("c"), "--size", "16"));
         settings.Model.ImageSize.Should().Be(16);
-        settings.Trainer.Steps.Should().Be(TrainingDataSource.DefaultSteps(16, 64, 100), "without a budget the folder's step default applies");
+        settings.Trainer.Steps.Should().Be(TrainingDataSource.DefaultSteps(16, 64, 100, 8), "without a budget the folder's step default applies");
         settings.Encoder.Should().BeOfType<BagOfWordsEncoder>().Which.Vocabulary.Should().Equal("blue", "red", "square");
         settings.Trainer.LearningRate.Should().Be(2e-3, "the folder defaults apply to options not given");
         settings.Trainer.EmaDecay.Should().Be(0.995);
@@ -80,15 +80,20 @@ public sealed class TrainOnFolderTests
         var given = train.ReadSettings(train.ParseValid("--data", data, "--out", dir.File("c"), "--size", "16", "--lr", "1e-3", "--features", "16", "--guidance", "2.5"));
         given.Guidance.Should().Be(2.5);
         given.Trainer.LearningRate.Should().Be(1e-3, "an option the user gave wins over the folder default");
-        given.Trainer.Steps.Should().Be(TrainingDataSource.DefaultSteps(16, 16, 100), "the step budget follows the width given");
+        given.Trainer.Steps.Should().Be(TrainingDataSource.DefaultSteps(16, 16, 100, 8), "the step budget follows the width given");
     }
 
     [Fact]
-    public void The_default_step_budget_depends_only_on_sizes()
+    public void The_default_step_budget_depends_only_on_the_datas_size_and_resolution()
     {
-        int at16 = TrainingDataSource.DefaultSteps(16, 64, 100);
-        TrainingDataSource.DefaultSteps(32, 64, 100).Should().BeCloseTo(at16 / 4, 1, "four times the pixels, a quarter of the steps");
-        TrainingDataSource.DefaultSteps(16, 32, 100).Should().BeCloseTo(at16 * 4, 4);
-        TrainingDataSource.DefaultSteps(16, 64, 50).Should().BeCloseTo(at16 * 2, 2);
+        const int large = 1_000_000;
+        int at16 = TrainingDataSource.DefaultSteps(16, 64, 100, large);
+        TrainingDataSource.DefaultSteps(32, 64, 100, large).Should().BeCloseTo(at16 / 4, 1, "four times the pixels, a quarter of the steps");
+        TrainingDataSource.DefaultSteps(16, 32, 100, large).Should().BeCloseTo(at16 * 4, 4);
+        TrainingDataSource.DefaultSteps(16, 64, 50, large).Should().BeCloseTo(at16 * 2, 2);
+
+        TrainingDataSource.DefaultSteps(28, 32, 100, 7000).Should().BeInRange(1080, 1090, "a 7,000-photo folder at 28 px: the compute budget, about 15 passes");
+        TrainingDataSource.DefaultSteps(28, 32, 100, 500).Should().Be(500, "a 500-image folder stops at 100 passes");
+        TrainingDataSource.DefaultSteps(28, 32, 100, 10).Should().Be(TrainingDataSource.MinDefaultSteps, "however small the folder, at least twice the warm-up");
     }
 }
