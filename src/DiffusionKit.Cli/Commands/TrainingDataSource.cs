@@ -20,12 +20,12 @@ internal sealed record TrainingDataSource(IImageCaptionDataset Dataset, BagOfWor
 {
     /// <summary>
     /// Training compute of the default folder budget, in multiply-adds of the U-Net's forward pass summed over every
-    /// image of every step (training costs about 3× that). 1,084 steps of batch 100 at 28×28 and n_feat 32: about 5 minutes
-    /// on a 2-core AMD EPYC where a user's 542-step run of a 7,000-photo folder took 152 s, so the default run, sampling
-    /// included, fits in 10 minutes on a machine 0.6× as fast (docs/training.md, "Your own images"). Twice the budget of
-    /// 0.1.0's pre-releases, which left real photos under-trained (grainy, off the data's manifold).
+    /// image of every step (training costs about 3× that). 813 steps of batch 100 at 28×28 and n_feat 32: about 4 minutes
+    /// on a 2-core AMD EPYC where a user's 542-step run of a 7,000-photo folder took 152 s, and about 7 minutes in fp32 on
+    /// a 2-core machine where bf16 does not pay, so the default run, sampling included, fits in 10 minutes
+    /// (docs/training.md, "Your own images"). 1.5× the budget of 0.1.0's pre-releases, which left real photos under-trained.
     /// </summary>
-    internal const double FolderBudgetForwardFlops = 2.5e13;
+    internal const double FolderBudgetForwardFlops = 1.875e13;
 
     /// <summary>The most passes over a folder the default budget makes: small folders stop here instead of training toward copies of their images.</summary>
     internal const int MaxDefaultEpochs = 100;

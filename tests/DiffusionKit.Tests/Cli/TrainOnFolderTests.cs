@@ -92,7 +92,7 @@ public sealed class TrainOnFolderTests
         TrainingDataSource.DefaultSteps(16, 32, 100, large).Should().BeCloseTo(at16 * 4, 4);
         TrainingDataSource.DefaultSteps(16, 64, 50, large).Should().BeCloseTo(at16 * 2, 2);
 
-        TrainingDataSource.DefaultSteps(28, 32, 100, 7000).Should().BeInRange(1080, 1090, "a 7,000-photo folder at 28 px: the compute budget, about 15 passes");
+        TrainingDataSource.DefaultSteps(28, 32, 100, 7000).Should().Be(814, "a 7,000-photo folder at 28 px: the compute budget, about 12 passes");
         TrainingDataSource.DefaultSteps(28, 32, 100, 500).Should().Be(500, "a 500-image folder stops at 100 passes");
         TrainingDataSource.DefaultSteps(28, 32, 100, 10).Should().Be(TrainingDataSource.MinDefaultSteps, "however small the folder, at least twice the warm-up");
     }
