@@ -89,6 +89,22 @@ internal sealed class TrainingMetrics : IDisposable
     {
         _folder = folder;
         _logEvery = Math.Max(1, logEvery);
+        if (Directory.Exists(folder))
+        {
+            // Leftovers of atomic writes a killed run did not finish (AtomicFile's "<name>.<pid>.<id>.tmp").
+            foreach (string leftover in new[] { FileName, ChartFileName }.SelectMany(name => Directory.EnumerateFiles(folder, name + ".*.tmp")))
+            {
+                try
+                {
+                    File.Delete(leftover);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    // Another process may hold it; it is only a leftover.
+                }
+            }
+        }
+
         if (resumeFrom is not null)
         {
             string resolved = Path.GetFullPath(CheckpointDirectory.Resolve(resumeFrom));

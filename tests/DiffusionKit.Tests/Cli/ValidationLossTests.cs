@@ -113,6 +113,7 @@ public sealed class ValidationLossTests
         off.Trainer.ValidateEvery.Should().BeNull();
 
         train.ReadSettings(train.ParseValid("--out", dir.File("c"))).Validation.Should().BeNull("the built-in shapes hold nothing out unless asked");
+        CliInProcess.Run("train", "--help").Output.Split('\n').Should().Contain(l => l.Contains("--validation-split") && l.Contains("with --data <folder>: 0.05"));
         CliInProcess.Run("train", "--data", data, "--out", dir.File("c"), "--validation-split", "0", "--validate-every", "5").Error
             .Should().Match("error: --validate-every needs held-out images*");
     }
