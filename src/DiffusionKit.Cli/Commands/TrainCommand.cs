@@ -3,6 +3,7 @@ using DiffusionKit.Demo.Imaging;
 using DiffusionKit.Pipeline;
 using System.Globalization;
 using DiffusionKit.Checkpoints;
+using DiffusionKit.Data;
 using DiffusionKit.Imaging;
 using DiffusionKit.Models;
 using DiffusionKit.Scheduling;
@@ -33,7 +34,7 @@ internal sealed class TrainCommand : CliCommand
             Add(option);
         }
 
-        foreach (var option in new Option[] { MaxGradNorm, GradAccum, SaveEvery, Keep, Resume, SampleEvery, SamplePrompts, SamplePromptsFile, Guidance })
+        foreach (var option in new Option[] { MaxGradNorm, GradAccum, SaveEvery, Keep, Resume, SampleEvery, SamplePrompts, SamplePromptsFile, Guidance, ValidationSplit, ValidateEvery })
         {
             Add(option);
         }
@@ -78,6 +79,20 @@ internal sealed class TrainCommand : CliCommand
     public Option<double?> Guidance { get; } = CommonOptions.OptionalGuidance(
         "the guidance the checkpoint recommends for sampling (written to config.json as sampling.guidance_scale = w + 1; 'sample' uses it unless given --guidance) and the --sample-every grids use [default: 1 with --data, else 3]");
 
+    /// <summary><c>--validation-split X</c>.</summary>
+    public Option<double> ValidationSplit { get; } = CliOptions.Number(
+        "--validation-split", string.Create(CultureInfo.InvariantCulture, $"fraction of the images held out (seeded, never trained on) to measure a validation loss, at least 1 and at most {DatasetSplit.DefaultMaxValidationImages} images; 0: none; with --data <folder>: {DefaultFolderValidationSplit}"), 0, 0, MaxValidationSplit);
+
+    /// <summary><c>--validate-every N</c>.</summary>
+    public Option<int?> ValidateEvery { get; } = CliOptions.OptionalInteger(
+        "--validate-every", "steps between validation losses (logged to <out>/metrics.jsonl, drawn in <out>/loss.svg) [default: 1/20 of the run]", 1);
+
+    /// <summary>The fraction of an image folder <c>--validation-split</c> holds out by default.</summary>
+    internal const double DefaultFolderValidationSplit = 0.05;
+
+    /// <summary>The largest <c>--validation-split</c>.</summary>
+    internal const double MaxValidationSplit = 0.5;
+
     /// <summary><c>--sample-prompts-file &lt;file&gt;</c>.</summary>
     public Option<string?> SamplePromptsFile { get; } = CliOptions.Text("--sample-prompts-file", "file", "the --sample-every prompts, one a line");
 
@@ -98,7 +113,11 @@ internal sealed class TrainCommand : CliCommand
         ContextUnetOptions Model,
         DiffusionTrainerOptions Trainer,
         string DataName,
-        double Guidance);
+        double Guidance)
+    {
+        /// <summary>The held-out images (<c>--validation-split</c>), or null when none are held out.</summary>
+        public IImageCaptionDataset? Validation { get; init; }
+    }
 
     /// <summary>The options <c>--resume</c> takes from the checkpoint's <c>training</c> section when not given, by config key.</summary>
     private IEnumerable<(Option Option, string Key)> ResumeDefaults =>
@@ -130,6 +149,7 @@ internal sealed class TrainCommand : CliCommand
         if (source.IsFolder)
         {
             parse = TrainingDataSource.ApplyFolderDefaults(parse, Training, source.Dataset.ImageSize, source.Dataset.Count);
+            parse = parse.WithDefaults([(ValidationSplit, DefaultFolderValidationSplit.ToString("R", CultureInfo.InvariantCulture))], "image folder defaults");
         }
 
         IImageCaptionDataset dataset = source.Dataset;
@@ -164,8 +184,38 @@ internal sealed class TrainCommand : CliCommand
             ImageSize = dataset.ImageSize,
             InChannels = dataset.Channels,
         };
+        // The held-out images: chosen by the seed, so a resumed run (same folder, seed and fraction) holds out the same ones.
+        // The encoder above saw every caption (its vocabulary covers the held-out ones too); only the images are held out.
+        double validationFraction = parse.GetValue(ValidationSplit);
+        DatasetSplit? split = null;
+        if (validationFraction > 0)
+        {
+            if (source.Dataset.Count < 2)
+            {
+                throw new CliUsageException($"--validation-split {validationFraction.ToString(CultureInfo.InvariantCulture)} needs at least 2 images; the data has {source.Dataset.Count} (use --validation-split 0).");
+            }
+
+            split = DatasetSplit.Create(source.Dataset, validationFraction, seed);
+            dataset = split.Training;
+        }
+        else if (parse.IsGiven(ValidateEvery))
+        {
+            throw new CliUsageException("--validate-every needs held-out images: --validation-split X with X > 0.");
+        }
+
+        int? validateEvery = null;
+        if (split is not null)
+        {
+            int? steps = Training.ReadSteps(parse);
+            int batchImages = Math.Min(parse.GetValue(Training.Batch), dataset.Count) * parse.GetValue(GradAccum);
+            int? planned = steps ?? (parse.GetValue(Training.Epochs) is { } epochs ? epochs * Math.Max(1, dataset.Count / batchImages) : null);
+            validateEvery = parse.GetValue(ValidateEvery) ?? TrainingMetrics.DefaultValidateEvery(planned);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Validation: holding out {split.Validation.Count} of {source.Dataset.Count} images (--validation-split {validationFraction}, seed {seed}), never trained on; validation loss every {validateEvery} steps to {TrainingMetrics.FileName} and {TrainingMetrics.ChartFileName}."));
+        }
+
         var trainer = new DiffusionTrainerOptions
         {
+            ValidateEvery = validateEvery,
             Steps = Training.ReadSteps(parse),
             Epochs = parse.GetValue(Training.Epochs),
             MaxDuration = parse.GetValue(Training.Time),
@@ -202,7 +252,7 @@ internal sealed class TrainCommand : CliCommand
         double guidance = parse.GetValue(Guidance)
             ?? resumed?.Sampling?.GuidanceWeight
             ?? (source.IsFolder ? TrainingDataSource.DefaultGuidance : PipelineDefaults.DefaultGuidanceScale);
-        return new Settings(output, dataset, encoder, scheduler, model, trainer, source.Name, guidance);
+        return new Settings(output, dataset, encoder, scheduler, model, trainer, source.Name, guidance) { Validation = split?.Validation };
     }
 
     private int Run(ParseResult parse)
@@ -279,8 +329,13 @@ internal sealed class TrainCommand : CliCommand
         }
 
         var bar = new ConsoleProgressBar("train");
+        using var validator = settings.Validation is null ? null
+            : new TrainingValidator(model, SchedulerFactory.Create(settings.Scheduler), settings.Encoder, settings.Validation, options.Seed);
+        using var metrics = new TrainingMetrics(settings.Output, options.ResumeFrom, TrainingMetrics.DefaultLogEvery(options.Steps));
+        string Validated() => metrics.LastValidationLoss is { } v ? string.Create(inv, $" val {v:F4}") : string.Empty;
         var progress = new ActionProgress<TrainingProgress>(p =>
         {
+            metrics.Step(p.Step, p.AverageLoss, p.Loss, p.LearningRate);
             double fraction = p.TotalSteps > 0 ? p.Step / (double)p.TotalSteps : 0;
             if (options.MaxDuration is { } budget)
             {
@@ -300,7 +355,7 @@ internal sealed class TrainCommand : CliCommand
                 eta = ConsoleProgressBar.FormatRemaining(remaining);
             }
 
-            bar.Update(fraction, string.Create(inv, $"step {p.Step}{(p.TotalSteps > 0 ? "/" + p.TotalSteps.ToString(inv) : string.Empty)} loss {p.AverageLoss:F4} {p.ImagesPerSecond:F0} img/s {eta}"));
+            bar.Update(fraction, string.Create(inv, $"step {p.Step}{(p.TotalSteps > 0 ? "/" + p.TotalSteps.ToString(inv) : string.Empty)} loss {p.AverageLoss:F4}{Validated()} {p.ImagesPerSecond:F0} img/s {eta}"));
         });
 
         var info = new Dictionary<string, string>
@@ -337,13 +392,15 @@ internal sealed class TrainCommand : CliCommand
                 }
             },
             Sample = samples is null ? null : snapshot => bar.Note($"samples {Path.GetFileName(TrainingSampleGrid.Save(samples.Draw(snapshot), samples.Folder))}"),
+            Validation = validator is null ? null : snapshot => metrics.Validation(snapshot.Step, validator.Evaluate(snapshot)),
         };
 
         bool completed = true;
         try
         {
             var result = trainer.Train(model, SchedulerFactory.Create(settings.Scheduler), settings.Data, settings.Encoder, callbacks, progress, cancellationToken);
-            bar.Complete(string.Create(inv, $"step {result.Steps} loss {result.AverageLoss:F4} {result.ImagesPerSecond:F0} img/s in {result.Elapsed.TotalMinutes:F1} min"));
+            metrics.Complete();
+            bar.Complete(string.Create(inv, $"step {result.Steps} loss {result.AverageLoss:F4}{(metrics.LastValidationLoss is { } v ? $" validation loss {v:F4}" : string.Empty)} {result.ImagesPerSecond:F0} img/s in {result.Elapsed.TotalMinutes:F1} min"));
         }
         catch (OperationCanceledException)
         {
@@ -355,12 +412,18 @@ internal sealed class TrainCommand : CliCommand
         }
         finally
         {
+            metrics.Complete();
             (settings.Encoder as IDisposable)?.Dispose();
         }
 
         if (checkpoints.LastWritten is { } last)
         {
             Console.WriteLine($"Checkpoint written to {Path.GetFullPath(last)} (current checkpoint of {Path.GetFullPath(settings.Output)})");
+        }
+
+        if (validator is not null && File.Exists(metrics.ChartPath))
+        {
+            Console.WriteLine($"Losses: {Path.GetFullPath(metrics.MetricsPath)}, chart {Path.GetFullPath(metrics.ChartPath)}");
         }
 
         return completed;

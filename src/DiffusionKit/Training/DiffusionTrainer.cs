@@ -17,7 +17,7 @@ namespace DiffusionKit.Training;
 /// loss weighting, context dropout for classifier-free guidance, optional EMA weights.
 /// Optional gradient clipping (<see cref="DiffusionTrainerOptions.MaxGradNorm"/>) and gradient accumulation
 /// (<see cref="DiffusionTrainerOptions.GradientAccumulationSteps"/>); <see cref="TrainingCallbacks"/> receive snapshots for
-/// periodic checkpoints and samples; <see cref="DiffusionTrainerOptions.ResumeFrom"/> continues a saved run bit for bit
+/// periodic checkpoints, samples and validation (<see cref="DiffusionTrainerOptions.ValidateEvery"/>); <see cref="DiffusionTrainerOptions.ResumeFrom"/> continues a saved run bit for bit
 /// (docs/training.md).
 /// Every step runs in its own dispose scope, so memory stays flat. Seeded: the same options, model initialisation and
 /// data give the same weights on the CPU. Not thread-safe; one run at a time per model.
@@ -413,6 +413,14 @@ public sealed class DiffusionTrainer
                 order = TrainingStateRestore.Restore(resumeInfo, resumeTensors!, optimizer, AdamNames(), ema, ema is null ? null : EmaTensorNames(), generator);
             }
 
+            // Validation of the starting weights (step 0), so the held-out curve starts where training does.
+            int lastValidation = resumeInfo is null ? -1 : startStep;
+            if (_options.ValidateEvery is not null && resumeInfo is null)
+            {
+                Publish(callbacks.Validation, TrainingSnapshotReason.Validation);
+                lastValidation = step;
+            }
+
             model.train();
             while (plannedSteps is null || step < plannedSteps)
             {
@@ -570,6 +578,17 @@ public sealed class DiffusionTrainer
                 {
                     Publish(callbacks.Sample, TrainingSnapshotReason.Sample);
                 }
+
+                if (_options.ValidateEvery is { } validateEvery && step % validateEvery == 0)
+                {
+                    Publish(callbacks.Validation, TrainingSnapshotReason.Validation);
+                    lastValidation = step;
+                }
+            }
+
+            if (_options.ValidateEvery is not null && lastValidation != step)
+            {
+                Publish(callbacks.Validation, TrainingSnapshotReason.Validation);
             }
 
             if (lastCheckpoint != step)

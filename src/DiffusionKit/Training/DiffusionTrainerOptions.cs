@@ -87,6 +87,14 @@ public sealed class DiffusionTrainerOptions
     /// <summary>Steps between training samples (calls of <see cref="TrainingCallbacks.Sample"/>). Null (default): none. The CLI's <c>--sample-every</c>.</summary>
     public int? SampleEvery { get; init; }
 
+    /// <summary>
+    /// Steps between validation snapshots (calls of <see cref="TrainingCallbacks.Validation"/>, for example a
+    /// <see cref="TrainingValidator"/> measuring the loss on held-out images). A fresh run also calls it once before the
+    /// first step (step 0, the starting weights), and every run once more when it stops at its budget, unless the last
+    /// step was just validated. Null (default): no validation snapshots. The CLI's <c>--validate-every</c>.
+    /// </summary>
+    public int? ValidateEvery { get; init; }
+
     /// <summary>Prompts a <see cref="TrainingSampleWriter"/> draws every <see cref="SampleEvery"/> steps; required with <see cref="SampleEvery"/>. The CLI's <c>--sample-prompts</c>.</summary>
     public IReadOnlyList<string> SamplePrompts { get; init; } = Array.Empty<string>();
 
@@ -203,6 +211,11 @@ public sealed class DiffusionTrainerOptions
         if (SampleEvery is < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(SampleEvery), SampleEvery, "SampleEvery must be at least 1 step, or null for no training samples.");
+        }
+
+        if (ValidateEvery is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ValidateEvery), ValidateEvery, "ValidateEvery must be at least 1 step, or null for no validation.");
         }
 
         if (SamplePrompts is null || SamplePrompts.Any(p => p is null))

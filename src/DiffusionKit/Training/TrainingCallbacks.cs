@@ -1,7 +1,7 @@
 namespace DiffusionKit.Training;
 
 /// <summary>
-/// What a <see cref="DiffusionTrainer"/> run calls while it trains: a checkpoint writer and a sample writer. Both get a
+/// What a <see cref="DiffusionTrainer"/> run calls while it trains: a checkpoint writer, a sample writer and a validator. Both get a
 /// <see cref="TrainingSnapshot"/> that is valid only during the call.
 /// </summary>
 /// <remarks>
@@ -23,4 +23,12 @@ public sealed class TrainingCallbacks
 
     /// <summary>Called every <see cref="DiffusionTrainerOptions.SampleEvery"/> steps. Null: no samples.</summary>
     public Action<TrainingSnapshot>? Sample { get; init; }
+
+    /// <summary>
+    /// Called every <see cref="DiffusionTrainerOptions.ValidateEvery"/> steps (with
+    /// <see cref="TrainingSnapshotReason.Validation"/>), before the first step of a fresh run and when the run stops at
+    /// its budget; <see cref="TrainingValidator.Evaluate"/> measures the held-out loss of the snapshot. Null: no
+    /// validation.
+    /// </summary>
+    public Action<TrainingSnapshot>? Validation { get; init; }
 }

@@ -116,7 +116,7 @@ internal sealed class TrainingData : IDisposable
     }
 
     /// <summary>HWC bytes → float32 [N, C, H, W] in [-1, 1].</summary>
-    private static Tensor ToImages(byte[] bytes, long n, int size, int channels) =>
+    internal static Tensor ToImages(byte[] bytes, long n, int size, int channels) =>
         tensor(bytes, new long[] { n, size, size, channels }, ScalarType.Byte)
             .permute(0, 3, 1, 2).to(ScalarType.Float32).div(127.5).sub(1).contiguous();
 }

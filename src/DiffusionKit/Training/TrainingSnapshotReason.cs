@@ -14,4 +14,10 @@ public enum TrainingSnapshotReason
 
     /// <summary>The run was cancelled; the snapshot is of the last finished step.</summary>
     Interrupted,
+
+    /// <summary>
+    /// Every <see cref="DiffusionTrainerOptions.ValidateEvery"/> steps, before the first step of a fresh run, and when the
+    /// run stops at its budget (to <see cref="TrainingCallbacks.Validation"/>).
+    /// </summary>
+    Validation,
 }

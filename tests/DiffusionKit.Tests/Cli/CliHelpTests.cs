@@ -52,7 +52,7 @@ public sealed class CliHelpTests
         Line(demo, "--lr-schedule").Should().Contain("[default: cosine]");
         Line(train, "--lr").Should().Contain("[default: 0.001]");
         Line(train, "--out").Should().Contain("(REQUIRED)");
-        Line(sample, "--sampler").Should().Contain("<ddim|ddpm|dpm-solver|euler-a|dpm-solver-sde>").And.Contain("[default: ddim]");
+        Line(sample, "--sampler").Should().Contain("<ddim|ddpm|dpm-solver|euler-a|dpm-solver-sde>").And.Contain("[default: dpm-solver-sde]");
         Line(demo, "--sampler").Should().Contain("[default: dpm-solver-sde]");
         Line(sample, "--precision").Should().Contain("<auto|fp32|bf16>").And.Contain("[default: auto]");
 

@@ -39,7 +39,7 @@ public sealed class TrainOnFolderTests
         var config = DiffusionCheckpoint.ReadConfig(checkpoint);
         ContextUnetType.ReadOptions(config.Model).ImageSize.Should().Be(size, "the model size follows the images");
         config.TextEncoder.Vocabulary.Should().Equal("blue", "red", "square");
-        config.Training["images"].Should().Be("12", "the broken file is skipped");
+        config.Training["images"].Should().Be("11", "the broken file is skipped and one of the 12 images is held out for validation");
         config.Scheduler.PredictionType.Should().Be(DiffusionKit.Scheduling.PredictionType.VPrediction, "folder defaults apply");
         config.Sampling!.GuidanceWeight.Should().Be(TrainingDataSource.DefaultGuidance, "a folder model recommends its sampling guidance");
         (config.Sampling.GuidanceScale, config.Sampling.GuidanceConvention).Should().Be((TrainingDataSource.DefaultGuidance + 1, "diffusers"), "config.json's guidance_scale is diffusers' s = w + 1");
