@@ -195,9 +195,9 @@ internal static class KernelCheck
                 }
             }
 
-            if (double.IsNaN(firstError))
+            if (tried.Count == 0)
             {
-                firstError = error;
+                firstError = double.IsFinite(error) ? error : double.NaN;
             }
 
             System.Diagnostics.Debug.WriteLine($"kernel check {dtype} {route}: {error}");
