@@ -85,7 +85,19 @@ internal sealed class SampleCommand : CliCommand
     /// <summary>The default <c>--max-batch</c> for images of <paramref name="imageSize"/> pixels a side.</summary>
     internal static int DefaultMaxBatch(int imageSize) => Math.Clamp(BatchPixels / (imageSize * imageSize), 1, 192);
 
-    internal sealed record Settings(string Checkpoint, string Output, IReadOnlyList<string> Prompts, int PerPrompt, SamplerKind Sampler, int? Steps, double? Guidance, long Seed, bool Animation, Precision Precision = DiffusionKit.Training.Precision.Float32, IReadOnlyDictionary<string, string>? Rewording = null, int? MaxBatchImages = null);
+    /// <summary>What one <c>sample</c> run does.</summary>
+    /// <remarks>
+    /// <paramref name="DenoiserTypes"/>: the denoiser types the checkpoint may name besides the built-in
+    /// <see cref="ContextUnetType"/> (passed to the loader and the pipeline builder, the same registry
+    /// <see cref="DiffusionPipelineBuilder.UseDenoiserType"/> fills). The command line registers none, so a checkpoint of
+    /// another <c>model.type</c> is refused with the registry's message (exit code 3, invalid data); a host that
+    /// embeds the command, and the tests, pass their own types.
+    /// </remarks>
+    internal sealed record Settings(string Checkpoint, string Output, IReadOnlyList<string> Prompts, int PerPrompt, SamplerKind Sampler, int? Steps, double? Guidance, long Seed, bool Animation, Precision Precision = DiffusionKit.Training.Precision.Float32, IReadOnlyDictionary<string, string>? Rewording = null, int? MaxBatchImages = null, IReadOnlyList<DenoiserType>? DenoiserTypes = null)
+    {
+        /// <summary>The registered denoiser types (none by default: the built-in one only).</summary>
+        public IReadOnlyList<DenoiserType> Types => DenoiserTypes ?? [];
+    }
 
     private const string Explanation = """
         All images are sampled together in batches of up to --max-batch images; image k (in prompt order) uses its own seed,
@@ -132,7 +144,7 @@ internal sealed class SampleCommand : CliCommand
         var settings = ReadSettings(parse);
 
         // A bad or oversized checkpoint is refused here, from config.json and the weights' headers, before libtorch loads.
-        DiffusionCheckpoint.Validate(settings.Checkpoint);
+        DiffusionCheckpoint.Validate(settings.Checkpoint, settings.Types);
         TorchRuntime.Start(parse.GetValue(Threads));
         using var cancel = new ConsoleCancellation();
         Generate(settings, cancel.Token);
@@ -175,12 +187,15 @@ internal sealed class SampleCommand : CliCommand
     private static async Task<string> GenerateAsync(Settings settings, CancellationToken cancellationToken)
     {
         var inv = CultureInfo.InvariantCulture;
-        var config = DiffusionCheckpoint.ReadConfig(settings.Checkpoint);
+        // Any registered denoiser type (the loader's registry refuses others, naming the registered ones); the network's
+        // sizes come from its type's validation of the model section, not from one architecture's options.
+        var config = DiffusionCheckpoint.ReadConfig(settings.Checkpoint, settings.Types);
+        var shape = settings.Types.Prepend(ContextUnetType.Instance).First(t => t.Name == config.Model.Type).Validate(config.Model);
         int trainTimesteps = config.Scheduler.TrainTimesteps;
         int steps = settings.Steps ?? SchedulerOptions.DefaultInferenceSteps(settings.Sampler, trainTimesteps);
         int total = settings.Prompts.Count * settings.PerPrompt;
         var defaults = new PipelineLimits();
-        var limits = new PipelineLimits { MaxImagesPerRequest = total, MaxQueuedImages = total, MaxSteps = Math.Max(steps, defaults.MaxSteps), MaxBatchImages = settings.MaxBatchImages ?? DefaultMaxBatch(ContextUnetType.ReadOptions(config.Model).ImageSize) };
+        var limits = new PipelineLimits { MaxImagesPerRequest = total, MaxQueuedImages = total, MaxSteps = Math.Max(steps, defaults.MaxSteps), MaxBatchImages = settings.MaxBatchImages ?? DefaultMaxBatch(shape.ImageSize) };
         var builder = new DiffusionPipelineBuilder()
             .UseCheckpointTextEncoderFactory(MiniLmTextEncoder.FromCheckpointConfig)
             .FromCheckpoint(settings.Checkpoint)
@@ -188,6 +203,11 @@ internal sealed class SampleCommand : CliCommand
             .UseSeed(settings.Seed)
             .UsePrecision(settings.Precision)
             .UseLimits(limits);
+        foreach (var type in settings.Types)
+        {
+            builder.UseDenoiserType(type);
+        }
+
         if (settings.Guidance is { } guidance)
         {
             builder.UseGuidance(guidance);

@@ -48,9 +48,6 @@ public sealed class ContextUnet : DenoiserModule, IGuidedDenoiser
 
     private readonly long features;
 
-    /// <summary>The (dtype, backward) passes this instance has had checked: the check's cache lookup then costs nothing per call.</summary>
-    private readonly HashSet<(ScalarType DType, bool Backward)> kernelsChecked = new();
-
     /// <summary>Creates the network with weights drawn from <paramref name="generator"/>.</summary>
     /// <param name="options">Sizes; null means the course's defaults (<see cref="ContextUnetOptions"/>).</param>
     /// <param name="generator">
@@ -118,23 +115,6 @@ public sealed class ContextUnet : DenoiserModule, IGuidedDenoiser
     /// </summary>
     internal static ContextUnet CreateForLoading(ContextUnetOptions options) => new(options, generator: null, initializeWeights: false);
 
-    /// <summary>A copy of this network (weights and buffers) in <paramref name="dtype"/>, for the kernel check's reference and candidate passes.</summary>
-    internal ContextUnet CopyAs(ScalarType dtype)
-    {
-        var copy = CreateForLoading(Options);
-        using (torch.no_grad())
-        {
-            var source = state_dict();
-            foreach (var (name, tensor) in copy.state_dict())
-            {
-                tensor.copy_(source[name]);
-            }
-        }
-
-        copy.to(dtype);
-        return copy;
-    }
-
     /// <summary>The validated sizes this network was built with.</summary>
     public ContextUnetOptions Options { get; }
 
@@ -164,7 +144,7 @@ public sealed class ContextUnet : DenoiserModule, IGuidedDenoiser
     /// <returns>The predicted noise, same shape as <paramref name="x"/>.</returns>
     public override Tensor forward(Tensor x, Tensor t, Tensor? c)
     {
-        EnsureKernels(x);
+        EnsureKernelsChecked(x);
         using var scope = torch.NewDisposeScope();
         var down = Down(x);
         return Up(down, t, c ?? ZeroContext(x)).MoveToOuterDisposeScope();
@@ -178,7 +158,7 @@ public sealed class ContextUnet : DenoiserModule, IGuidedDenoiser
     /// </summary>
     internal Tensor ForwardGuided(Tensor x, Tensor t, Tensor? c, Tensor? pairedRows, Tensor? pairedContext)
     {
-        EnsureKernels(x);
+        EnsureKernelsChecked(x);
         using var scope = torch.NewDisposeScope();
 
         // Channels-last activations let oneDNN's convolutions and pooling skip the layout reorders around every call.
@@ -237,17 +217,6 @@ public sealed class ContextUnet : DenoiserModule, IGuidedDenoiser
 
         var u2 = up1.call(KeptScalars.Add(cemb1 * bottleneck, temb1), down2);
         return up2.call(KeptScalars.Add(cemb2 * u2, temb2), down1);
-    }
-
-    /// <summary>The kernel check for this network's shape, dtype and pass (cached per process; KernelCheck).</summary>
-    private void EnsureKernels(Tensor x)
-    {
-        bool backward = training && torch.is_grad_enabled();
-        if (x.device_type == DeviceType.CPU && !kernelsChecked.Contains((x.dtype, backward)))
-        {
-            KernelCheck.EnsureOnFirstCall(this, x.dtype, backward);
-            kernelsChecked.Add((x.dtype, backward));
-        }
     }
 
     private Tensor ZeroContext(Tensor x) => torch.zeros(x.shape[0], Options.ContextSize, dtype: x.dtype, device: x.device);

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace DiffusionKit.Native;
 
 /// <summary>
-/// The numerics check run before a network is trusted: one forward (and, for training, backward) pass of a copy of the
+/// The numerics check run before a network (any <see cref="DenoiserModule"/>) is trusted: one forward (and, for training, backward) pass of a copy of the
 /// actual network in the dtype about to be used, compared with the same pass in float64, whose convolutions take
 /// libtorch's reference kernels instead of oneDNN's. The first <see cref="KernelRoute"/> that agrees is put in force.
 /// </summary>
@@ -40,11 +40,11 @@ internal static class KernelCheck
     private static bool _checking;
 
     /// <summary>
-    /// The check a network runs on its own first call in a dtype (so direct callers of <see cref="ContextUnet"/> are
-    /// covered too): cached like <see cref="Ensure"/>, skipped inside a check's own passes; its warning goes to
+    /// The check a network runs on its own first call in a dtype (<see cref="DenoiserModule.PredictNoise"/>, and
+    /// <c>forward</c> where the network calls <c>EnsureKernelsChecked</c>, as <see cref="ContextUnet"/> does): cached like <see cref="Ensure"/>, skipped inside a check's own passes; its warning goes to
     /// <see cref="System.Diagnostics.Trace"/>.
     /// </summary>
-    internal static void EnsureOnFirstCall(ContextUnet model, ScalarType dtype, bool backward)
+    internal static void EnsureOnFirstCall(DenoiserModule model, ScalarType dtype, bool backward)
     {
         if (_checking || (dtype != ScalarType.Float32 && dtype != ScalarType.BFloat16) || model.parameters().Any(p => p.dtype != dtype))
         {
@@ -61,7 +61,7 @@ internal static class KernelCheck
     /// <param name="model">The network (not modified).</param>
     /// <param name="dtype">Float32 or BFloat16.</param>
     /// <param name="backward">Also compare the gradients (training).</param>
-    internal static KernelCheckResult Ensure(ContextUnet model, ScalarType dtype, bool backward)
+    internal static KernelCheckResult Ensure(DenoiserModule model, ScalarType dtype, bool backward)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (model.Device.type != DeviceType.CPU)
@@ -69,7 +69,7 @@ internal static class KernelCheck
             return new KernelCheckResult(dtype, KernelRoute.Native, true, 0, null);
         }
 
-        string key = string.Join('|', model.Options.InChannels, model.Options.ImageSize, model.Options.Features, model.Options.ContextSize, dtype, backward, torch.get_num_threads());
+        string key = string.Join('|', model.ArchitectureKey(), dtype, backward, torch.get_num_threads());
         lock (Gate)
         {
             if (Results.TryGetValue(key, out var cached))
@@ -96,7 +96,7 @@ internal static class KernelCheck
     /// force now. Returns whether the reference is finite (else the divergence is the model's, not the kernels') and
     /// the route now in force.
     /// </summary>
-    internal static (bool ReferenceFinite, KernelCheckResult Result) Diagnose(ContextUnet model, ScalarType dtype, Tensor sample, Tensor time, Tensor? context)
+    internal static (bool ReferenceFinite, KernelCheckResult Result) Diagnose(DenoiserModule model, ScalarType dtype, Tensor sample, Tensor time, Tensor? context)
     {
         lock (Gate)
         {
@@ -112,7 +112,7 @@ internal static class KernelCheck
         }
     }
 
-    private static (bool ReferenceFinite, KernelCheckResult Result) DiagnoseLocked(ContextUnet model, ScalarType dtype, Tensor sample, Tensor time, Tensor? context)
+    private static (bool ReferenceFinite, KernelCheckResult Result) DiagnoseLocked(DenoiserModule model, ScalarType dtype, Tensor sample, Tensor time, Tensor? context)
     {
         using var scope = NewDisposeScope();
         long rows = Math.Min(sample.shape[0], 16);
@@ -140,7 +140,7 @@ internal static class KernelCheck
         }
     }
 
-    private static KernelCheckResult Run(ContextUnet model, ScalarType dtype, bool backward, CheckInputs? inputs, bool afterCurrent = false)
+    private static KernelCheckResult Run(DenoiserModule model, ScalarType dtype, bool backward, CheckInputs? inputs, bool afterCurrent = false)
     {
         var pinned = KernelRouting.Pinned;
         if (pinned is { } pin)
@@ -195,9 +195,9 @@ internal static class KernelCheck
                 }
             }
 
-            if (double.IsNaN(firstError))
+            if (tried.Count == 0)
             {
-                firstError = error;
+                firstError = double.IsFinite(error) ? error : double.NaN;
             }
 
             System.Diagnostics.Debug.WriteLine($"kernel check {dtype} {route}: {error}");
@@ -220,7 +220,7 @@ internal static class KernelCheck
         return new KernelCheckResult(dtype, KernelRouting.RouteFor(dtype), false, firstError, Warning(dtype, null, tried, backward, clock.Elapsed));
     }
 
-    private static (Tensor Output, Tensor[] Grads) Pass(ContextUnet network, CheckInputs inputs, ScalarType dtype, bool backward)
+    private static (Tensor Output, Tensor[] Grads) Pass(DenoiserModule network, CheckInputs inputs, ScalarType dtype, bool backward)
     {
         // Eval mode: BatchNorm uses its running statistics, so the pass is linear in the convolutions' results and
         // bfloat16's own rounding stays small (in training mode a batch of 4 amplifies it to 25% with any kernels).
@@ -275,7 +275,7 @@ internal static class KernelCheck
     /// <summary>The check's inputs in float32: images, times, contexts and the backward direction.</summary>
     private sealed record CheckInputs(Tensor Sample, Tensor Time, Tensor? Context)
     {
-        public static CheckInputs Create(ContextUnet model)
+        public static CheckInputs Create(DenoiserModule model)
         {
             using var generator = new Generator(20261206);
             var sample = randn(new long[] { CheckBatch, model.Channels, model.ImageSize, model.ImageSize }, generator: generator);

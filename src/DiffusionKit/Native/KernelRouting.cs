@@ -6,12 +6,20 @@ using static TorchSharp.torch;
 namespace DiffusionKit.Native;
 
 /// <summary>
-/// Runs the networks' convolutions by the <see cref="KernelRoute"/> in force for their dtype. Every convolution of a
+/// Runs a network's convolutions by the <see cref="KernelRoute"/> in force for their dtype. Every convolution of a
 /// DiffusionKit network goes through here (modules through <see cref="Call"/>, functional calls through
-/// <see cref="Conv2d"/>), so a route chosen by KernelCheck applies to the forward pass and, through
-/// autograd, to the backward pass alike.
+/// <see cref="Conv2d"/> and <see cref="ConvTranspose2d"/>), so a route chosen by the kernel check applies to the forward
+/// pass and, through autograd, to the backward pass alike.
 /// </summary>
 /// <remarks>
+/// <para>
+/// For a <see cref="Models.DenoiserModule"/> of your own: call its convolutions as <c>KernelRouting.Call(conv, x)</c>
+/// instead of <c>conv.call(x)</c> (or <c>KernelRouting.Conv2d(x, weight, bias, stride, padding)</c> instead of
+/// <c>nn.functional.conv2d</c>). The weights, their names and the results (to float rounding) are unchanged; on a CPU
+/// whose kernels the check found faulty, the call then takes the route the check chose. The check itself runs for any
+/// <see cref="Models.DenoiserModule"/> (before training, when a pipeline is built and on its first
+/// <see cref="Models.DenoiserModule.PredictNoise"/> in a dtype), on the module's own forward pass.
+/// </para>
 /// <para>
 /// Why (hand-written: no library does it): on AMD EPYC Zen 5 (family 26) libtorch 2.10's oneDNN 3.7.1 returns wrong
 /// values or NaN from convolutions whose channel counts fill oneDNN's 16-wide blocks only in part (3, 8, 24, 48 ...),
@@ -21,10 +29,10 @@ namespace DiffusionKit.Native;
 /// </para>
 /// <para>The route is process-wide per dtype: the fault belongs to the machine's kernels, not to one model.</para>
 /// </remarks>
-internal static class KernelRouting
+public static class KernelRouting
 {
-    /// <summary>The channel multiple of <see cref="KernelRoute.PaddedChannels"/>.</summary>
-    internal const int ChannelBlock = 32;
+    /// <summary>The channel multiple of <see cref="KernelRoute.PaddedChannels"/>: 32.</summary>
+    public const int ChannelBlock = 32;
 
     /// <summary>The environment variable that pins a route for every dtype.</summary>
     internal const string PinVariable = "DIFFUSIONKIT_KERNEL_ROUTE";
@@ -54,8 +62,10 @@ internal static class KernelRouting
         }
     }
 
-    /// <summary>The route convolutions of <paramref name="dtype"/> take now.</summary>
-    internal static KernelRoute RouteFor(ScalarType dtype)
+    /// <summary>The route routed convolutions of <paramref name="dtype"/> take now (process-wide; <see cref="KernelRoute.Native"/> until a check finds a fault).</summary>
+    /// <param name="dtype">The convolutions' dtype; only float32 and bfloat16 are ever rerouted.</param>
+    /// <returns>The route in force.</returns>
+    public static KernelRoute RouteFor(ScalarType dtype)
     {
         if (_oneDnnDisabled)
         {
@@ -126,9 +136,18 @@ internal static class KernelRouting
         }
     }
 
-    /// <summary>Runs <paramref name="module"/> on <paramref name="input"/>, routing the convolutions inside it (a <see cref="Sequential"/> runs its children in order).</summary>
-    internal static Tensor Call(nn.Module<Tensor, Tensor> module, Tensor input)
+    /// <summary>
+    /// Runs <paramref name="module"/> on <paramref name="input"/>, routing the convolutions inside it: a
+    /// <see cref="TorchSharp.Modules.Conv2d"/> or <see cref="ConvTranspose2d"/> takes the route in force, a
+    /// <see cref="Sequential"/> runs its children in order this way, and any other module runs as <c>module.call(input)</c>.
+    /// </summary>
+    /// <param name="module">The module (its weights are used as they are; nothing is copied or renamed).</param>
+    /// <param name="input">The input, [B, C, H, W].</param>
+    /// <returns>The module's output.</returns>
+    public static Tensor Call(nn.Module<Tensor, Tensor> module, Tensor input)
     {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(input);
         switch (module)
         {
             case Sequential sequential:
@@ -152,17 +171,36 @@ internal static class KernelRouting
         }
     }
 
-    /// <summary>A routed 2-D convolution (weight [out, in, kh, kw]).</summary>
-    internal static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, long[] stride, long[] padding, long[]? dilation = null, long groups = 1)
+    /// <summary>A routed 2-D convolution: <c>nn.functional.conv2d</c> with the route in force.</summary>
+    /// <param name="input">The input, [B, in, H, W].</param>
+    /// <param name="weight">The weight, [out, in / groups, kh, kw].</param>
+    /// <param name="bias">The bias, [out], or null.</param>
+    /// <param name="stride">The stride (height, width).</param>
+    /// <param name="padding">The zero padding (height, width).</param>
+    /// <param name="dilation">The dilation, or null for 1.</param>
+    /// <param name="groups">The groups (grouped convolutions always take the native route).</param>
+    /// <returns>The output, [B, out, H', W'].</returns>
+    public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, long[] stride, long[] padding, long[]? dilation = null, long groups = 1)
         => Routed(input, weight, bias, groups, transposed: false, (x, w, b) => nn.functional.conv2d(x, w, b, stride, padding, dilation, groups));
 
-    /// <summary>A routed 2-D transposed convolution (weight [in, out, kh, kw]).</summary>
-    internal static Tensor ConvTranspose2d(Tensor input, Tensor weight, Tensor? bias, long[] stride, long[] padding, long[] outputPadding, long[]? dilation = null, long groups = 1)
+    /// <summary>A routed 2-D transposed convolution: <c>nn.functional.conv_transpose2d</c> with the route in force.</summary>
+    /// <param name="input">The input, [B, in, H, W].</param>
+    /// <param name="weight">The weight, [in, out / groups, kh, kw].</param>
+    /// <param name="bias">The bias, [out], or null.</param>
+    /// <param name="stride">The stride (height, width).</param>
+    /// <param name="padding">The padding (height, width).</param>
+    /// <param name="outputPadding">The output padding (height, width).</param>
+    /// <param name="dilation">The dilation, or null for 1.</param>
+    /// <param name="groups">The groups (grouped convolutions always take the native route).</param>
+    /// <returns>The output, [B, out, H', W'].</returns>
+    public static Tensor ConvTranspose2d(Tensor input, Tensor weight, Tensor? bias, long[] stride, long[] padding, long[] outputPadding, long[]? dilation = null, long groups = 1)
         => Routed(input, weight, bias, groups, transposed: true, (x, w, b) => nn.functional.conv_transpose2d(x, w, b, stride, padding, outputPadding, dilation, groups));
 
     /// <summary>Runs <paramref name="convolve"/> as the route in force says: as given, or on channels zero-padded to <see cref="ChannelBlock"/> and narrowed back.</summary>
     private static Tensor Routed(Tensor input, Tensor weight, Tensor? bias, long groups, bool transposed, Func<Tensor, Tensor, Tensor?, Tensor> convolve)
     {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(weight);
         var route = RouteFor(input.dtype);
         long inChannels = weight.shape[transposed ? 0 : 1], outChannels = weight.shape[transposed ? 1 : 0];
         if (route != KernelRoute.PaddedChannels || groups != 1 || (inChannels % ChannelBlock == 0 && outChannels % ChannelBlock == 0))

@@ -17,9 +17,9 @@ internal static class InferencePrecision
     /// <summary>
     /// The denoiser for <paramref name="precision"/>: the model itself (float32) or a bfloat16 copy, which the caller
     /// must dispose. <see cref="Precision.Auto"/> first times both on this machine (<see cref="PrecisionProbe.MeasureSampling"/>)
-    /// at the pipeline's largest network batch and uses the faster. The kernel check and bfloat16 are the context U-Net's:
-    /// any other <see cref="DenoiserModule"/> samples in float32 (Auto resolves to it without measuring; the builder
-    /// refuses <see cref="Precision.BFloat16"/> for it).
+    /// at the pipeline's largest network batch and uses the faster. The float32 kernel check runs for any network;
+    /// bfloat16 is the context U-Net's: any other <see cref="DenoiserModule"/> samples in float32 (Auto resolves to it
+    /// without measuring; the builder refuses <see cref="Precision.BFloat16"/> for it).
     /// </summary>
     /// <param name="model">The float32 network, in eval mode.</param>
     /// <param name="precision">The arithmetic to sample in.</param>
@@ -29,19 +29,22 @@ internal static class InferencePrecision
     /// <param name="warn">Receives the kernel check's warnings (one line each).</param>
     public static (IDenoiser Denoiser, Precision Resolved, PrecisionMeasurement? Measurement, IDisposable? Owned) Create(DenoiserModule model, Precision precision, int networkBatch, Action<string> warn)
     {
-        if (model is not ContextUnet network)
+        if (model is not ContextUnet && precision == Precision.BFloat16)
         {
-            return precision == Precision.BFloat16
-                ? throw new ArgumentOutOfRangeException(nameof(precision), precision, $"UsePrecision: bfloat16 sampling is available for the ContextUnet only, but this pipeline's model is a {model.DenoiserType.Name}; use Precision.Float32 or Precision.Auto.")
-                : (model, Precision.Float32, null, null);
+            throw new ArgumentOutOfRangeException(nameof(precision), precision, $"UsePrecision: bfloat16 sampling is available for the ContextUnet only, but this pipeline's model is a {model.DenoiserType.Name}; use Precision.Float32 or Precision.Auto.");
         }
 
-        // The numerics check of the forward pass in each precision this pipeline may use (cached per process and shape); a
-        // precision whose kernels fail every route is not used.
+        // The numerics check of the forward pass in each precision this pipeline may use (cached per process and
+        // architecture), for any network; a precision whose kernels fail every route is not used.
         PrecisionMeasurement? measurement = null;
-        if (KernelCheck.Ensure(network, TorchSharp.torch.ScalarType.Float32, backward: false).Warning is { } float32Warning)
+        if (KernelCheck.Ensure(model, TorchSharp.torch.ScalarType.Float32, backward: false).Warning is { } float32Warning)
         {
             warn(float32Warning);
+        }
+
+        if (model is not ContextUnet network)
+        {
+            return (model, Precision.Float32, null, null);
         }
 
         if (precision != Precision.Float32)

@@ -143,9 +143,9 @@ public sealed class DiffusionTrainer
             (resumeInfo, resumeTensors) = TrainingStateFile.Read(resumeFolder);
         }
 
-        // bfloat16 runs of the context U-Net keep the starting weights, so a run whose bfloat16 kernels fail mid-run on
+        // bfloat16 runs of a denoiser module keep the starting weights, so a run whose bfloat16 kernels fail mid-run on
         // every route (KernelFaultException) starts over in float32 instead of ending without a model.
-        var network = model as ContextUnet;
+        var network = model as DenoiserModule;
         var start = network is not null && resumeInfo is null && _options.Precision != Precision.Float32 && network.parameters().All(p => p.dtype == ScalarType.Float32)
             ? network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope())
             : null;
@@ -204,7 +204,7 @@ public sealed class DiffusionTrainer
         // resumed run keeps the precision the saved run chose, so it continues bit for bit.
         PrecisionMeasurement? measurement = null;
         Precision precision;
-        var network = model as ContextUnet;
+        var network = model as DenoiserModule;
         void Warn(string? warning)
         {
             if (warning is null)

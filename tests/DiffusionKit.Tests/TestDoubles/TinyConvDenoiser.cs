@@ -1,5 +1,6 @@
 using DiffusionKit.Checkpoints;
 using DiffusionKit.Models;
+using DiffusionKit.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -12,11 +13,11 @@ namespace DiffusionKit.Tests.TestDoubles;
 /// <see cref="DenoiserModule"/> with its own <c>model.type</c> (<see cref="TinyConvDenoiserType"/>), built with public API only.
 /// </summary>
 /// <remarks>
-/// A network outside DiffusionKit cannot route its convolutions around faulty CPU kernels (KernelRouting is internal and
-/// the kernel check runs for the context U-Net only), and on AMD Zen 5 libtorch's oneDNN returns NaN from convolutions
-/// whose channel counts fill its 16-wide blocks only in part. So this network keeps every convolution at multiples of 16
-/// channels: the image is zero-padded to 16 input channels and the output convolution has 16 channels, of which the
-/// first <see cref="Channels"/> are the prediction.
+/// Its convolutions keep the channel counts the network declares (<see cref="Channels"/> in and out, <see cref="Hidden"/>
+/// inside) and run through the public <see cref="KernelRouting.Call"/>, so on a CPU whose kernels the check found faulty
+/// (AMD Zen 5: oneDNN returns NaN from convolutions whose channel counts fill its 16-wide blocks only in part) they take
+/// the route the check chose, as the context U-Net's do. The check itself runs on this network's own forward pass
+/// (<see cref="DenoiserModule.EnsureKernelsChecked"/>, called first in <see cref="forward"/>).
 /// </remarks>
 internal sealed class TinyConvDenoiser : DenoiserModule
 {
@@ -31,10 +32,10 @@ internal sealed class TinyConvDenoiser : DenoiserModule
         : base(nameof(TinyConvDenoiser))
     {
         (Channels, ImageSize, ContextSize, Hidden) = (channels, imageSize, contextSize, hidden);
-        conv_in = nn.Conv2d(Block, hidden, 3, padding: 1);
+        conv_in = nn.Conv2d(channels, hidden, 3, padding: 1);
         embed = nn.Linear(contextSize + 1, hidden);
         conv_mid = nn.Conv2d(hidden, hidden, 3, padding: 1);
-        conv_out = nn.Conv2d(hidden, Block, 3, padding: 1);
+        conv_out = nn.Conv2d(hidden, channels, 3, padding: 1);
         RegisterComponents();
         if (seed is { } s)
         {
@@ -53,8 +54,8 @@ internal sealed class TinyConvDenoiser : DenoiserModule
         }
     }
 
-    /// <summary>The channel multiple every convolution keeps (see the remarks).</summary>
-    public const int Block = 16;
+    /// <summary>The multiple <see cref="Hidden"/> must be (8).</summary>
+    public const int HiddenMultiple = 8;
 
     public override int Channels { get; }
 
@@ -70,12 +71,12 @@ internal sealed class TinyConvDenoiser : DenoiserModule
 
     public override Tensor forward(Tensor sample, Tensor time, Tensor? context)
     {
+        EnsureKernelsChecked(sample);
         using var scope = NewDisposeScope();
         var c = context ?? zeros(sample.shape[0], ContextSize, dtype: sample.dtype, device: sample.device);
         var e = embed.call(cat(new[] { c, time.view(-1, 1).to(sample.dtype) }, 1)).view(-1, Hidden, 1, 1);
-        var padded = nn.functional.pad(sample, [0, 0, 0, 0, 0, Block - Channels]);
-        var h = nn.functional.gelu(conv_in.call(padded) + e);
-        h = nn.functional.gelu(conv_mid.call(h)) + h;
-        return conv_out.call(h).narrow(1, 0, Channels).contiguous().MoveToOuterDisposeScope();
+        var h = nn.functional.gelu(KernelRouting.Call(conv_in, sample) + e);
+        h = nn.functional.gelu(KernelRouting.Call(conv_mid, h)) + h;
+        return KernelRouting.Call(conv_out, h).MoveToOuterDisposeScope();
     }
 }

@@ -7,13 +7,13 @@ namespace DiffusionKit.Tests.TestDoubles;
 /// <summary>
 /// <c>model.type</c> <c>TinyConvNet</c>: the checkpoint section of <see cref="TinyConvDenoiser"/>, with the bounds and
 /// strict field checks a registered type owes the loader (fields <c>channels</c> 1..4, <c>image_size</c> 4..64,
-/// <c>context_size</c> 1..1024, <c>hidden</c> 16..256, a multiple of 16).
+/// <c>context_size</c> 1..1024, <c>hidden</c> 8..256, a multiple of 8).
 /// </summary>
 internal sealed class TinyConvDenoiserType : DenoiserType
 {
     public const string TypeName = "TinyConvNet";
 
-    private static readonly (string Field, int Min, int Max)[] Fields = [("channels", 1, 4), ("image_size", 4, 64), ("context_size", 1, 1024), ("hidden", 16, 256)];
+    private static readonly (string Field, int Min, int Max)[] Fields = [("channels", 1, 4), ("image_size", 4, 64), ("context_size", 1, 1024), ("hidden", 8, 256)];
 
     private TinyConvDenoiserType()
         : base(TypeName)
@@ -46,10 +46,10 @@ internal sealed class TinyConvDenoiserType : DenoiserType
         long ctx = v[2], h = v[3];
         return
         [
-            new("conv_in.weight", [h, TinyConvDenoiser.Block, 3, 3], false), new("conv_in.bias", [h], false),
+            new("conv_in.weight", [h, v[0], 3, 3], false), new("conv_in.bias", [h], false),
             new("embed.weight", [h, ctx + 1], false), new("embed.bias", [h], false),
             new("conv_mid.weight", [h, h, 3, 3], false), new("conv_mid.bias", [h], false),
-            new("conv_out.weight", [TinyConvDenoiser.Block, h, 3, 3], false), new("conv_out.bias", [TinyConvDenoiser.Block], false),
+            new("conv_out.weight", [v[0], h, 3, 3], false), new("conv_out.bias", [v[0]], false),
         ];
     }
 
@@ -73,8 +73,8 @@ internal sealed class TinyConvDenoiserType : DenoiserType
                 throw new InvalidDataException($"field 'model.{f.Field}' must be an integer.");
             }
 
-            return n >= f.Min && n <= f.Max && (f.Field != "hidden" || n % TinyConvDenoiser.Block == 0) ? n
-                : throw new InvalidDataException($"field 'model.{f.Field}' is {n}; it must be in {f.Min}..{f.Max}{(f.Field == "hidden" ? $", a multiple of {TinyConvDenoiser.Block}" : string.Empty)}.");
+            return n >= f.Min && n <= f.Max && (f.Field != "hidden" || n % TinyConvDenoiser.HiddenMultiple == 0) ? n
+                : throw new InvalidDataException($"field 'model.{f.Field}' is {n}; it must be in {f.Min}..{f.Max}{(f.Field == "hidden" ? $", a multiple of {TinyConvDenoiser.HiddenMultiple}" : string.Empty)}.");
         }).ToArray();
     }
 }
