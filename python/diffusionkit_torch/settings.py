@@ -11,6 +11,7 @@ warm-up 200, v_prediction, snr-gamma 5, EMA 0.995, 24000 images of 16x16).
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from dataclasses import dataclass
@@ -37,7 +38,9 @@ COMMON_DEFAULTS = {"dropout": 0.1, "seed": 0, "keep": 3, "encoder": "bow", "enco
 RESUME_KEYS = {"seed": "seed", "count": "images", "batch": "batch_size", "lr": "learning_rate", "lr_schedule": "lr_schedule",
                "warmup": "warmup_steps", "snr_gamma": "snr_gamma", "dropout": "context_dropout", "ema": "ema_decay",
                "max_grad_norm": "max_grad_norm"}
-FOLDER_BUDGET_FORWARD_FLOPS = 1.25e13
+FOLDER_BUDGET_FORWARD_FLOPS = 1.875e13
+MAX_DEFAULT_EPOCHS = 100
+MIN_DEFAULT_STEPS = 200
 FORWARD_FLOPS_AT_16_BY_64 = 301e6
 FOLDER_GUIDANCE = 1.0
 DEFAULT_GUIDANCE = 3.0
@@ -171,10 +174,13 @@ def default_features(image_size: int) -> int:
     return 64 if image_size <= 16 else 32
 
 
-def default_steps(image_size: int, features: int, batch: int) -> int:
-    """An image folder's step budget: about 1.25e13 forward FLOPs of training (``TrainingDataSource.DefaultSteps``)."""
+def default_steps(image_size: int, features: int, batch: int, image_count: int) -> int:
+    """An image folder's step budget (``TrainingDataSource.DefaultSteps``): 1.875e13 forward FLOPs of training, at most
+    100 passes over the folder's images, at least 200 steps."""
     per_image = FORWARD_FLOPS_AT_16_BY_64 * (image_size / 16.0) ** 2 * (features / 64.0) ** 2
-    return int(max(1, round(FOLDER_BUDGET_FORWARD_FLOPS / (per_image * batch))))
+    by_compute = round(FOLDER_BUDGET_FORWARD_FLOPS / (per_image * batch))
+    by_epochs = math.ceil(MAX_DEFAULT_EPOCHS * image_count / batch)
+    return int(max(MIN_DEFAULT_STEPS, min(by_compute, by_epochs)))
 
 
 def _parse_resumed(option: str, text: str):
@@ -253,7 +259,7 @@ def resolve(args: argparse.Namespace) -> Settings:
             values.setdefault(option, value)
         values.setdefault("features", default_features(data.image_size))
         if "steps" not in values and "epochs" not in values:
-            values["steps"] = default_steps(data.image_size, values["features"], values["batch"])
+            values["steps"] = default_steps(data.image_size, values["features"], values["batch"], data.count)
 
     if "epochs" in given and "steps" in given:
         raise UsageError("Give --steps or --epochs, not both.")

@@ -25,13 +25,15 @@ class SettingsTests(unittest.TestCase):
 
     def test_folder_defaults_and_step_budget(self) -> None:
         self.assertEqual((default_features(16), default_features(32)), (64, 32))
-        self.assertEqual((default_steps(16, 64, 100), default_steps(32, 32, 100), default_steps(64, 32, 100)), (415, 415, 104))
+        large = 1_000_000
+        self.assertEqual((default_steps(16, 64, 100, large), default_steps(32, 32, 100, large), default_steps(64, 32, 100, large)), (623, 623, 200))
+        self.assertEqual((default_steps(28, 32, 100, 7000), default_steps(28, 32, 100, 500), default_steps(28, 32, 100, 10)), (814, 500, 200))
         with tempfile.TemporaryDirectory() as root:
             os.makedirs(os.path.join(root, "cats"))
             for i in range(3):
                 Image.fromarray(np.full((32, 32, 3), i, dtype=np.uint8)).save(os.path.join(root, "cats", f"{i}.png"))
             s = settings_for("--data", root, "--out", "o", "--batch", "50")
-            self.assertEqual((s.model.features, s.model.image_size, s.steps, s.batch), (32, 32, default_steps(32, 32, 50), 50))
+            self.assertEqual((s.model.features, s.model.image_size, s.steps, s.batch), (32, 32, default_steps(32, 32, 50, 3), 50))
             self.assertEqual((s.lr_schedule, s.warmup, s.scheduler.prediction_type, s.guidance), ("cosine", 100, "v_prediction", 1.0))
             self.assertEqual(s.data_name, os.path.basename(root))
             self.assertIsNone(settings_for("--data", root, "--out", "o", "--epochs", "2").steps)
