@@ -38,7 +38,7 @@ internal sealed class DemoCommand : CliCommand
     public Option<int> PerPrompt { get; } = CommonOptions.PerPrompt(1000);
 
     /// <summary><c>--sampler ...</c>.</summary>
-    public ChoiceOption<SamplerKind> Sampler { get; } = CommonOptions.Sampler(SamplerKind.DpmSolverMultistepSde, "the sampling algorithm");
+    public ChoiceOption<SamplerKind> Sampler { get; } = CommonOptions.Sampler(DiffusionKit.Pipeline.PipelineDefaults.DefaultSampler, "the sampling algorithm");
 
     /// <summary><c>--sample-steps N</c>.</summary>
     public Option<int?> SampleSteps { get; } = CliOptions.OptionalInteger("--sample-steps", "denoising steps [default: the sampler's, 20 for dpm-solver-sde]", 1);
