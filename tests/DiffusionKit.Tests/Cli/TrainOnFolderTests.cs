@@ -88,7 +88,8 @@ public sealed class TrainOnFolderTests
     {
         const int large = 1_000_000;
         int at16 = TrainingDataSource.DefaultSteps(16, 64, 100, large);
-        TrainingDataSource.DefaultSteps(32, 64, 100, large).Should().BeCloseTo(at16 / 4, 1, "four times the pixels, a quarter of the steps");
+        TrainingDataSource.DefaultSteps(8, 64, 100, large).Should().BeCloseTo(at16 * 4, 4, "a quarter of the pixels, four times the steps");
+        TrainingDataSource.DefaultSteps(32, 64, 100, large).Should().Be(TrainingDataSource.MinDefaultSteps, "a quarter of 623 is below the floor");
         TrainingDataSource.DefaultSteps(16, 32, 100, large).Should().BeCloseTo(at16 * 4, 4);
         TrainingDataSource.DefaultSteps(16, 64, 50, large).Should().BeCloseTo(at16 * 2, 2);
 

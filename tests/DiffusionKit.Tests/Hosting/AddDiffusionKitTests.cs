@@ -32,7 +32,7 @@ public sealed class AddDiffusionKitTests
 
         pipeline.Should().BeSameAs(provider.GetRequiredService<IDiffusionPipeline>()).And.BeSameAs(provider.GetRequiredService<DiffusionPipeline>());
         var concrete = (DiffusionPipeline)pipeline;
-        concrete.Defaults.Should().Be(new PipelineDefaults(SamplerKind.Ddim, 2, PipelineDefaults.DefaultGuidanceScale, 3));
+        concrete.Defaults.Should().Be(new PipelineDefaults(PipelineDefaults.DefaultSampler, 2, PipelineDefaults.DefaultGuidanceScale, 3));
         concrete.Model.ContextSize.Should().Be(3);
         result.Images.Should().ContainSingle().Which.Seed.Should().Be(3);
     }

@@ -25,12 +25,16 @@ public sealed class DiffusionPipelineBuilderTests
     [Fact]
     public void Default_steps_follow_the_sampler()
     {
-        using var ddim = new DiffusionPipelineBuilder().UseVocabulary("red").UseModel(new ContextUnetOptions { Features = 8, ContextSize = 1 }).Build();
+        using var byDefault = new DiffusionPipelineBuilder().UseVocabulary("red").UseModel(new ContextUnetOptions { Features = 8, ContextSize = 1 }).Build();
+        using var ddim = new DiffusionPipelineBuilder().UseVocabulary("red").UseModel(new ContextUnetOptions { Features = 8, ContextSize = 1 })
+            .UseSampler(SamplerKind.Ddim).Build();
         using var ddpm = new DiffusionPipelineBuilder().UseVocabulary("red").UseModel(new ContextUnetOptions { Features = 8, ContextSize = 1 })
             .UseScheduler(new SchedulerOptions { TrainTimesteps = 40 }).UseSampler(SamplerKind.Ddpm).Build();
         using var solver = new DiffusionPipelineBuilder().UseVocabulary("red").UseModel(new ContextUnetOptions { Features = 8, ContextSize = 1 })
             .UseSampler(SamplerKind.DpmSolverMultistepSde).Build();
 
+        byDefault.Defaults.Sampler.Should().Be(SamplerKind.DpmSolverMultistepSde);
+        byDefault.Defaults.Steps.Should().Be(20);
         ddim.Defaults.Steps.Should().Be(25);
         ddpm.Defaults.Steps.Should().Be(40);
         solver.Defaults.Steps.Should().Be(20);
@@ -42,7 +46,7 @@ public sealed class DiffusionPipelineBuilderTests
         using var pipeline = new DiffusionPipelineBuilder().UseVocabulary("red").UseModel(new ContextUnetOptions { Features = 8, ContextSize = 1 }).Build();
         var options = new DiffusionKit.Hosting.DiffusionKitOptions();
 
-        pipeline.Defaults.Should().Be(new PipelineDefaults(SamplerKind.Ddim, 25, 3, 0));
+        pipeline.Defaults.Should().Be(new PipelineDefaults(SamplerKind.DpmSolverMultistepSde, 20, 3, 0));
         SchedulerNames.ParseSampler(options.Sampler).Should().Be(pipeline.Defaults.Sampler);
         options.GuidanceScale.Should().BeNull("null means the checkpoint's recommendation, else the library default the builder uses");
         pipeline.Defaults.GuidanceScale.Should().Be(PipelineDefaults.DefaultGuidanceScale);
