@@ -1,7 +1,7 @@
 """Weight initialisation as DiffusionKit's ``WeightInitializer`` does it, from one seeded generator.
 
 Convolutions, transposed convolutions and linear layers: weight and bias uniform in ±1/sqrt(fan_in) (PyTorch's default
-distribution); GroupNorm and BatchNorm: ones and zeros. The modules are visited in TorchSharp's ``named_modules()``
+distribution); GroupNorm, BatchNorm and LayerNorm: ones and zeros. The modules are visited in TorchSharp's ``named_modules()``
 order (see ``torchsharp_named_modules``) and each tensor is drawn with ``torch.rand`` from the generator, so with the
 same seed the initial weights equal the .NET trainer's bit for bit (TorchSharp 0.107's CPU generator draws the same
 numbers as PyTorch 1.13's).
@@ -50,7 +50,7 @@ def initialize_weights(module: nn.Module, generator: torch.Generator | None) -> 
             _fill_uniform(child.weight, bound, generator)
             if child.bias is not None:
                 _fill_uniform(child.bias, bound, generator)
-        elif isinstance(child, (nn.GroupNorm, nn.BatchNorm2d)):
+        elif isinstance(child, (nn.GroupNorm, nn.BatchNorm2d, nn.LayerNorm)):
             if child.weight is not None:
                 child.weight.fill_(1.0)
             if child.bias is not None:

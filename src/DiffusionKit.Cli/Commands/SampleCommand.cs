@@ -190,7 +190,7 @@ internal sealed class SampleCommand : CliCommand
         // Any registered denoiser type (the loader's registry refuses others, naming the registered ones); the network's
         // sizes come from its type's validation of the model section, not from one architecture's options.
         var config = DiffusionCheckpoint.ReadConfig(settings.Checkpoint, settings.Types);
-        var shape = settings.Types.Prepend(ContextUnetType.Instance).First(t => t.Name == config.Model.Type).Validate(config.Model);
+        var shape = DenoiserType.BuiltIn.Concat(settings.Types).First(t => t.Name == config.Model.Type).Validate(config.Model);
         int trainTimesteps = config.Scheduler.TrainTimesteps;
         int steps = settings.Steps ?? SchedulerOptions.DefaultInferenceSteps(settings.Sampler, trainTimesteps);
         int total = settings.Prompts.Count * settings.PerPrompt;

@@ -40,6 +40,41 @@ internal static class CheckpointWeightLayout
         return list;
     }
 
+    /// <summary>The <see cref="AttentionUnet"/> <c>state_dict</c> for <paramref name="options"/> (validated options).</summary>
+    public static IReadOnlyList<WeightSpec> ForAttentionUnet(AttentionUnetOptions options)
+    {
+        long c = options.InChannels, f = options.Features, wide = 2 * f, emb = 4 * f, ctx = options.ContextSize;
+        var list = new List<WeightSpec>();
+        Conv(list, "conv_in", f, c, 3);
+        Linear(list, "time_embedding.linear_1", f, emb);
+        Linear(list, "time_embedding.linear_2", emb, emb);
+        Linear(list, "class_embedding.linear_1", ctx, emb);
+        Linear(list, "class_embedding.linear_2", emb, emb);
+        Linear(list, "context_tokens", ctx, AttentionUnetOptions.ContextTokens * wide);
+        Resnet(list, "down_blocks.0.resnets.0", f, f, emb);
+        Conv(list, "down_blocks.0.downsamplers.0.conv", f, f, 3);
+        Resnet(list, "down_blocks.1.resnets.0", f, wide, emb);
+        SpatialTransformer(list, "down_blocks.1.attentions.0", wide, options.AttendsAtHalf);
+        Conv(list, "down_blocks.1.downsamplers.0.conv", wide, wide, 3);
+        Resnet(list, "down_blocks.2.resnets.0", wide, wide, emb);
+        SpatialTransformer(list, "down_blocks.2.attentions.0", wide, options.AttendsAtQuarter);
+        Resnet(list, "mid_block.resnets.0", wide, wide, emb);
+        Resnet(list, "mid_block.resnets.1", wide, wide, emb);
+        SpatialTransformer(list, "mid_block.attentions.0", wide, attends: true);
+        Resnet(list, "up_blocks.0.resnets.0", 2 * wide, wide, emb);
+        SpatialTransformer(list, "up_blocks.0.attentions.0", wide, options.AttendsAtQuarter);
+        Add(list, "up_blocks.0.upsamplers.0.conv.weight", wide, wide, 2, 2);
+        Add(list, "up_blocks.0.upsamplers.0.conv.bias", wide);
+        Resnet(list, "up_blocks.1.resnets.0", 2 * wide, wide, emb);
+        SpatialTransformer(list, "up_blocks.1.attentions.0", wide, options.AttendsAtHalf);
+        Add(list, "up_blocks.1.upsamplers.0.conv.weight", wide, wide, 2, 2);
+        Add(list, "up_blocks.1.upsamplers.0.conv.bias", wide);
+        Resnet(list, "up_blocks.2.resnets.0", wide + f, f, emb);
+        Norm(list, "conv_norm_out", f);
+        Conv(list, "conv_out", c, f, 3);
+        return list;
+    }
+
     /// <summary>The <see cref="Text.LearnedTextEncoder"/> <c>state_dict</c> for a vocabulary of <paramref name="words"/> words.</summary>
     public static IReadOnlyList<WeightSpec> ForLearnedEncoder(int words, int dimension, int contextSize)
     {
@@ -149,6 +184,59 @@ internal static class CheckpointWeightLayout
         Add(list, prefix + ".model.0.bias", embeddingSize);
         Add(list, prefix + ".model.2.weight", embeddingSize, embeddingSize);
         Add(list, prefix + ".model.2.bias", embeddingSize);
+    }
+
+    private static void Resnet(List<WeightSpec> list, string prefix, long inChannels, long outChannels, long embedding)
+    {
+        Norm(list, prefix + ".norm1", inChannels);
+        Conv(list, prefix + ".conv1", outChannels, inChannels, 3);
+        Linear(list, prefix + ".time_emb_proj", embedding, outChannels);
+        Norm(list, prefix + ".norm2", outChannels);
+        Conv(list, prefix + ".conv2", outChannels, outChannels, 3);
+        if (inChannels != outChannels)
+        {
+            Conv(list, prefix + ".conv_shortcut", outChannels, inChannels, 1);
+        }
+    }
+
+    private static void SpatialTransformer(List<WeightSpec> list, string prefix, long width, bool attends)
+    {
+        if (!attends)
+        {
+            return;
+        }
+
+        Norm(list, prefix + ".norm", width);
+        Linear(list, prefix + ".proj_in", width, width);
+        string block = prefix + ".transformer_blocks.0";
+        Norm(list, block + ".norm1", width);
+        Attention(list, block + ".attn1", width, width);
+        Norm(list, block + ".norm2", width);
+        Attention(list, block + ".attn2", width, width);
+        Norm(list, block + ".norm3", width);
+        Linear(list, block + ".ff.0", width, 4 * width);
+        Linear(list, block + ".ff.2", 4 * width, width);
+        Linear(list, prefix + ".proj_out", width, width);
+    }
+
+    private static void Attention(List<WeightSpec> list, string prefix, long width, long keyWidth)
+    {
+        Add(list, prefix + ".to_q.weight", width, width);
+        Add(list, prefix + ".to_k.weight", width, keyWidth);
+        Add(list, prefix + ".to_v.weight", width, keyWidth);
+        Linear(list, prefix + ".to_out.0", width, width);
+    }
+
+    private static void Linear(List<WeightSpec> list, string prefix, long inputs, long outputs)
+    {
+        Add(list, prefix + ".weight", outputs, inputs);
+        Add(list, prefix + ".bias", outputs);
+    }
+
+    private static void Norm(List<WeightSpec> list, string prefix, long channels)
+    {
+        Add(list, prefix + ".weight", channels);
+        Add(list, prefix + ".bias", channels);
     }
 
     private static void Conv(List<WeightSpec> list, string prefix, long outChannels, long inChannels, long kernel)

@@ -2,17 +2,17 @@ using DiffusionKit.Models;
 
 namespace DiffusionKit.Checkpoints;
 
-/// <summary>The denoiser types a checkpoint loader knows: the built-in <see cref="ContextUnetType"/> and the registered ones, by <c>model.type</c>.</summary>
+/// <summary>The denoiser types a checkpoint loader knows: the built-in ones (<see cref="DenoiserType.BuiltIn"/>) and the registered ones, by <c>model.type</c>.</summary>
 internal sealed class DenoiserTypeRegistry
 {
-    private readonly Dictionary<string, DenoiserType> _types = new(StringComparer.Ordinal) { [ContextUnetType.TypeName] = ContextUnetType.Instance };
+    private readonly Dictionary<string, DenoiserType> _types = DenoiserType.BuiltIn.ToDictionary(t => t.Name, StringComparer.Ordinal);
 
-    /// <summary>The registry of the built-in type alone.</summary>
+    /// <summary>The registry of the built-in types alone.</summary>
     public static DenoiserTypeRegistry BuiltIn { get; } = new([]);
 
-    /// <summary>Creates a registry of the built-in type and <paramref name="registered"/>.</summary>
+    /// <summary>Creates a registry of the built-in types and <paramref name="registered"/>.</summary>
     /// <param name="registered">More types; the same instance twice is one registration.</param>
-    /// <exception cref="ArgumentException">When a type is null or two different types share a name (the built-in one included).</exception>
+    /// <exception cref="ArgumentException">When a type is null or two different types share a name (the built-in ones included).</exception>
     public DenoiserTypeRegistry(IEnumerable<DenoiserType> registered)
     {
         foreach (var type in registered)

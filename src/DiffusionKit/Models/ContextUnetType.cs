@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
 using DiffusionKit.Checkpoints;
 
 namespace DiffusionKit.Models;
@@ -13,12 +11,6 @@ public sealed class ContextUnetType : DenoiserType
 {
     /// <summary>The <c>model.type</c> value: <c>ContextUnet</c>.</summary>
     public const string TypeName = "ContextUnet";
-
-    private const string InChannelsField = "in_channels";
-    private const string FeaturesField = "n_feat";
-    private const string ContextSizeField = "n_cfeat";
-    private const string ImageSizeField = "height";
-    private static readonly string[] Fields = [InChannelsField, FeaturesField, ContextSizeField, ImageSizeField];
 
     private ContextUnetType()
         : base(TypeName)
@@ -34,17 +26,7 @@ public sealed class ContextUnetType : DenoiserType
     public static CheckpointConfig.ModelConfig Describe(ContextUnetOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new CheckpointConfig.ModelConfig
-        {
-            Type = TypeName,
-            Settings = new Dictionary<string, JsonElement>
-            {
-                [InChannelsField] = JsonSerializer.SerializeToElement(options.InChannels),
-                [FeaturesField] = JsonSerializer.SerializeToElement(options.Features),
-                [ContextSizeField] = JsonSerializer.SerializeToElement(options.ContextSize),
-                [ImageSizeField] = JsonSerializer.SerializeToElement(options.ImageSize),
-            },
-        };
+        return UnetSection.Describe(TypeName, options.InChannels, options.Features, options.ContextSize, options.ImageSize);
     }
 
     /// <summary>The sizes a <c>ContextUnet</c> section declares, checked as <see cref="Validate"/> checks them.</summary>
@@ -54,35 +36,7 @@ public sealed class ContextUnetType : DenoiserType
     public static ContextUnetOptions ReadOptions(CheckpointConfig.ModelConfig section)
     {
         ArgumentNullException.ThrowIfNull(section);
-        if (section.Type != TypeName)
-        {
-            throw new InvalidDataException($"field 'model.type' is '{section.Type}', not '{TypeName}'.");
-        }
-
-        var settings = section.Settings ?? new Dictionary<string, JsonElement>();
-        if (settings.Keys.FirstOrDefault(k => !Fields.Contains(k, StringComparer.Ordinal)) is { } unknown)
-        {
-            throw new InvalidDataException($"field 'model.{unknown}' is not a field of a {TypeName} model; its fields are {string.Join(", ", Fields)}.");
-        }
-
-        int inChannels = Integer(settings, InChannelsField);
-        int features = Integer(settings, FeaturesField);
-        int contextSize = Integer(settings, ContextSizeField);
-        int imageSize = Integer(settings, ImageSizeField);
-        Range(InChannelsField, inChannels, 1, CheckpointLimits.MaxInChannels, "3 for RGB images");
-        Range(FeaturesField, features, 8, CheckpointLimits.MaxFeatures, "a multiple of 8; the course uses 64");
-        if (features % 8 != 0)
-        {
-            throw Field(FeaturesField, features, "must be a multiple of 8 (GroupNorm uses 8 groups)");
-        }
-
-        Range(ContextSizeField, contextSize, 1, CheckpointLimits.MaxContextSize, "the context vector's length");
-        Range(ImageSizeField, imageSize, 8, CheckpointLimits.MaxImageSize, "a multiple of 4; the course uses 16");
-        if (imageSize % 4 != 0)
-        {
-            throw Field(ImageSizeField, imageSize, "must be a multiple of 4 (the U-Net halves the image twice)");
-        }
-
+        var (inChannels, features, contextSize, imageSize) = UnetSection.Read(section, TypeName, "the course uses 64", "the course uses 16");
         var options = new ContextUnetOptions { InChannels = inChannels, Features = features, ContextSize = contextSize, ImageSize = imageSize };
         try
         {
@@ -109,36 +63,4 @@ public sealed class ContextUnetType : DenoiserType
     /// <inheritdoc />
     /// <remarks>The network is built without its seeded initialisation (every weight is overwritten next).</remarks>
     public override DenoiserModule Create(CheckpointConfig.ModelConfig section) => ContextUnet.CreateForLoading(ReadOptions(section));
-
-    private static int Integer(Dictionary<string, JsonElement> settings, string field)
-    {
-        if (!settings.TryGetValue(field, out var value))
-        {
-            throw new InvalidDataException($"field 'model.{field}' is missing; a {TypeName} model needs {string.Join(", ", Fields)}.");
-        }
-
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out int number))
-        {
-            throw new InvalidDataException($"field 'model.{field}' is {Show(value)}; it must be a JSON integer.");
-        }
-
-        return number;
-    }
-
-    private static string Show(JsonElement value)
-    {
-        string raw = value.GetRawText();
-        return raw.Length <= 40 ? raw : raw[..40] + "...";
-    }
-
-    private static void Range(string field, long value, long min, long max, string hint)
-    {
-        if (value < min || value > max)
-        {
-            throw Field(field, value, FormattableString.Invariant($"must be in {min}..{max} ({hint}; see CheckpointLimits)"));
-        }
-    }
-
-    private static InvalidDataException Field(string field, long value, string rule) =>
-        new($"field 'model.{field}' is {value.ToString(CultureInfo.InvariantCulture)}; it {rule}.");
 }

@@ -5,7 +5,7 @@ namespace DiffusionKit.Models;
 /// <summary>
 /// One kind of denoising network a checkpoint can hold, named by <c>config.json</c>'s <c>model.type</c>: it checks that
 /// type's <c>model</c> section, says which weights <c>model.safetensors</c> must hold, and builds the network.
-/// <see cref="ContextUnetType"/> is built in; register others with
+/// <see cref="ContextUnetType"/> and <see cref="AttentionUnetType"/> are built in (<see cref="BuiltIn"/>); register others with
 /// <see cref="Pipeline.DiffusionPipelineBuilder.UseDenoiserType"/>, <c>services.AddDiffusionKitDenoiserType(...)</c> or
 /// the <c>denoiserTypes</c> argument of <see cref="DiffusionCheckpoint.Load(string, Func{CheckpointConfig.TextEncoderConfig, ITextEncoder?}?, IEnumerable{DenoiserType})"/>.
 /// </summary>
@@ -27,6 +27,12 @@ public abstract class DenoiserType
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         Name = name;
     }
+
+    /// <summary>
+    /// The types every checkpoint loader knows without registration: <see cref="ContextUnetType"/> (the course's context
+    /// U-Net) and <see cref="AttentionUnetType"/> (the U-Net with self- and cross-attention).
+    /// </summary>
+    public static IReadOnlyList<DenoiserType> BuiltIn => [ContextUnetType.Instance, AttentionUnetType.Instance];
 
     /// <summary>The <c>model.type</c> value this type loads.</summary>
     public string Name { get; }

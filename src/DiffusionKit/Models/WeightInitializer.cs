@@ -11,7 +11,7 @@ namespace DiffusionKit.Models;
 /// <remarks>
 /// Convolutions, transposed convolutions and linear layers get weight and bias uniform in ±1/√fan_in (what
 /// PyTorch's <c>kaiming_uniform_(a = √5)</c> plus its bias rule amount to); BatchNorm and GroupNorm get weight 1 and
-/// bias 0 (TorchSharp 0.107 leaves GroupNorm's uninitialised). Layers are visited in registration order.
+/// bias 0 (TorchSharp 0.107 leaves GroupNorm's uninitialised), LayerNorm too. Layers are visited in registration order.
 /// </remarks>
 internal static class WeightInitializer
 {
@@ -35,6 +35,10 @@ internal static class WeightInitializer
                 case GroupNorm groupNorm:
                     groupNorm.weight?.fill_(1.0);
                     groupNorm.bias?.fill_(0.0);
+                    break;
+                case LayerNorm layerNorm:
+                    layerNorm.weight?.fill_(1.0);
+                    layerNorm.bias?.fill_(0.0);
                     break;
                 case BatchNorm2d batchNorm:
                     batchNorm.weight?.fill_(1.0);
