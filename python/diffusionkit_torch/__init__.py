@@ -1,4 +1,4 @@
-"""diffusionkit_torch: a PyTorch trainer for DiffusionKit's context U-Net.
+"""diffusionkit_torch: a PyTorch trainer for DiffusionKit's context U-Net and attention U-Net.
 
 It trains the same model as the .NET trainer (``diffusionkit train``), distributed with DDP from the start, and reads
 and writes the .NET checkpoint folders (``config.json``, ``model.safetensors``, ``training_state.*``), so a run can

@@ -14,11 +14,11 @@ from typing import Any, Mapping
 
 import torch
 
-from . import dotnet_json, safetensors_io
+from . import dotnet_json, networks, safetensors_io
 from .bag_of_words import BagOfWordsEncoder
 from .checkpoint_directory import resolve
 from .learned_encoder import POOLINGS, LearnedTextEncoder
-from .model import ContextUnet, ModelOptions
+from .model import ModelOptions
 from .scheduler_config import SchedulerOptions
 
 CONFIG_FILE = "config.json"
@@ -53,7 +53,7 @@ def describe(model: ModelOptions, scheduler: SchedulerOptions, encoder: TextEnco
     config: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
-        "model": {"type": "ContextUnet", "in_channels": model.in_channels, "n_feat": model.features,
+        "model": {"type": networks.type_name(model.network), "in_channels": model.in_channels, "n_feat": model.features,
                   "n_cfeat": model.context_size, "height": model.image_size},
         "scheduler": scheduler.to_json(),
         "text_encoder": encoder.describe(),
@@ -119,11 +119,15 @@ def read_config(path: str) -> CheckpointConfig:
     if unknown:
         raise CheckpointError(f"'{config_path}': unknown field(s) {', '.join(sorted(unknown))}.")
     model = raw.get("model")
-    if not isinstance(model, dict) or model.get("type") != "ContextUnet":
-        raise CheckpointError(f"'{config_path}': field 'model' must describe a ContextUnet.")
+    if not isinstance(model, dict):
+        raise CheckpointError(f"'{config_path}': field 'model' must be an object with 'type', 'in_channels', 'n_feat', 'n_cfeat' and 'height'.")
+    network = networks.from_type_name(model.get("type"))
+    if network is None:
+        raise CheckpointError(f"'{config_path}': field 'model.type' is {_quoted(model.get('type'))}, which this trainer does not "
+                              f"train; supported types: {networks.supported_types()}.")
     try:
         options = ModelOptions(in_channels=int(model["in_channels"]), features=int(model["n_feat"]),
-                               context_size=int(model["n_cfeat"]), image_size=int(model["height"]))
+                               context_size=int(model["n_cfeat"]), image_size=int(model["height"]), network=network)
         options.validate()
     except (KeyError, TypeError, ValueError) as ex:
         raise CheckpointError(f"'{config_path}': field 'model' is invalid ({ex}).") from ex
@@ -152,6 +156,10 @@ def read_config(path: str) -> CheckpointConfig:
     return CheckpointConfig(options, scheduler, encoder, training, sampling)
 
 
+def _quoted(value: object) -> str:
+    return "missing" if value is None else f"'{value}'"
+
+
 def load_encoder(folder: str, config: CheckpointConfig) -> TextEncoder:
     """The checkpoint's prompt encoder (a learned one with its ``text_encoder.safetensors`` weights, in eval mode)."""
     settings = config.text_encoder
@@ -171,14 +179,14 @@ def load_encoder(folder: str, config: CheckpointConfig) -> TextEncoder:
     raise CheckpointError(f"'{folder}': unknown text_encoder.type '{kind}'.")
 
 
-def load(path: str) -> tuple[CheckpointConfig, ContextUnet, TextEncoder]:
+def load(path: str) -> tuple[CheckpointConfig, torch.nn.Module, TextEncoder]:
     """Loads a checkpoint (folder or training output folder): its config, the network (eval mode) and the encoder."""
     folder = resolve(path)
     config = read_config(folder)
     encoder = load_encoder(folder, config)
     if encoder.context_size != config.model.context_size:
         raise CheckpointError(f"'{folder}': the encoder produces {encoder.context_size}-dimensional contexts but model.n_cfeat is {config.model.context_size}.")
-    model = ContextUnet(config.model)
+    model = networks.create(config.model)
     weights, _ = safetensors_io.read(os.path.join(folder, WEIGHTS_FILE))
     for name, tensor in weights.items():
         if tensor.is_floating_point() and not torch.isfinite(tensor).all():

@@ -15,20 +15,25 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
+from .networks import CONTEXT_UNET, type_name
 from .weight_init import initialize_weights
 
 
 @dataclass(frozen=True)
 class ModelOptions:
-    """The network's sizes: the checkpoint's ``model`` section (``in_channels``, ``n_feat``, ``n_cfeat``, ``height``)."""
+    """The network and its sizes: the checkpoint's ``model`` section (``type``; ``in_channels``, ``n_feat``, ``n_cfeat``,
+    ``height``). ``network`` is the command-line name (``networks.NAMES``); both networks share the four sizes."""
 
     in_channels: int = 3
     features: int = 64
     context_size: int = 5
     image_size: int = 16
+    network: str = CONTEXT_UNET
 
     def validate(self) -> None:
-        """Raises ValueError naming the first invalid size (the limits of .NET's ``ContextUnetOptions``)."""
+        """Raises ValueError naming the first invalid field (the limits of .NET's ``ContextUnetOptions`` and
+        ``AttentionUnetOptions``, which are the same)."""
+        type_name(self.network)
         if self.in_channels < 1:
             raise ValueError("in_channels must be at least 1.")
         if self.features < 8 or self.features % 8 != 0:

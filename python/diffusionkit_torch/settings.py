@@ -3,9 +3,10 @@
 Precedence, as in ``diffusionkit train``: an option given on the command line wins; with ``--resume`` an option left
 out takes the resumed run's value from its ``config.json`` ``training`` section; then the data's defaults apply: an
 image folder's (``TrainingDataSource.ApplyFolderDefaults``: batch 100, lr 2e-3, cosine, warm-up 100, v_prediction,
-snr-gamma 5, EMA 0.995, n_feat 64 up to 16x16 and 32 above, a step budget from the image size, width and batch) or, for
-``--data shapes``, the ``demo`` command's (``TrainingDefaults.Demo``: 4000 steps, n_feat 32, batch 50, lr 2e-3, cosine,
-warm-up 200, v_prediction, snr-gamma 5, EMA 0.995, 24000 images of 16x16).
+snr-gamma 5, EMA 0.995, n_feat 64 up to 16x16 and 32 above, the network ``FOLDER_NETWORK``, a step budget from the
+network, image size, width and batch) or, for ``--data shapes``, the ``demo`` command's (``TrainingDefaults.Demo``: 4000
+steps, n_feat 32, batch 50, lr 2e-3, cosine, warm-up 200, v_prediction, snr-gamma 5, EMA 0.995, the context U-Net, 24000
+images of 16x16). With ``--resume`` the network and its width come from the checkpoint.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import os
 import sys
 from dataclasses import dataclass
 
-from . import checkpoint
+from . import checkpoint, networks
 from .checkpoint_directory import resolve as resolve_checkpoint
 from .bag_of_words import BagOfWordsEncoder
 from .dotnet_json import format_double
@@ -38,6 +39,9 @@ COMMON_DEFAULTS = {"dropout": 0.1, "seed": 0, "keep": 3, "encoder": "bow", "enco
 RESUME_KEYS = {"seed": "seed", "count": "images", "batch": "batch_size", "lr": "learning_rate", "lr_schedule": "lr_schedule",
                "warmup": "warmup_steps", "snr_gamma": "snr_gamma", "dropout": "context_dropout", "ema": "ema_decay",
                "max_grad_norm": "max_grad_norm"}
+# The network --model picks when it is left out: for an image folder, and for --data shapes.
+FOLDER_NETWORK = "context-unet"
+DEFAULT_NETWORK = networks.CONTEXT_UNET
 FOLDER_BUDGET_FORWARD_FLOPS = 1.875e13
 MAX_DEFAULT_EPOCHS = 100
 MIN_DEFAULT_STEPS = 200
@@ -56,7 +60,7 @@ def _optional_number(text: str) -> float | None:
 
 def build_parser(prog: str = "python3 -m diffusionkit_torch.train") -> argparse.ArgumentParser:
     """The trainer's options; every default is None here and resolved by ``resolve`` (so "given" is known)."""
-    p = argparse.ArgumentParser(prog=prog, description="Train DiffusionKit's context U-Net with PyTorch (DDP); reads and writes .NET checkpoint folders.")
+    p = argparse.ArgumentParser(prog=prog, description="Train DiffusionKit's context U-Net or attention U-Net with PyTorch (DDP); reads and writes .NET checkpoint folders.")
     p.add_argument("--data", help="'shapes' (built in) or a folder of your own images [default: shapes]")
     p.add_argument("--out", required=True, help="the training output folder: <out>/step-NNNNNNN/ and <out>/latest")
     p.add_argument("--steps", type=int, help="optimizer steps (the total, with --resume)")
@@ -65,6 +69,7 @@ def build_parser(prog: str = "python3 -m diffusionkit_torch.train") -> argparse.
     p.add_argument("--lr", type=float, help="peak learning rate")
     p.add_argument("--lr-schedule", choices=SCHEDULES, help="learning-rate decay after the warm-up")
     p.add_argument("--warmup", type=int, help="linear learning-rate warm-up steps")
+    p.add_argument("--model", choices=networks.NAMES, help=f"the denoising network: the course's context U-Net, or a three-level U-Net with self- and cross-attention [default: {FOLDER_NETWORK} with a folder, else {DEFAULT_NETWORK}; with --resume the checkpoint's]")
     p.add_argument("--features", type=int, help="the U-Net's width (n_feat)")
     p.add_argument("--dropout", type=float, help="probability of training a caption as the empty prompt [default: 0.1]")
     p.add_argument("--ema", type=float, help="EMA decay of the saved weights (0: no EMA)")
@@ -157,7 +162,7 @@ class Settings:
         budget = f"{self.steps} steps" if self.steps is not None else f"{self.epochs} epochs"
         return "\n".join([
             f"data: {self.data_name} ({self.data.count} images, {self.model.image_size}x{self.model.image_size})",
-            f"model: ContextUnet n_feat {self.model.features}, n_cfeat {self.model.context_size}, encoder {self.encoder.kind}",
+            f"model: {networks.type_name(self.model.network)} n_feat {self.model.features}, n_cfeat {self.model.context_size}, encoder {self.encoder.kind}",
             f"scheduler: {self.scheduler.class_name} {self.scheduler.convention} T={self.scheduler.num_train_timesteps} "
             f"{self.scheduler.beta_schedule} {self.scheduler.prediction_type}",
             f"budget: {budget}, batch {self.batch}, lr {format_double(self.lr)} {self.lr_schedule}, warm-up {self.warmup}",
@@ -174,10 +179,43 @@ def default_features(image_size: int) -> int:
     return 64 if image_size <= 16 else 32
 
 
-def default_steps(image_size: int, features: int, batch: int, image_count: int) -> int:
-    """An image folder's step budget (``TrainingDataSource.DefaultSteps``): 1.875e13 forward FLOPs of training, at most
-    100 passes over the folder's images, at least 200 steps."""
-    per_image = FORWARD_FLOPS_AT_16_BY_64 * (image_size / 16.0) ** 2 * (features / 64.0) ** 2
+def attention_unet_forward_flops(image_size: int, features: int, in_channels: int, context_size: int) -> float:
+    """Forward FLOPs per image of an attention U-Net (.NET's ``NetworkFlops.Forward(AttentionUnetOptions)``, term for
+    term): its convolutions, linear layers and attention products, 2 FLOP per multiply-add."""
+    f = float(features)
+    w, e, c, k = 2 * f, 4 * f, float(in_channels), float(context_size)
+    full = float(image_size) * image_size
+    half, quarter = full / 4, full / 16
+    attends_at_half = image_size // 2 <= 8
+    attends_at_quarter = image_size // 4 <= 8
+
+    def resnet(cin: float, cout: float, pixels: float) -> float:
+        return pixels * (9 * cin * cout + 9 * cout * cout + (0 if cin == cout else cin * cout)) + e * cout
+
+    def attention(pixels: float) -> float:
+        return 16 * pixels * w * w + 2 * pixels * pixels * w + 2 * 4 * w * w + 2 * pixels * 4 * w
+
+    macs = full * 9 * c * f + f * e + 2 * e * e + k * e + k * 4 * w                    # conv_in, time/context MLPs, tokens
+    macs += resnet(f, f, full) + half * 9 * f * f                                        # level 0 down + stride-2 conv
+    macs += resnet(f, w, half) + (attention(half) if attends_at_half else 0) + quarter * 9 * w * w
+    macs += resnet(w, w, quarter) + (attention(quarter) if attends_at_quarter else 0)
+    macs += 2 * resnet(w, w, quarter) + attention(quarter)                               # middle
+    macs += resnet(2 * w, w, quarter) + (attention(quarter) if attends_at_quarter else 0) + quarter * 4 * w * w
+    macs += resnet(2 * w, w, half) + (attention(half) if attends_at_half else 0) + half * 4 * w * w
+    macs += resnet(w + f, f, full) + full * 9 * f * c                                    # level 0 up + conv_out
+    return 2 * macs
+
+
+def default_steps(network: str, image_size: int, features: int, batch: int, image_count: int) -> int:
+    """An image folder's step budget (``TrainingDataSource.DefaultSteps``): 1.875e13 forward FLOPs of training (the
+    context U-Net's cost scaled from 301 MFLOP at 16x16, n_feat 64; the attention U-Net's counted, as .NET counts it for
+    the budget, with one input channel and a one-long context), at most 100 passes over the folder's images, at least
+    200 steps."""
+    networks.type_name(network)
+    if network == networks.ATTENTION_UNET:
+        per_image = attention_unet_forward_flops(image_size, features, in_channels=1, context_size=1)
+    else:
+        per_image = FORWARD_FLOPS_AT_16_BY_64 * (image_size / 16.0) ** 2 * (features / 64.0) ** 2
     by_compute = round(FOLDER_BUDGET_FORWARD_FLOPS / (per_image * batch))
     by_epochs = math.ceil(MAX_DEFAULT_EPOCHS * image_count / batch)
     return int(max(MIN_DEFAULT_STEPS, min(by_compute, by_epochs)))
@@ -215,6 +253,8 @@ def resolve(args: argparse.Namespace) -> Settings:
             resumed = checkpoint.read_config(resume_folder)
         except checkpoint.CheckpointError as ex:
             raise UsageError(f"--resume '{args.resume}': {ex}") from ex
+        if args.model is not None and args.model != resumed.model.network:
+            raise UsageError(f"--model {args.model} does not match the checkpoint '{args.resume}' ({resumed.model.network}); with --resume the model comes from the checkpoint, leave --model out.")
         if args.features is not None and args.features != resumed.model.features:
             raise UsageError(f"--features {args.features} does not match the checkpoint '{args.resume}' (n_feat {resumed.model.features}); with --resume the model comes from the checkpoint, leave --features out.")
         for option in ("encoder", "encoder_dim", "prediction", "beta_schedule"):
@@ -258,8 +298,10 @@ def resolve(args: argparse.Namespace) -> Settings:
         for option, value in FOLDER_DEFAULTS.items():
             values.setdefault(option, value)
         values.setdefault("features", default_features(data.image_size))
+        # As .NET's ApplyFolderDefaults: the budget counts --model or the folder default (with --resume as well).
+        values.setdefault("model", FOLDER_NETWORK)
         if "steps" not in values and "epochs" not in values:
-            values["steps"] = default_steps(data.image_size, values["features"], values["batch"], data.count)
+            values["steps"] = default_steps(values["model"], data.image_size, values["features"], values["batch"], data.count)
 
     if "epochs" in given and "steps" in given:
         raise UsageError("Give --steps or --epochs, not both.")
@@ -270,6 +312,7 @@ def resolve(args: argparse.Namespace) -> Settings:
         encoder = checkpoint.load_encoder(resume_folder, resumed)
         scheduler = resumed.scheduler
         features = resumed.model.features
+        network = resumed.model.network
     else:
         if values["encoder"] == "learned":
             encoder = LearnedTextEncoder.from_captions(data.captions, values["encoder_dim"], seed=values["seed"])
@@ -277,7 +320,9 @@ def resolve(args: argparse.Namespace) -> Settings:
             encoder = source_encoder
         scheduler = SchedulerOptions().for_training(values["prediction"], values["beta_schedule"])
         features = values["features"]
-    model = ModelOptions(in_channels=data.channels, features=features, context_size=encoder.context_size, image_size=data.image_size)
+        network = values.get("model", DEFAULT_NETWORK)
+    model = ModelOptions(in_channels=data.channels, features=features, context_size=encoder.context_size,
+                         image_size=data.image_size, network=network)
     guidance = values.get("guidance")
     if guidance is None:
         guidance = checkpoint.guidance_weight(resumed.sampling) if resumed is not None else None

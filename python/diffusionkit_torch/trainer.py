@@ -5,8 +5,8 @@ order: ``randperm(count)`` at each epoch start, an augmentation seed when augmen
 noise and ``rand >= dropout`` keep flags for the effective batch; rank r then trains on its contiguous slice r. So the
 global batch is exactly the single-process batch (and, since TorchSharp 0.107 draws the same numbers as PyTorch 1.13,
 exactly the .NET trainer's batch). DDP averages the slices' gradients (the gradient of the whole batch's mean loss);
-BatchNorm uses the global batch's statistics (``GlobalBatchNorm2d`` on the CPU, ``SyncBatchNorm`` on CUDA). Rank 0
-writes the checkpoints.
+BatchNorm uses the global batch's statistics (``GlobalBatchNorm2d`` on the CPU, ``SyncBatchNorm`` on CUDA; the context
+U-Net has BatchNorm, the attention U-Net none, and then the conversion changes nothing). Rank 0 writes the checkpoints.
 """
 
 from __future__ import annotations
@@ -22,14 +22,14 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 
-from . import checkpoint, checkpoint_directory, training_state
+from . import checkpoint, checkpoint_directory, networks, training_state
 from .dotnet_json import format_double
 from .distributed import Context, all_reduce_max, all_reduce_mean, barrier
 from .ema import ExponentialMovingAverage
 from .global_batchnorm import to_global_batchnorm
 from .learned_encoder import LearnedTextEncoder
 from .lr_schedule import learning_rate_at
-from .model import ContextUnet, dotnet_state_order
+from .model import dotnet_state_order
 from .noise_schedule import NoiseSchedule
 from .settings import Settings, UsageError
 from .training_data import TrainingData, draw_augmentation_seed
@@ -68,7 +68,7 @@ class TrainingResult:
 class TrainingNetwork(nn.Module):
     """The U-Net plus, when learned, the text encoder: one module for DDP, whose forward computes the contexts too."""
 
-    def __init__(self, unet: ContextUnet, encoder: LearnedTextEncoder | None) -> None:
+    def __init__(self, unet: nn.Module, encoder: LearnedTextEncoder | None) -> None:
         super().__init__()
         self.unet = unet
         self.encoder = encoder
@@ -114,7 +114,8 @@ def train(settings: Settings, context: Context, stop: StopFlag, log: Callable[[s
         resume_info, resume_tensors, _ = training_state.read(settings.resume)
         _check_fits(resume_info, resume_tensors, settings, count, batch)
 
-    model = ContextUnet.seeded(settings.model, settings.seed)
+    # .NET's new ContextUnet(options, seed) / new AttentionUnet(options, seed): the same initial weights, bit for bit.
+    model = networks.create(settings.model, seed=settings.seed)
     encoder = settings.encoder if isinstance(settings.encoder, LearnedTextEncoder) else None
     if resume_info is not None:
         _load_live_weights(resume_tensors, model, encoder)
@@ -294,7 +295,7 @@ def _check_fits(info: TrainingStateInfo, tensors: dict, settings: Settings, coun
             "resume with the same --ema.")
 
 
-def _load_live_weights(tensors: dict, model: ContextUnet, encoder: LearnedTextEncoder | None) -> None:
+def _load_live_weights(tensors: dict, model: nn.Module, encoder: LearnedTextEncoder | None) -> None:
     weights = {k[len("model/"):]: v for k, v in tensors.items() if k.startswith("model/")}
     expected = set(model.state_dict())
     if set(weights) != expected:
