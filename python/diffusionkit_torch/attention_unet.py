@@ -2,8 +2,8 @@
 
 Three levels (full, half, quarter resolution; F, 2F, 2F channels, F = ``n_feat``), one GroupNorm/SiLU residual block per
 level down and up, a middle level of two residual blocks at quarter resolution; self-attention over the pixels and
-cross-attention to 4 caption tokens after the residual blocks of every level whose side is at most 16 and the middle
-one. Time: sinusoidal features of 1000 * t/T (cosines, then sines) through a two-layer MLP; the context vector's MLP is
+cross-attention to 4 caption tokens after the residual blocks of every level whose side is at most 8 and the middle
+one (heads 32 channels wide, or one head when 2F is not a multiple of 32). Time: sinusoidal features of 1000 * t/T (cosines, then sines) through a two-layer MLP; the context vector's MLP is
 added to it, and a linear projection of the context makes the caption tokens. Names follow diffusers'
 ``UNet2DConditionModel`` (``down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k.weight``), and equal .NET's, so
 ``state_dict``s move between the two unchanged. The repository's PyTorch parity fixture
@@ -22,9 +22,9 @@ from .model import ModelOptions
 from .weight_init import initialize_weights
 
 NORM_GROUPS = 8
-HEADS = 4
+HEAD_WIDTH = 32
 CONTEXT_TOKENS = 4
-MAX_ATTENTION_SIDE = 16
+MAX_ATTENTION_SIDE = 8
 
 
 class ResnetBlock(nn.Module):
@@ -147,11 +147,12 @@ class AttentionUnet(nn.Module):
         options.validate()
         self.options = options
         f, wide, emb = options.features, 2 * options.features, 4 * options.features
+        heads = wide // HEAD_WIDTH if wide % HEAD_WIDTH == 0 else 1
         at_half = options.image_size // 2 <= MAX_ATTENTION_SIDE
         at_quarter = options.image_size // 4 <= MAX_ATTENTION_SIDE
 
         def attention(attends: bool) -> list:
-            return [SpatialTransformer(wide, wide, HEADS)] if attends else []
+            return [SpatialTransformer(wide, wide, heads)] if attends else []
 
         self.conv_in = nn.Conv2d(options.in_channels, f, 3, 1, 1)
         self.time_embedding = Embedding(f, emb)
@@ -162,7 +163,7 @@ class AttentionUnet(nn.Module):
             Stage([ResnetBlock(f, wide, emb)], attention(at_half), downsample=Resample(nn.Conv2d(wide, wide, 3, 2, 1))),
             Stage([ResnetBlock(wide, wide, emb)], attention(at_quarter)),
         ])
-        self.mid_block = Stage([ResnetBlock(wide, wide, emb), ResnetBlock(wide, wide, emb)], [SpatialTransformer(wide, wide, HEADS)])
+        self.mid_block = Stage([ResnetBlock(wide, wide, emb), ResnetBlock(wide, wide, emb)], [SpatialTransformer(wide, wide, heads)])
         self.up_blocks = nn.ModuleList([
             Stage([ResnetBlock(2 * wide, wide, emb)], attention(at_quarter), upsample=Resample(nn.ConvTranspose2d(wide, wide, 2, 2))),
             Stage([ResnetBlock(2 * wide, wide, emb)], attention(at_half), upsample=Resample(nn.ConvTranspose2d(wide, wide, 2, 2))),

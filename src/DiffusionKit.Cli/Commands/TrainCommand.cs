@@ -14,7 +14,7 @@ using TorchSharp;
 
 namespace DiffusionKit.Cli.Commands;
 
-/// <summary><c>diffusionkit train</c>: trains a context U-Net on shapes, the course's .npy files or an image folder and writes a checkpoint folder.</summary>
+/// <summary><c>diffusionkit train</c>: trains a context U-Net or an attention U-Net on shapes, the course's .npy files or an image folder and writes a checkpoint folder.</summary>
 internal sealed class TrainCommand : CliCommand
 {
     /// <summary>Creates the command with its options and <see cref="TrainingDefaults.Train"/>.</summary>
@@ -110,7 +110,7 @@ internal sealed class TrainCommand : CliCommand
         IImageCaptionDataset Data,
         ITextEncoder Encoder,
         SchedulerOptions Scheduler,
-        ContextUnetOptions Model,
+        CheckpointConfig.ModelConfig Model,
         DiffusionTrainerOptions Trainer,
         string DataName,
         double Guidance)
@@ -177,13 +177,9 @@ internal sealed class TrainCommand : CliCommand
             throw new CliUsageException(ex.Message);
         }
 
-        var model = new ContextUnetOptions
-        {
-            Features = (resumed is null ? null : (int?)ContextUnetType.ReadOptions(resumed.Model).Features) ?? parse.GetValue(Training.Features),
-            ContextSize = encoder.ContextSize,
-            ImageSize = dataset.ImageSize,
-            InChannels = dataset.Channels,
-        };
+        var network = resumed is null ? Training.Model.Read(parse) : TrainableNetworks.Of(resumed.Model, resume!);
+        int features = resumed is null ? parse.GetValue(Training.Features) : TrainableNetworks.Sizes(resumed.Model).Features;
+        var model = TrainableNetworks.Describe(network, dataset.Channels, features, encoder.ContextSize, dataset.ImageSize);
         // The held-out images: chosen by the seed, so a resumed run (same folder, seed and fraction) holds out the same ones.
         // The encoder above saw every caption (its vocabulary covers the held-out ones too); only the images are held out.
         double validationFraction = parse.GetValue(ValidationSplit);
@@ -275,7 +271,13 @@ internal sealed class TrainCommand : CliCommand
     /// </summary>
     private ParseResult ApplyResumeDefaults(ParseResult parse, string resume, CheckpointConfig resumed)
     {
-        var resumedModel = ContextUnetType.ReadOptions(resumed.Model);
+        var resumedNetwork = TrainableNetworks.Of(resumed.Model, resume);
+        var resumedModel = TrainableNetworks.Sizes(resumed.Model);
+        if (parse.IsGiven(Training.Model) && Training.Model.Read(parse) != resumedNetwork)
+        {
+            throw new CliUsageException($"--model {TrainableNetworks.Format(Training.Model.Read(parse))} does not match the checkpoint '{resume}' ({TrainableNetworks.Format(resumedNetwork)}); with --resume the model comes from the checkpoint, leave --model out.");
+        }
+
         if (parse.IsGiven(Training.Features) && parse.GetValue(Training.Features) != resumedModel.Features)
         {
             throw new CliUsageException($"--features {parse.GetValue(Training.Features)} does not match the checkpoint '{resume}' (n_feat {resumedModel.Features}); with --resume the model comes from the checkpoint, leave --features out.");
@@ -293,6 +295,7 @@ internal sealed class TrainCommand : CliCommand
             .Where(d => resumed.Training.TryGetValue(d.Key, out var value) && value != "none")
             .Select(d => (d.Option, resumed.Training[d.Key]))
             .ToList();
+        defaults.Add((Training.Model, TrainableNetworks.Format(resumedNetwork))); // the folder step budget counts the resumed network
         if (parse.GetValue(Data.Data) is not ("shapes" or "npy"))
         {
             // The folder is read in the checkpoint's mode (its channels): a grayscale run continues in grayscale.
@@ -318,11 +321,11 @@ internal sealed class TrainCommand : CliCommand
     internal static bool Train(Settings settings, CancellationToken cancellationToken)
     {
         var inv = CultureInfo.InvariantCulture;
-        using var model = new ContextUnet(settings.Model, settings.Trainer.Seed);
+        using var model = TrainableNetworks.Create(settings.Model, settings.Trainer.Seed);
         var trainer = new DiffusionTrainer(settings.Trainer);
         var options = settings.Trainer;
         int effectiveBatch = Math.Min(options.BatchSize, settings.Data.Count) * options.GradientAccumulationSteps;
-        Console.WriteLine(string.Create(inv, $"Training ContextUnet (n_feat {settings.Model.Features}, {settings.Model.ImageSize}x{settings.Model.ImageSize}, {model.parameters().Sum(p => p.numel())} parameters) on {settings.DataName} ({settings.Data.Count} images), batch {options.BatchSize}{(options.GradientAccumulationSteps > 1 ? $" x {options.GradientAccumulationSteps} accumulated = {effectiveBatch}" : string.Empty)}, {torch.get_num_threads()} threads"));
+        Console.WriteLine(string.Create(inv, $"Training {settings.Model.Type} (n_feat {TrainableNetworks.Sizes(settings.Model).Features}, {model.ImageSize}x{model.ImageSize}, {model.parameters().Sum(p => p.numel())} parameters) on {settings.DataName} ({settings.Data.Count} images), batch {options.BatchSize}{(options.GradientAccumulationSteps > 1 ? $" x {options.GradientAccumulationSteps} accumulated = {effectiveBatch}" : string.Empty)}, {torch.get_num_threads()} threads"));
         if (options.ResumeFrom is { } resume)
         {
             Console.WriteLine($"Resuming from {Path.GetFullPath(CheckpointDirectory.Resolve(resume))}");

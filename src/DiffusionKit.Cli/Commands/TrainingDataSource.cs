@@ -93,13 +93,14 @@ internal sealed record TrainingDataSource(IImageCaptionDataset Dataset, BagOfWor
             (training.SnrGamma, folder.SnrGamma!.Value.ToString("R", inv)),
             (training.Ema, folder.Ema.ToString("R", inv)),
             (training.Features, DefaultFeatures(imageSize).ToString(inv)),
+            (training.Model, TrainableNetworks.Format(folder.Network)),
         ], "image folder defaults");
         if (parse.IsGiven(training.Steps) || parse.IsGiven(training.Epochs) || parse.IsGiven(training.Time))
         {
             return parse;
         }
 
-        int steps = DefaultSteps(imageSize, parse.GetValue(training.Features), parse.GetValue(training.Batch), imageCount);
+        int steps = DefaultSteps(training.Model.Read(parse), imageSize, parse.GetValue(training.Features), parse.GetValue(training.Batch), imageCount);
         return parse.WithDefaults([(training.Steps, steps.ToString(CultureInfo.InvariantCulture))], "image folder defaults");
     }
 
@@ -116,14 +117,17 @@ internal sealed record TrainingDataSource(IImageCaptionDataset Dataset, BagOfWor
 
     /// <summary>
     /// The default step count: <see cref="FolderBudgetForwardFlops"/> divided by the forward cost of one batch, which
-    /// grows with the square of the image side and of the width (n_feat), but no more than <see cref="MaxDefaultEpochs"/>
-    /// passes over the folder's <paramref name="imageCount"/> images and no fewer than <see cref="MinDefaultSteps"/>.
-    /// Depends only on the data's size and resolution, never on the machine, so the same folder trains the same weights
-    /// everywhere.
+    /// grows with the square of the image side and of the width (n_feat) (for the context U-Net, scaled from its 16×16
+    /// n_feat 64 cost; for the attention U-Net, counted by <see cref="NetworkFlops"/>), but no more than
+    /// <see cref="MaxDefaultEpochs"/> passes over the folder's <paramref name="imageCount"/> images and no fewer than
+    /// <see cref="MinDefaultSteps"/>. Depends only on the network and the data's size and resolution, never on the
+    /// machine, so the same folder trains the same weights everywhere.
     /// </summary>
-    internal static int DefaultSteps(int imageSize, int features, int batch, int imageCount)
+    internal static int DefaultSteps(TrainableNetwork network, int imageSize, int features, int batch, int imageCount)
     {
-        double perImage = ForwardFlopsAt16By64 * Math.Pow(imageSize / 16.0, 2) * Math.Pow(features / 64.0, 2);
+        double perImage = network == TrainableNetwork.AttentionUnet
+            ? NetworkFlops.Forward(new Models.AttentionUnetOptions { InChannels = 1, Features = features, ContextSize = 1, ImageSize = imageSize })
+            : ForwardFlopsAt16By64 * Math.Pow(imageSize / 16.0, 2) * Math.Pow(features / 64.0, 2);
         double byCompute = Math.Round(FolderBudgetForwardFlops / (perImage * batch));
         double byEpochs = Math.Ceiling((double)MaxDefaultEpochs * imageCount / batch);
         return (int)Math.Max(MinDefaultSteps, Math.Min(byCompute, byEpochs));

@@ -30,6 +30,9 @@ internal sealed class TrainingOptions
             "--lr-schedule", "learning-rate decay after the warm-up" + Folder(d => d.LearningRateSchedule, Format, string.Empty), ScheduleNames, ParseSchedule, Format(defaults.LearningRateSchedule));
         Warmup = CliOptions.Integer("--warmup", "linear learning-rate warm-up steps" + Folder(d => d.Warmup, Number, string.Empty), defaults.Warmup, 0);
         Features = CliOptions.Integer("--features", "the U-Net's width (n_feat)" + Folder(d => d.Features, Number, $"{TrainingDataSource.DefaultFeatures(16)} up to 16x16 images, {TrainingDataSource.DefaultFeatures(17)} above"), Required(defaults.Features), 8);
+        Model = new ChoiceOption<TrainableNetwork>(
+            "--model", "the denoising network: the course's context U-Net, or a three-level U-Net with self- and cross-attention (docs/training.md)" + Folder(d => d.Network, TrainableNetworks.Format, string.Empty),
+            TrainableNetworks.Names, TrainableNetworks.Parse, TrainableNetworks.Format(defaults.Network));
         Count = CliOptions.Integer("--count", "built-in shapes images to generate", 24000, 1);
         Dropout = CliOptions.Number("--dropout", "probability of training a caption as the empty prompt (what classifier-free guidance needs)", 0.1, 0, 1);
         Ema = CliOptions.Number("--ema", "EMA decay of the saved weights (0: no EMA)" + Folder(d => d.Ema, Number, string.Empty), defaults.Ema, 0, 0.999999);
@@ -87,6 +90,9 @@ internal sealed class TrainingOptions
     /// <summary><c>--features N</c>.</summary>
     public Option<int> Features { get; }
 
+    /// <summary><c>--model context-unet|attention-unet</c>.</summary>
+    public ChoiceOption<TrainableNetwork> Model { get; }
+
     /// <summary><c>--count N</c>.</summary>
     public Option<int> Count { get; }
 
@@ -126,7 +132,7 @@ internal sealed class TrainingOptions
     /// <summary>Every option, in the order <c>--help</c> lists them.</summary>
     public IEnumerable<Option> All =>
     [
-        Steps, Epochs, Time, Batch, LearningRate, LearningRateSchedule, Warmup, Features, Count, Dropout, Ema, Seed, Threads,
+        Steps, Epochs, Time, Batch, LearningRate, LearningRateSchedule, Warmup, Model, Features, Count, Dropout, Ema, Seed, Threads,
         Encoder, EncoderDim, Prediction, BetaSchedule, SnrGamma, HoldOut, Precision,
     ];
 

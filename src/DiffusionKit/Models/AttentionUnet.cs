@@ -7,8 +7,8 @@ namespace DiffusionKit.Models;
 
 /// <summary>
 /// A three-level U-Net with self- and cross-attention (the shape of diffusers' <c>UNet2DConditionModel</c> at a small
-/// size): predicts the noise in an image from the image, the normalised time <c>t / T</c> and a context vector. The
-/// image-folder default of <c>diffusionkit train</c>; <see cref="ContextUnet"/> stays the course's model.
+/// size): predicts the noise in an image from the image, the normalised time <c>t / T</c> and a context vector
+/// (<c>diffusionkit train --model attention-unet</c>; <see cref="ContextUnet"/> is the course's model and the default).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -16,7 +16,8 @@ namespace DiffusionKit.Models;
 /// <see cref="AttentionUnetOptions.Features"/>); each level has one GroupNorm/SiLU residual block on the way down and
 /// one on the way up (which takes the level's skip connection), and a middle level of two residual blocks at quarter
 /// resolution. Self-attention over the feature map's pixels and cross-attention to the caption follow the residual
-/// blocks of every level whose side is at most 16 pixels and the middle one (4 heads each, then a GELU feed-forward).
+/// blocks of every level whose side is at most 8 pixels and the middle one (heads 32 channels wide, then a GELU
+/// feed-forward).
 /// </para>
 /// <para>
 /// Time: a sinusoidal embedding of <c>1000 · t / T</c> (width <c>F</c>, cosines then sines) through a two-layer MLP to
@@ -83,14 +84,14 @@ public sealed class AttentionUnet : DenoiserModule
         class_embedding = new UnetEmbedding(Options.ContextSize, embedding);
         context_tokens = nn.Linear(Options.ContextSize, AttentionUnetOptions.ContextTokens * wide);
 
-        UnetSpatialTransformer[] Attention(bool attends) => attends ? [new UnetSpatialTransformer(wide, wide, AttentionUnetOptions.Heads)] : [];
+        UnetSpatialTransformer[] Attention(bool attends) => attends ? [new UnetSpatialTransformer(wide, wide, Options.Heads)] : [];
         down_blocks = nn.ModuleList(
             new UnetStage([new UnetResnetBlock(f, f, embedding)], [], downsample: UnetResample.Down(f)),
             new UnetStage([new UnetResnetBlock(f, wide, embedding)], Attention(Options.AttendsAtHalf), downsample: UnetResample.Down(wide)),
             new UnetStage([new UnetResnetBlock(wide, wide, embedding)], Attention(Options.AttendsAtQuarter)));
         mid_block = new UnetStage(
             [new UnetResnetBlock(wide, wide, embedding), new UnetResnetBlock(wide, wide, embedding)],
-            [new UnetSpatialTransformer(wide, wide, AttentionUnetOptions.Heads)]);
+            [new UnetSpatialTransformer(wide, wide, Options.Heads)]);
         up_blocks = nn.ModuleList(
             new UnetStage([new UnetResnetBlock(2 * wide, wide, embedding)], Attention(Options.AttendsAtQuarter), upsample: UnetResample.Up(wide)),
             new UnetStage([new UnetResnetBlock(2 * wide, wide, embedding)], Attention(Options.AttendsAtHalf), upsample: UnetResample.Up(wide)),
@@ -168,15 +169,20 @@ public sealed class AttentionUnet : DenoiserModule
             h = up_blocks[i].Resample(h);
         }
 
-        h = KernelRouting.Call(conv_out, nn.functional.silu(conv_norm_out.call(h)));
+        h = KernelRouting.Call(conv_out, nn.functional.silu(Float32Statistics.GroupNorm(conv_norm_out, h)));
         return h.MoveToOuterDisposeScope();
     }
 
-    /// <summary>The sinusoidal features of <c>1000 · t</c>: [B, F], cosines then sines, in <paramref name="like"/>'s dtype and device.</summary>
+    /// <summary>
+    /// The sinusoidal features of <c>1000 · t</c>: [B, F], cosines then sines, in <paramref name="like"/>'s dtype and device.
+    /// Computed in float32 when the network runs in bfloat16: 1000 · t rounded to bfloat16's 8-bit mantissa would move
+    /// the angles by whole radians.
+    /// </summary>
     private Tensor TimeFeatures(Tensor t, Tensor like)
     {
-        var frequencies = torch.tensor(_frequencies, dtype: like.dtype, device: like.device);
-        var angles = KeptScalars.Mul(t, 1000.0).unsqueeze(1) * frequencies.unsqueeze(0);
-        return torch.cat(new[] { angles.cos(), angles.sin() }, 1);
+        var wide = like.dtype == ScalarType.BFloat16 ? ScalarType.Float32 : like.dtype;
+        var frequencies = torch.tensor(_frequencies, dtype: wide, device: like.device);
+        var angles = KeptScalars.Mul(t.to_type(wide), 1000.0).unsqueeze(1) * frequencies.unsqueeze(0);
+        return torch.cat(new[] { angles.cos(), angles.sin() }, 1).to_type(like.dtype);
     }
 }

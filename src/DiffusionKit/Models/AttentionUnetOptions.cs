@@ -11,21 +11,24 @@ public sealed class AttentionUnetOptions
     /// <summary>The GroupNorm group count of every normalisation layer: 8.</summary>
     internal const int NormGroups = 8;
 
-    /// <summary>The attention heads of every attention layer: 4.</summary>
-    internal const int Heads = 4;
+    /// <summary>The width of one attention head: 32 (when 2 × Features is not a multiple of it, one head spans the width).</summary>
+    internal const int HeadWidth = 32;
 
     /// <summary>The caption tokens the context vector is projected to for cross-attention: 4.</summary>
     internal const int ContextTokens = 4;
 
-    /// <summary>The largest feature-map side that gets self- and cross-attention: 16.</summary>
-    internal const int MaxAttentionSide = 16;
+    /// <summary>
+    /// The largest feature-map side that gets self- and cross-attention: 8. Attention's cost grows with the square of the
+    /// pixel count; at 14×14 it took most of a training step on 2-core CPUs (docs/training.md, "The attention U-Net").
+    /// </summary>
+    internal const int MaxAttentionSide = 8;
 
     /// <summary>Image channels (<c>in_channels</c>). Default 3 (RGB). Must be at least 1.</summary>
     public int InChannels { get; init; } = 3;
 
     /// <summary>
     /// Base feature width (<c>n_feat</c>): the first level has this many channels, the two lower levels twice as many.
-    /// Default 32. Must be a positive multiple of 8 (GroupNorm uses 8 groups; 4 attention heads split 2 × Features).
+    /// Default 32. Must be a positive multiple of 8 (GroupNorm uses 8 groups).
     /// </summary>
     public int Features { get; init; } = 32;
 
@@ -35,11 +38,14 @@ public sealed class AttentionUnetOptions
     /// <summary>Image height and width in pixels (<c>height</c>). Default 28. Must be a multiple of 4 and at least 8.</summary>
     public int ImageSize { get; init; } = 28;
 
-    /// <summary>Whether the middle level (ImageSize / 2) has attention stages: when its side is at most 16.</summary>
-    internal bool AttendsAtHalf => ImageSize / 2 <= MaxAttentionSide;
+    /// <summary>The attention heads of every attention layer: 2 × Features / 32, or 1 when that is not a whole number.</summary>
+    internal int Heads => 2 * Features % HeadWidth == 0 ? 2 * Features / HeadWidth : 1;
 
-    /// <summary>Whether the lowest level (ImageSize / 4) has attention stages: when its side is at most 16.</summary>
-    internal bool AttendsAtQuarter => ImageSize / 4 <= MaxAttentionSide;
+    /// <summary>Whether the half-resolution level (ImageSize / 2) has attention stages: when its side is at most 8.</summary>
+    public bool AttendsAtHalf => ImageSize / 2 <= MaxAttentionSide;
+
+    /// <summary>Whether the quarter-resolution level (ImageSize / 4) has attention stages: when its side is at most 8 (the middle level always has one).</summary>
+    public bool AttendsAtQuarter => ImageSize / 4 <= MaxAttentionSide;
 
     /// <summary>Checks every option and throws when one is out of range.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the exception names it and the allowed values.</exception>

@@ -50,7 +50,7 @@ internal sealed class UnetAttention : nn.Module<Tensor, Tensor, Tensor>
         var q = Heads(to_q.call(tokens));
         var k = Heads(to_k.call(keys));
         var v = Heads(to_v.call(keys));
-        var weights = KeptScalars.Mul(torch.matmul(q, k.transpose(-1, -2)), _scale).softmax(-1);
+        var weights = Float32Statistics.Softmax(KeptScalars.Mul(torch.matmul(q, k.transpose(-1, -2)), _scale));
         var mixed = torch.matmul(weights, v).transpose(1, 2).reshape(batch, n, width);
         return to_out[0].call(mixed).MoveToOuterDisposeScope();
     }

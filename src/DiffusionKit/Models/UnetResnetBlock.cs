@@ -48,10 +48,10 @@ internal sealed class UnetResnetBlock : nn.Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor input, Tensor embedding)
     {
         using var scope = torch.NewDisposeScope();
-        var h = KernelRouting.Call(conv1, nn.functional.silu(norm1.call(input)));
+        var h = KernelRouting.Call(conv1, nn.functional.silu(Float32Statistics.GroupNorm(norm1, input)));
         var e = time_emb_proj.call(embedding);
         h = KeptScalars.Add(h, e.view(e.shape[0], e.shape[1], 1, 1));
-        h = KernelRouting.Call(conv2, nn.functional.silu(norm2.call(h)));
+        h = KernelRouting.Call(conv2, nn.functional.silu(Float32Statistics.GroupNorm(norm2, h)));
         var residual = conv_shortcut is null ? input : KernelRouting.Call(conv_shortcut, input);
         return KeptScalars.Add(residual, h).MoveToOuterDisposeScope();
     }

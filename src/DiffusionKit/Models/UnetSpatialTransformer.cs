@@ -38,7 +38,7 @@ internal sealed class UnetSpatialTransformer : nn.Module<Tensor, Tensor, Tensor>
     {
         using var scope = torch.NewDisposeScope();
         long batch = input.shape[0], channels = input.shape[1], height = input.shape[2], width = input.shape[3];
-        var tokens = norm.call(input).permute(0, 2, 3, 1).reshape(batch, height * width, channels);
+        var tokens = Float32Statistics.GroupNorm(norm, input, 1e-6).permute(0, 2, 3, 1).reshape(batch, height * width, channels);
         var h = proj_out.call(transformer_blocks[0].call(proj_in.call(tokens), context));
         var map = h.reshape(batch, height, width, channels).permute(0, 3, 1, 2);
         return KeptScalars.Add(input, map).contiguous().MoveToOuterDisposeScope();

@@ -41,10 +41,10 @@ internal sealed class UnetTransformerBlock : nn.Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor tokens, Tensor context)
     {
         using var scope = torch.NewDisposeScope();
-        var n1 = norm1.call(tokens);
+        var n1 = Float32Statistics.LayerNorm(norm1, tokens);
         var h = KeptScalars.Add(tokens, attn1.call(n1, n1));
-        h = KeptScalars.Add(h, attn2.call(norm2.call(h), context));
-        h = KeptScalars.Add(h, ff.call(norm3.call(h)));
+        h = KeptScalars.Add(h, attn2.call(Float32Statistics.LayerNorm(norm2, h), context));
+        h = KeptScalars.Add(h, ff.call(Float32Statistics.LayerNorm(norm3, h)));
         return h.MoveToOuterDisposeScope();
     }
 }

@@ -64,7 +64,7 @@ public sealed class CliParsingTests
         settings.Trainer.Steps.Should().Be(TrainingDefaults.Demo.Steps, "the demo's budget is a step count, the same on every machine");
         settings.Trainer.MaxDuration.Should().BeNull("no wall-clock budget unless the user asks for one");
         settings.Scheduler.PredictionType.Should().Be(PredictionType.VPrediction);
-        settings.Model.Features.Should().Be(TrainingDefaults.Demo.Features);
+        TrainableNetworks.Sizes(settings.Model).Features.Should().Be(TrainingDefaults.Demo.Features);
         settings.Data.Count.Should().Be(48);
         settings.Output.Should().Be(Path.Combine("demo-out", "checkpoint"));
     }
@@ -95,7 +95,7 @@ public sealed class CliParsingTests
         defaulted.Trainer.MaxDuration.Should().BeNull();
         defaulted.Trainer.LearningRateSchedule.Should().Be(LearningRateSchedule.Linear);
         defaulted.Scheduler.PredictionType.Should().Be(PredictionType.Epsilon);
-        defaulted.Model.Features.Should().Be(64);
+        TrainableNetworks.Sizes(defaulted.Model).Features.Should().Be(64);
         timed.Trainer.Steps.Should().BeNull("a time budget replaces the default step count");
         timed.Trainer.MaxDuration.Should().Be(TimeSpan.FromSeconds(90));
     }

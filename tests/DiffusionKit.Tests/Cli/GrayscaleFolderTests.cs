@@ -37,7 +37,7 @@ public sealed class GrayscaleFolderTests
         CliInProcess.Succeed(["train", "--data", data, "--out", checkpoint, "--steps", "2", "--batch", "4", "--features", "8", "--sample-every", "2", "--sample-prompts", "bright,dark"]);
 
         var config = DiffusionCheckpoint.ReadConfig(checkpoint);
-        ContextUnetType.ReadOptions(config.Model).InChannels.Should().Be(1, "the model is built for the data's one channel");
+        TrainableNetworks.Sizes(config.Model).InChannels.Should().Be(1, "the model is built for the data's one channel");
         config.Training[CheckpointConfig.ImageModeKey].Should().Be("L");
         string grid = Directory.GetFiles(Path.Combine(checkpoint, "samples"), "*.png").Should().ContainSingle().Subject;
         ColourType(grid).Should().Be(PngFormat.ColourTypeGrayscale, "the --sample-every grid is grayscale");
@@ -82,10 +82,10 @@ public sealed class GrayscaleFolderTests
             Console.SetError(original);
         }
 
-        settings.Model.InChannels.Should().Be(1);
+        TrainableNetworks.Sizes(settings.Model).InChannels.Should().Be(1);
         settings.Data.Channels.Should().Be(1);
         captured.ToString().Should().Contain("note: 1 of 9 images are RGB, 8 grayscale: training in grayscale (L) (the majority); the RGB images are converted with ITU-R BT.601 luma.");
-        rgb.Model.InChannels.Should().Be(3, "--image-mode RGB overrides the majority");
+        TrainableNetworks.Sizes(rgb.Model).InChannels.Should().Be(3, "--image-mode RGB overrides the majority");
     }
 
     [Fact]

@@ -37,7 +37,8 @@ public sealed class TrainOnFolderTests
         CliInProcess.Succeed(["train", "--data", data, "--out", checkpoint, "--steps", "2", "--batch", "4", "--features", "8", "--random-flip"]);
 
         var config = DiffusionCheckpoint.ReadConfig(checkpoint);
-        ContextUnetType.ReadOptions(config.Model).ImageSize.Should().Be(size, "the model size follows the images");
+        TrainableNetworks.Sizes(config.Model).ImageSize.Should().Be(size, "the model size follows the images");
+        config.Model.Type.Should().Be(TrainingDefaults.Folder.Network == TrainableNetwork.AttentionUnet ? AttentionUnetType.TypeName : ContextUnetType.TypeName, "a folder trains the folder default network");
         config.TextEncoder.Vocabulary.Should().Equal("blue", "red", "square");
         config.Training["images"].Should().Be("11", "the broken file is skipped and one of the 12 images is held out for validation");
         config.Scheduler.PredictionType.Should().Be(DiffusionKit.Scheduling.PredictionType.VPrediction, "folder defaults apply");
@@ -69,32 +70,32 @@ public sealed class TrainOnFolderTests
 
         var train = new TrainCommand();
         var settings = train.ReadSettings(train.ParseValid("--data", data, "--out", dir.File("c"), "--size", "16"));
-        settings.Model.ImageSize.Should().Be(16);
-        settings.Trainer.Steps.Should().Be(TrainingDataSource.DefaultSteps(16, 64, 100, 8), "without a budget the folder's step default applies");
+        TrainableNetworks.Sizes(settings.Model).ImageSize.Should().Be(16);
+        settings.Trainer.Steps.Should().Be(TrainingDataSource.DefaultSteps(TrainingDefaults.Folder.Network, 16, 64, 100, 8), "without a budget the folder's step default applies");
         settings.Encoder.Should().BeOfType<BagOfWordsEncoder>().Which.Vocabulary.Should().Equal("blue", "red", "square");
         settings.Trainer.LearningRate.Should().Be(2e-3, "the folder defaults apply to options not given");
         settings.Trainer.EmaDecay.Should().Be(0.995);
-        settings.Model.Features.Should().Be(TrainingDataSource.DefaultFeatures(16));
+        TrainableNetworks.Sizes(settings.Model).Features.Should().Be(TrainingDataSource.DefaultFeatures(16));
         settings.Guidance.Should().Be(TrainingDataSource.DefaultGuidance);
 
         var given = train.ReadSettings(train.ParseValid("--data", data, "--out", dir.File("c"), "--size", "16", "--lr", "1e-3", "--features", "16", "--guidance", "2.5"));
         given.Guidance.Should().Be(2.5);
         given.Trainer.LearningRate.Should().Be(1e-3, "an option the user gave wins over the folder default");
-        given.Trainer.Steps.Should().Be(TrainingDataSource.DefaultSteps(16, 16, 100, 8), "the step budget follows the width given");
+        given.Trainer.Steps.Should().Be(TrainingDataSource.DefaultSteps(TrainingDefaults.Folder.Network, 16, 16, 100, 8), "the step budget follows the width given");
     }
 
     [Fact]
     public void The_default_step_budget_depends_only_on_the_datas_size_and_resolution()
     {
         const int large = 1_000_000;
-        int at16 = TrainingDataSource.DefaultSteps(16, 64, 100, large);
-        TrainingDataSource.DefaultSteps(8, 64, 100, large).Should().BeCloseTo(at16 * 4, 4, "a quarter of the pixels, four times the steps");
-        TrainingDataSource.DefaultSteps(32, 64, 100, large).Should().Be(TrainingDataSource.MinDefaultSteps, "a quarter of 623 is below the floor");
-        TrainingDataSource.DefaultSteps(16, 32, 100, large).Should().BeCloseTo(at16 * 4, 4);
-        TrainingDataSource.DefaultSteps(16, 64, 50, large).Should().BeCloseTo(at16 * 2, 2);
+        int at16 = TrainingDataSource.DefaultSteps(TrainableNetwork.ContextUnet, 16, 64, 100, large);
+        TrainingDataSource.DefaultSteps(TrainableNetwork.ContextUnet, 8, 64, 100, large).Should().BeCloseTo(at16 * 4, 4, "a quarter of the pixels, four times the steps");
+        TrainingDataSource.DefaultSteps(TrainableNetwork.ContextUnet, 32, 64, 100, large).Should().Be(TrainingDataSource.MinDefaultSteps, "a quarter of 623 is below the floor");
+        TrainingDataSource.DefaultSteps(TrainableNetwork.ContextUnet, 16, 32, 100, large).Should().BeCloseTo(at16 * 4, 4);
+        TrainingDataSource.DefaultSteps(TrainableNetwork.ContextUnet, 16, 64, 50, large).Should().BeCloseTo(at16 * 2, 2);
 
-        TrainingDataSource.DefaultSteps(28, 32, 100, 7000).Should().Be(814, "a 7,000-photo folder at 28 px: the compute budget, about 12 passes");
-        TrainingDataSource.DefaultSteps(28, 32, 100, 500).Should().Be(500, "a 500-image folder stops at 100 passes");
-        TrainingDataSource.DefaultSteps(28, 32, 100, 10).Should().Be(TrainingDataSource.MinDefaultSteps, "however small the folder, at least twice the warm-up");
+        TrainingDataSource.DefaultSteps(TrainableNetwork.ContextUnet, 28, 32, 100, 7000).Should().Be(814, "a 7,000-photo folder at 28 px: the compute budget, about 12 passes");
+        TrainingDataSource.DefaultSteps(TrainableNetwork.ContextUnet, 28, 32, 100, 500).Should().Be(500, "a 500-image folder stops at 100 passes");
+        TrainingDataSource.DefaultSteps(TrainableNetwork.ContextUnet, 28, 32, 100, 10).Should().Be(TrainingDataSource.MinDefaultSteps, "however small the folder, at least twice the warm-up");
     }
 }

@@ -55,7 +55,7 @@ public sealed class AttentionUnetTests
 
         expected.Select(t => t.Name).Should().BeEquivalentTo(real.Keys);
         expected.Should().AllSatisfy(t => t.Shape.Should().Equal(real[t.Name], t.Name));
-        real.Keys.Any(k => k.StartsWith("down_blocks.1.attentions.0.", StringComparison.Ordinal)).Should().Be(imageSize / 2 <= 16, "attention at the half-resolution level only when its side is at most 16");
+        real.Keys.Any(k => k.StartsWith("down_blocks.1.attentions.0.", StringComparison.Ordinal)).Should().Be(imageSize / 2 <= 8, "attention at the half-resolution level only when its side is at most 8");
         real.Keys.Should().Contain("mid_block.attentions.0.transformer_blocks.0.attn2.to_k.weight");
     }
 
