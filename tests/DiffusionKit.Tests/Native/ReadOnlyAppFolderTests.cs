@@ -16,7 +16,14 @@ public sealed class ReadOnlyAppFolderTests
     public void A_published_app_runs_from_a_read_only_folder_and_writes_nothing_under_it()
     {
         using var temp = new TempDirectory();
-        string output = FreshOutputLoadTests.BuildConsumer("NativeLoadConsumer", temp.Path, publish: true);
+        string published = FreshOutputLoadTests.BuildConsumer("NativeLoadConsumer", temp.Path, publish: true);
+
+        // The publish hard-links package files to the NuGet cache (BuildConsumer saves disk that way), so a chmod of the
+        // publish folder would change the cache's files, and any build that touches them (another test's) would change
+        // this folder: the app runs from its own copy, files of its own, as a user's deployed app does.
+        string output = Path.Combine(temp.Path, "app");
+        var copy = FreshOutputLoadTests.Run("cp", $"-r \"{published}\" \"{output}\"", temp.Path);
+        copy.Exit.Should().Be(0, copy.Output);
         string native = Path.Combine(output, "libLibTorchSharp.so");
         File.Exists(native).Should().BeTrue("a linux-x64 publish puts the natives in the app folder");
         FreshOutputLoadTests.IsWeakened(native).Should().BeTrue("DiffusionKit's build step patches the publish folder's copy");
