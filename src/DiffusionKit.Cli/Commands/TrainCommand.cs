@@ -148,7 +148,12 @@ internal sealed class TrainCommand : CliCommand
         var source = TrainingDataSource.Create(parse, Data, Training);
         if (source.IsFolder)
         {
-            parse = TrainingDataSource.ApplyFolderDefaults(parse, Training, source.Dataset.ImageSize, source.Dataset.Count);
+            (parse, string? applied) = TrainingDataSource.ApplyFolderDefaults(parse, Training, source.Dataset.ImageSize, source.Dataset.Count);
+            if (applied is not null)
+            {
+                Console.WriteLine(applied);
+            }
+
             parse = parse.WithDefaults([(ValidationSplit, DefaultFolderValidationSplit.ToString("R", CultureInfo.InvariantCulture))], "image folder defaults");
         }
 
@@ -223,7 +228,7 @@ internal sealed class TrainCommand : CliCommand
             ContextDropout = parse.GetValue(Training.Dropout),
             EmaDecay = parse.GetValue(Training.Ema),
             Precision = Training.Precision.Read(parse),
-            OnPrecisionMeasured = measurement => Console.WriteLine(measurement.ToString()),
+            OnPrecisionMeasured = measurement => Console.WriteLine(measurement.ToString() + EstimatedTime(measurement, Training.ReadSteps(parse), Math.Min(parse.GetValue(Training.Batch), dataset.Count) * parse.GetValue(GradAccum))),
             OnWarning = warning => Console.Error.WriteLine($"warning: {warning}"),
             Seed = seed,
             MaxGradNorm = parse.GetValue(MaxGradNorm),
@@ -315,6 +320,23 @@ internal sealed class TrainCommand : CliCommand
         }
 
         return parse.WithDefaults(defaults, $"--resume '{resume}': its config.json's training settings");
+    }
+
+    /// <summary>
+    /// The estimated training time that follows the precision measurement in the log: the step count times the images per
+    /// step over the chosen precision's measured speed (validation and checkpoints come on top; the progress bar's ETA
+    /// follows the real speed). Empty without a step count (an <c>--epochs</c> or <c>--time</c> budget).
+    /// </summary>
+    internal static string EstimatedTime(PrecisionMeasurement measurement, int? steps, int imagesPerStep)
+    {
+        double perSecond = measurement.Chosen == Precision.BFloat16 ? measurement.BFloat16ImagesPerSecond : measurement.Float32ImagesPerSecond;
+        if (steps is not { } n || !(perSecond > 0))
+        {
+            return string.Empty;
+        }
+
+        var eta = TimeSpan.FromSeconds(Math.Round(n * (double)imagesPerStep / perSecond));
+        return string.Create(CultureInfo.InvariantCulture, $"; {n} steps of {imagesPerStep} images: about {(int)eta.TotalMinutes}:{eta.Seconds:00} min at that speed, before validation");
     }
 
     /// <summary>Trains, writing checkpoints (periodic, final, on interruption) and sample grids; returns false when interrupted.</summary>

@@ -74,34 +74,42 @@ internal sealed record TrainingDataSource(IImageCaptionDataset Dataset, BagOfWor
 
     /// <summary>
     /// The defaults of <c>train --data &lt;folder&gt;</c> for options the user did not give (measured on the digits
-    /// proxy, build/research/digits_bar.py; docs/training.md): the recipe (v-prediction, Min-SNR-5, cosine
-    /// learning-rate decay, EMA; the course's linear noise schedule), the width for this image size and, without
-    /// <c>--steps</c>/<c>--epochs</c>/<c>--time</c>, the step budget for this size, width and batch.
+    /// and real-photo proxies, build/research/digits_bar.py and photos_bar.py; docs/training.md): the recipe
+    /// (v-prediction, Min-SNR-5, cosine learning-rate decay, EMA; the course's linear noise schedule), the width for this
+    /// image size and, without <c>--steps</c>/<c>--epochs</c>/<c>--time</c>, the step budget for this size, width, batch
+    /// and folder size.
     /// </summary>
-    /// <returns>The parse result with the defaults applied.</returns>
-    public static ParseResult ApplyFolderDefaults(ParseResult parse, TrainingOptions training, int imageSize, int imageCount)
+    /// <returns>
+    /// The parse result with the defaults applied, and one line for the log that names each default applied and, for the
+    /// width and the step budget, the rule that gave it (null when the user gave every option).
+    /// </returns>
+    public static (ParseResult Parse, string? Applied) ApplyFolderDefaults(ParseResult parse, TrainingOptions training, int imageSize, int imageCount)
     {
         var folder = TrainingDefaults.Folder;
         var inv = CultureInfo.InvariantCulture;
-        parse = parse.WithDefaults(
+        int features = DefaultFeatures(imageSize);
+        (Option Option, string Value, string? Why)[] defaults =
         [
-            (training.Batch, folder.Batch.ToString(inv)),
-            (training.LearningRate, folder.LearningRate.ToString("R", inv)),
-            (training.LearningRateSchedule, TrainingOptions.Format(folder.LearningRateSchedule)),
-            (training.Warmup, folder.Warmup.ToString(inv)),
-            (training.Prediction, Scheduling.SchedulerNames.Format(folder.Prediction)),
-            (training.SnrGamma, folder.SnrGamma!.Value.ToString("R", inv)),
-            (training.Ema, folder.Ema.ToString("R", inv)),
-            (training.Features, DefaultFeatures(imageSize).ToString(inv)),
-            (training.Model, TrainableNetworks.Format(folder.Network)),
-        ], "image folder defaults");
-        if (parse.IsGiven(training.Steps) || parse.IsGiven(training.Epochs) || parse.IsGiven(training.Time))
+            (training.Model, TrainableNetworks.Format(folder.Network), null),
+            (training.Features, features.ToString(inv), string.Create(inv, $"{(imageSize <= 16 ? "images up to 16 px" : "images above 16 px")}: n_feat {DefaultFeatures(16)} up to 16 px, {DefaultFeatures(17)} above")),
+            (training.Batch, folder.Batch.ToString(inv), null),
+            (training.LearningRate, folder.LearningRate.ToString("R", inv), null),
+            (training.LearningRateSchedule, TrainingOptions.Format(folder.LearningRateSchedule), null),
+            (training.Warmup, folder.Warmup.ToString(inv), null),
+            (training.Prediction, Scheduling.SchedulerNames.Format(folder.Prediction), null),
+            (training.SnrGamma, folder.SnrGamma!.Value.ToString("R", inv), null),
+            (training.Ema, folder.Ema.ToString("R", inv), null),
+        ];
+        var applied = defaults.Where(d => !parse.IsGiven(d.Option)).Select(d => $"{d.Option.Name} {d.Value}{(d.Why is null ? string.Empty : $" ({d.Why})")}").ToList();
+        parse = parse.WithDefaults(defaults.Select(d => (d.Option, d.Value)), "image folder defaults");
+        if (!(parse.IsGiven(training.Steps) || parse.IsGiven(training.Epochs) || parse.IsGiven(training.Time)))
         {
-            return parse;
+            var budget = DefaultBudget(training.Model.Read(parse), imageSize, parse.GetValue(training.Features), parse.GetValue(training.Batch), imageCount);
+            parse = parse.WithDefaults([(training.Steps, budget.Steps.ToString(inv))], "image folder defaults");
+            applied.Add($"{training.Steps.Name} {budget.Steps.ToString(inv)} ({budget.Rule})");
         }
 
-        int steps = DefaultSteps(training.Model.Read(parse), imageSize, parse.GetValue(training.Features), parse.GetValue(training.Batch), imageCount);
-        return parse.WithDefaults([(training.Steps, steps.ToString(CultureInfo.InvariantCulture))], "image folder defaults");
+        return (parse, applied.Count == 0 ? null : $"Image folder defaults (docs/training.md, \"Your own images\"; give an option to override it): {string.Join(", ", applied)}.");
     }
 
     /// <summary>
@@ -123,14 +131,25 @@ internal sealed record TrainingDataSource(IImageCaptionDataset Dataset, BagOfWor
     /// <see cref="MinDefaultSteps"/>. Depends only on the network and the data's size and resolution, never on the
     /// machine, so the same folder trains the same weights everywhere.
     /// </summary>
-    internal static int DefaultSteps(TrainableNetwork network, int imageSize, int features, int batch, int imageCount)
+    internal static int DefaultSteps(TrainableNetwork network, int imageSize, int features, int batch, int imageCount) =>
+        DefaultBudget(network, imageSize, features, batch, imageCount).Steps;
+
+    /// <summary><see cref="DefaultSteps"/> with the rule's figures in words, for the log.</summary>
+    internal static (int Steps, string Rule) DefaultBudget(TrainableNetwork network, int imageSize, int features, int batch, int imageCount)
     {
         double perImage = network == TrainableNetwork.AttentionUnet
             ? NetworkFlops.Forward(new Models.AttentionUnetOptions { InChannels = 1, Features = features, ContextSize = 1, ImageSize = imageSize })
             : ForwardFlopsAt16By64 * Math.Pow(imageSize / 16.0, 2) * Math.Pow(features / 64.0, 2);
         double byCompute = Math.Round(FolderBudgetForwardFlops / (perImage * batch));
         double byEpochs = Math.Ceiling((double)MaxDefaultEpochs * imageCount / batch);
-        return (int)Math.Max(MinDefaultSteps, Math.Min(byCompute, byEpochs));
+        int steps = (int)Math.Max(MinDefaultSteps, Math.Min(byCompute, byEpochs));
+        string binding = Math.Min(byCompute, byEpochs) < MinDefaultSteps ? "the floor applies"
+            : byEpochs < byCompute ? "the pass cap applies"
+            : "the compute budget applies";
+        string rule = string.Create(
+            CultureInfo.InvariantCulture,
+            $"a compute budget of {FolderBudgetForwardFlops:0.###e0} forward multiply-adds / ({perImage / 1e6:F0} M per {imageSize}x{imageSize} image at n_feat {features} x batch {batch}) = {byCompute:F0} steps, at most {MaxDefaultEpochs} passes over the {imageCount} images ({byEpochs:F0} steps), at least {MinDefaultSteps}: {binding}");
+        return (steps, rule);
     }
 
     private static ImageFolderDataset OpenFolder(ParseResult parse, DataOptions data, string path)

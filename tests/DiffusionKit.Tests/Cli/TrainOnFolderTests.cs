@@ -98,4 +98,36 @@ public sealed class TrainOnFolderTests
         TrainingDataSource.DefaultSteps(TrainableNetwork.ContextUnet, 28, 32, 100, 500).Should().Be(500, "a 500-image folder stops at 100 passes");
         TrainingDataSource.DefaultSteps(TrainableNetwork.ContextUnet, 28, 32, 100, 10).Should().Be(TrainingDataSource.MinDefaultSteps, "however small the folder, at least twice the warm-up");
     }
+
+    [Fact]
+    public void The_log_names_each_folder_default_applied_and_the_rule_that_sized_the_budget()
+    {
+        var (steps, rule) = TrainingDataSource.DefaultBudget(TrainableNetwork.ContextUnet, 28, 32, 100, 7000);
+        steps.Should().Be(814);
+        rule.Should().Contain("230 M per 28x28 image at n_feat 32 x batch 100) = 814 steps").And.Contain("(7000 steps)").And.EndWith("the compute budget applies");
+        TrainingDataSource.DefaultBudget(TrainableNetwork.ContextUnet, 28, 32, 100, 500).Rule.Should().EndWith("the pass cap applies");
+        TrainingDataSource.DefaultBudget(TrainableNetwork.ContextUnet, 28, 32, 100, 10).Rule.Should().EndWith("the floor applies");
+
+        using var dir = new TempDirectory();
+        string data = dir.File("data");
+        MakeFolder(data, 8);
+        var train = new TrainCommand();
+        var parse = train.ParseValid("--data", data, "--out", dir.File("c"), "--lr", "1e-3");
+        var (_, applied) = TrainingDataSource.ApplyFolderDefaults(parse, train.Training, 16, 12);
+        applied.Should().StartWith("Image folder defaults").And.Contain("--features 64 (images up to 16 px").And.Contain("--ema 0.995")
+            .And.Contain("--steps 200 (").And.Contain("the floor applies").And.NotContain("--lr ", "the user gave --lr");
+
+        var all = train.ParseValid("--data", data, "--out", dir.File("c"), "--model", "context-unet", "--features", "16", "--batch", "10", "--lr", "1e-3", "--lr-schedule", "cosine",
+            "--warmup", "10", "--prediction", "epsilon", "--snr-gamma", "5", "--ema", "0.99", "--steps", "30");
+        TrainingDataSource.ApplyFolderDefaults(all, train.Training, 16, 12).Applied.Should().BeNull("every option was given");
+    }
+
+    [Fact]
+    public void The_estimated_time_uses_the_chosen_precisions_measured_speed()
+    {
+        var measured = new DiffusionKit.Training.PrecisionMeasurement(DiffusionKit.Training.Precision.BFloat16, 150, 300, "training steps of batch 100");
+        TrainCommand.EstimatedTime(measured, 814, 100).Should().Be("; 814 steps of 100 images: about 4:31 min at that speed, before validation", "81,400 images at 300 images/s");
+        TrainCommand.EstimatedTime(measured with { Chosen = DiffusionKit.Training.Precision.Float32 }, 814, 100).Should().Contain("about 9:03 min");
+        TrainCommand.EstimatedTime(measured, null, 100).Should().BeEmpty("an --epochs or --time budget has no step count to estimate from");
+    }
 }
