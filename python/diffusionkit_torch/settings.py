@@ -40,7 +40,7 @@ RESUME_KEYS = {"seed": "seed", "count": "images", "batch": "batch_size", "lr": "
                "warmup": "warmup_steps", "snr_gamma": "snr_gamma", "dropout": "context_dropout", "ema": "ema_decay",
                "max_grad_norm": "max_grad_norm"}
 # The network --model picks when it is left out: for an image folder, and for --data shapes.
-FOLDER_NETWORK = "context-unet"
+FOLDER_NETWORK = "attention-unet"
 DEFAULT_NETWORK = networks.CONTEXT_UNET
 FOLDER_BUDGET_FORWARD_FLOPS = 1.875e13
 MAX_DEFAULT_EPOCHS = 100

@@ -146,6 +146,7 @@ internal sealed class TrainCommand : CliCommand
         }
 
         var source = TrainingDataSource.Create(parse, Data, Training);
+        bool defaultBudget = source.IsFolder && !(parse.IsGiven(Training.Steps) || parse.IsGiven(Training.Epochs) || parse.IsGiven(Training.Time));
         if (source.IsFolder)
         {
             (parse, string? applied) = TrainingDataSource.ApplyFolderDefaults(parse, Training, source.Dataset.ImageSize, source.Dataset.Count);
@@ -228,7 +229,15 @@ internal sealed class TrainCommand : CliCommand
             ContextDropout = parse.GetValue(Training.Dropout),
             EmaDecay = parse.GetValue(Training.Ema),
             Precision = Training.Precision.Read(parse),
-            OnPrecisionMeasured = measurement => Console.WriteLine(measurement.ToString() + EstimatedTime(measurement, Training.ReadSteps(parse), Math.Min(parse.GetValue(Training.Batch), dataset.Count) * parse.GetValue(GradAccum))),
+            OnPrecisionMeasured = measurement =>
+            {
+                int imagesPerStep = Math.Min(parse.GetValue(Training.Batch), dataset.Count) * parse.GetValue(GradAccum);
+                Console.WriteLine(measurement.ToString() + EstimatedTime(measurement, Training.ReadSteps(parse), imagesPerStep));
+                if (defaultBudget && EstimatedSeconds(measurement, Training.ReadSteps(parse), imagesPerStep) > SlowDefaultBudgetSeconds)
+                {
+                    Console.Error.WriteLine("note: the folder's default budget is a step count, the same on every machine, and this machine needs more than 9 minutes for it; give --time 9m (or fewer --steps) to cap the run, at the cost of a less trained model.");
+                }
+            },
             OnWarning = warning => Console.Error.WriteLine($"warning: {warning}"),
             Seed = seed,
             MaxGradNorm = parse.GetValue(MaxGradNorm),
@@ -329,14 +338,23 @@ internal sealed class TrainCommand : CliCommand
     /// </summary>
     internal static string EstimatedTime(PrecisionMeasurement measurement, int? steps, int imagesPerStep)
     {
-        double perSecond = measurement.Chosen == Precision.BFloat16 ? measurement.BFloat16ImagesPerSecond : measurement.Float32ImagesPerSecond;
-        if (steps is not { } n || !(perSecond > 0))
+        if (EstimatedSeconds(measurement, steps, imagesPerStep) is not { } seconds)
         {
             return string.Empty;
         }
 
-        var eta = TimeSpan.FromSeconds(Math.Round(n * (double)imagesPerStep / perSecond));
-        return string.Create(CultureInfo.InvariantCulture, $"; {n} steps of {imagesPerStep} images: about {(int)eta.TotalMinutes}:{eta.Seconds:00} min at that speed, before validation");
+        var eta = TimeSpan.FromSeconds(Math.Round(seconds));
+        return string.Create(CultureInfo.InvariantCulture, $"; {steps} steps of {imagesPerStep} images: about {(int)eta.TotalMinutes}:{eta.Seconds:00} min at that speed, before validation");
+    }
+
+    /// <summary>Above this estimate a run on the folder's default budget prints how to cap it: the default aims at 10 minutes with sampling.</summary>
+    internal const double SlowDefaultBudgetSeconds = 540;
+
+    /// <summary>The seconds <see cref="EstimatedTime"/> states, or null without a step count or a measured speed.</summary>
+    internal static double? EstimatedSeconds(PrecisionMeasurement measurement, int? steps, int imagesPerStep)
+    {
+        double perSecond = measurement.Chosen == Precision.BFloat16 ? measurement.BFloat16ImagesPerSecond : measurement.Float32ImagesPerSecond;
+        return steps is { } n && perSecond > 0 ? n * (double)imagesPerStep / perSecond : null;
     }
 
     /// <summary>Trains, writing checkpoints (periodic, final, on interruption) and sample grids; returns false when interrupted.</summary>
