@@ -146,10 +146,10 @@ internal sealed class TrainCommand : CliCommand
         }
 
         var source = TrainingDataSource.Create(parse, Data, Training);
-        bool defaultBudget = source.IsFolder && !(parse.IsGiven(Training.Steps) || parse.IsGiven(Training.Epochs) || parse.IsGiven(Training.Time));
+        bool defaultBudget = false;
         if (source.IsFolder)
         {
-            (parse, string? applied) = TrainingDataSource.ApplyFolderDefaults(parse, Training, source.Dataset.ImageSize, source.Dataset.Count);
+            (parse, string? applied, defaultBudget) = TrainingDataSource.ApplyFolderDefaults(parse, Training, source.Dataset.ImageSize, source.Dataset.Count);
             if (applied is not null)
             {
                 Console.WriteLine(applied);
@@ -232,10 +232,12 @@ internal sealed class TrainCommand : CliCommand
             OnPrecisionMeasured = measurement =>
             {
                 int imagesPerStep = Math.Min(parse.GetValue(Training.Batch), dataset.Count) * parse.GetValue(GradAccum);
-                Console.WriteLine(measurement.ToString() + EstimatedTime(measurement, Training.ReadSteps(parse), imagesPerStep));
-                if (defaultBudget && EstimatedSeconds(measurement, Training.ReadSteps(parse), imagesPerStep) > SlowDefaultBudgetSeconds)
+                int? steps = Training.ReadSteps(parse);
+                Console.WriteLine(measurement.ToString() + EstimatedTime(measurement, steps, imagesPerStep));
+                if (defaultBudget && EstimatedSeconds(measurement, steps, imagesPerStep) > SlowDefaultBudgetSeconds)
                 {
-                    Console.Error.WriteLine("note: the folder's default budget is a step count, the same on every machine, and this machine needs more than 9 minutes for it; give --time 9m (or fewer --steps) to cap the run, at the cost of a less trained model.");
+                    int minutes = (int)(SlowDefaultBudgetSeconds / 60);
+                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"note: the folder's default budget is a step count, the same on every machine, and this machine needs more than {minutes} minutes for it; give --time {minutes}m (or fewer --steps) to cap the run, at the cost of a less trained model."));
                 }
             },
             OnWarning = warning => Console.Error.WriteLine($"warning: {warning}"),

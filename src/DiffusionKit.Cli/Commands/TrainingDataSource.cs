@@ -80,10 +80,11 @@ internal sealed record TrainingDataSource(IImageCaptionDataset Dataset, BagOfWor
     /// and folder size.
     /// </summary>
     /// <returns>
-    /// The parse result with the defaults applied, and one line for the log that names each default applied and, for the
-    /// width and the step budget, the rule that gave it (null when the user gave every option).
+    /// The parse result with the defaults applied; one line for the log that names each default applied and, for the
+    /// width and the step budget, the rule that gave it (null when the user gave every option); and whether the step
+    /// budget is the default one (no <c>--steps</c>, <c>--epochs</c> or <c>--time</c> given).
     /// </returns>
-    public static (ParseResult Parse, string? Applied) ApplyFolderDefaults(ParseResult parse, TrainingOptions training, int imageSize, int imageCount)
+    public static (ParseResult Parse, string? Applied, bool DefaultBudget) ApplyFolderDefaults(ParseResult parse, TrainingOptions training, int imageSize, int imageCount)
     {
         var folder = TrainingDefaults.Folder;
         var inv = CultureInfo.InvariantCulture;
@@ -102,14 +103,15 @@ internal sealed record TrainingDataSource(IImageCaptionDataset Dataset, BagOfWor
         ];
         var applied = defaults.Where(d => !parse.IsGiven(d.Option)).Select(d => $"{d.Option.Name} {d.Value}{(d.Why is null ? string.Empty : $" ({d.Why})")}").ToList();
         parse = parse.WithDefaults(defaults.Select(d => (d.Option, d.Value)), "image folder defaults");
-        if (!(parse.IsGiven(training.Steps) || parse.IsGiven(training.Epochs) || parse.IsGiven(training.Time)))
+        bool defaultBudget = !(parse.IsGiven(training.Steps) || parse.IsGiven(training.Epochs) || parse.IsGiven(training.Time));
+        if (defaultBudget)
         {
             var budget = DefaultBudget(training.Model.Read(parse), imageSize, parse.GetValue(training.Features), parse.GetValue(training.Batch), imageCount);
             parse = parse.WithDefaults([(training.Steps, budget.Steps.ToString(inv))], "image folder defaults");
             applied.Add($"{training.Steps.Name} {budget.Steps.ToString(inv)} ({budget.Rule})");
         }
 
-        return (parse, applied.Count == 0 ? null : $"Image folder defaults (docs/training.md, \"Your own images\"; give an option to override it): {string.Join(", ", applied)}.");
+        return (parse, applied.Count == 0 ? null : $"Image folder defaults (docs/training.md, \"Your own images\"; give an option to override it): {string.Join(", ", applied)}.", defaultBudget);
     }
 
     /// <summary>

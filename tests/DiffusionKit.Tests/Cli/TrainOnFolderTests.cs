@@ -113,13 +113,16 @@ public sealed class TrainOnFolderTests
         MakeFolder(data, 8);
         var train = new TrainCommand();
         var parse = train.ParseValid("--data", data, "--out", dir.File("c"), "--lr", "1e-3");
-        var (_, applied) = TrainingDataSource.ApplyFolderDefaults(parse, train.Training, 16, 12);
+        var (_, applied, defaultBudget) = TrainingDataSource.ApplyFolderDefaults(parse, train.Training, 16, 12);
+        defaultBudget.Should().BeTrue("no --steps, --epochs or --time was given");
         applied.Should().StartWith("Image folder defaults").And.Contain("--features 64 (images up to 16 px").And.Contain("--ema 0.995")
             .And.Contain("--steps 200 (").And.Contain("the floor applies").And.NotContain("--lr ", "the user gave --lr");
 
         var all = train.ParseValid("--data", data, "--out", dir.File("c"), "--model", "context-unet", "--features", "16", "--batch", "10", "--lr", "1e-3", "--lr-schedule", "cosine",
             "--warmup", "10", "--prediction", "epsilon", "--snr-gamma", "5", "--ema", "0.99", "--steps", "30");
-        TrainingDataSource.ApplyFolderDefaults(all, train.Training, 16, 12).Applied.Should().BeNull("every option was given");
+        var given = TrainingDataSource.ApplyFolderDefaults(all, train.Training, 16, 12);
+        given.Applied.Should().BeNull("every option was given");
+        given.DefaultBudget.Should().BeFalse("--steps was given");
     }
 
     [Fact]
