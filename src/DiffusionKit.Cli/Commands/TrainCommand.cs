@@ -4,6 +4,7 @@ using DiffusionKit.Pipeline;
 using System.Globalization;
 using DiffusionKit.Checkpoints;
 using DiffusionKit.Data;
+using DiffusionKit.Evaluation;
 using DiffusionKit.Imaging;
 using DiffusionKit.Models;
 using DiffusionKit.Scheduling;
@@ -34,7 +35,7 @@ internal sealed class TrainCommand : CliCommand
             Add(option);
         }
 
-        foreach (var option in new Option[] { MaxGradNorm, GradAccum, SaveEvery, Keep, Resume, SampleEvery, SamplePrompts, SamplePromptsFile, Guidance, ValidationSplit, ValidateEvery })
+        foreach (var option in new Option[] { MaxGradNorm, GradAccum, SaveEvery, Keep, Resume, SampleEvery, SamplePrompts, SamplePromptsFile, Guidance, ValidationSplit, ValidateEvery, QualityImages, QualityEvery })
         {
             Add(option);
         }
@@ -87,6 +88,21 @@ internal sealed class TrainCommand : CliCommand
     public Option<int?> ValidateEvery { get; } = CliOptions.OptionalInteger(
         "--validate-every", "steps between validation losses (logged to <out>/metrics.jsonl, drawn in <out>/loss.svg) [default: 1/20 of the run]", 1);
 
+    /// <summary><c>--quality-images N</c>.</summary>
+    public Option<int?> QualityImages { get; } = CliOptions.OptionalInteger(
+        "--quality-images", string.Create(CultureInfo.InvariantCulture, $"images per validation caption in each quality measurement: a judge trained on the training images (one class per caption) scores samples for accuracy and feature distance to the validation images (quality.json, metrics.jsonl), and at the end picks the guidance the checkpoint records unless --guidance is given; 0: none [default: {DefaultQualityImages} with --data <folder>, else 0]"), 0, 1000);
+
+    /// <summary><c>--quality-every N</c>.</summary>
+    public Option<int?> QualityEvery { get; } = CliOptions.OptionalInteger(
+        "--quality-every", "steps between quality measurements during training, taken at the first validation after each multiple (drawn under the loss in loss.svg) [default: 1/5 of the run, with 100 steps when only a time bounds it]", 1);
+
+    /// <summary>The default <c>--quality-every</c>: 1/5 of the planned steps (at least 1), or 100 steps when only a time budget bounds the run.</summary>
+    internal static int DefaultQualityEvery(int? plannedSteps) =>
+        plannedSteps is { } planned ? Math.Max(1, (int)Math.Round(planned / 5.0)) : 100;
+
+    /// <summary>The images per caption <c>--quality-images</c> samples by default with an image folder.</summary>
+    internal const int DefaultQualityImages = 10;
+
     /// <summary>The fraction of an image folder <c>--validation-split</c> holds out by default.</summary>
     internal const double DefaultFolderValidationSplit = 0.05;
 
@@ -117,6 +133,9 @@ internal sealed class TrainCommand : CliCommand
     {
         /// <summary>The held-out images (<c>--validation-split</c>), or null when none are held out.</summary>
         public IImageCaptionDataset? Validation { get; init; }
+
+        /// <summary>The sample-quality measurements (<c>--quality-images</c>), or null for none.</summary>
+        public QualitySettings? Quality { get; init; }
     }
 
     /// <summary>The options <c>--resume</c> takes from the checkpoint's <c>training</c> section when not given, by config key.</summary>
@@ -208,10 +227,7 @@ internal sealed class TrainCommand : CliCommand
         int? validateEvery = null;
         if (split is not null)
         {
-            int? steps = Training.ReadSteps(parse);
-            int batchImages = Math.Min(parse.GetValue(Training.Batch), dataset.Count) * parse.GetValue(GradAccum);
-            int? planned = steps ?? (parse.GetValue(Training.Epochs) is { } epochs ? epochs * Math.Max(1, dataset.Count / batchImages) : null);
-            validateEvery = parse.GetValue(ValidateEvery) ?? TrainingMetrics.DefaultValidateEvery(planned);
+            validateEvery = parse.GetValue(ValidateEvery) ?? TrainingMetrics.DefaultValidateEvery(PlannedSteps(parse, dataset));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Validation: holding out {split.Validation.Count} of {source.Dataset.Count} images (--validation-split {validationFraction}, seed {seed}), never trained on; validation loss every {validateEvery} steps to {TrainingMetrics.FileName} and {TrainingMetrics.ChartFileName}."));
         }
 
@@ -264,7 +280,31 @@ internal sealed class TrainCommand : CliCommand
         double guidance = parse.GetValue(Guidance)
             ?? resumed?.Sampling?.GuidanceWeight
             ?? (source.IsFolder ? TrainingDataSource.DefaultGuidance : PipelineDefaults.DefaultGuidanceScale);
-        return new Settings(output, dataset, encoder, scheduler, model, trainer, source.Name, guidance) { Validation = split?.Validation };
+        int qualityImages = parse.GetValue(QualityImages) ?? (source.IsFolder && split is not null ? DefaultQualityImages : 0);
+        if (qualityImages > 0 && split is null)
+        {
+            throw new CliUsageException("--quality-images needs held-out images to compare samples with: --validation-split X with X > 0.");
+        }
+
+        if (parse.IsGiven(QualityEvery) && qualityImages == 0)
+        {
+            throw new CliUsageException("--quality-every needs quality measurements: --quality-images N with N > 0 (the default with --data <folder>).");
+        }
+
+        QualitySettings? quality = null;
+        if (qualityImages > 0)
+        {
+            quality = new QualitySettings(qualityImages, parse.GetValue(QualityEvery) ?? DefaultQualityEvery(PlannedSteps(parse, dataset)), ChooseGuidance: parse.GetValue(Guidance) is null);
+        }
+
+        return new Settings(output, dataset, encoder, scheduler, model, trainer, source.Name, guidance) { Validation = split?.Validation, Quality = quality };
+    }
+
+    /// <summary>The steps the options plan (<c>--steps</c>, or <c>--epochs</c> over the training images), or null when only a time bounds the run.</summary>
+    private int? PlannedSteps(ParseResult parse, IImageCaptionDataset dataset)
+    {
+        int batchImages = Math.Min(parse.GetValue(Training.Batch), dataset.Count) * parse.GetValue(GradAccum);
+        return Training.ReadSteps(parse) ?? (parse.GetValue(Training.Epochs) is { } epochs ? epochs * Math.Max(1, dataset.Count / batchImages) : null);
     }
 
     private int Run(ParseResult parse)
@@ -420,16 +460,25 @@ internal sealed class TrainCommand : CliCommand
             ["precision"] = PrecisionNames.Format(options.Precision),
             ["seed"] = options.Seed.ToString(inv),
         };
+        // The final checkpoint's guidance may be chosen on the validation split: the writer holds this object and writes it as it is then.
+        var sampling = new CheckpointConfig.SamplingConfig { GuidanceWeight = settings.Guidance };
         using var checkpoints = new TrainingCheckpointWriter(settings.Output, model, settings.Scheduler, settings.Encoder, options.KeepCheckpoints, info)
         {
-            Sampling = new CheckpointConfig.SamplingConfig { GuidanceWeight = settings.Guidance },
+            Sampling = sampling,
         };
+        using var quality = settings.Quality is { } qualitySettings ? TrainingQuality.Start(qualitySettings, settings.Output, model, settings, cancellationToken) : null;
         using var samples = options.SampleEvery is null ? null
             : new TrainingSampleWriter(Path.Combine(settings.Output, "samples"), model, settings.Scheduler, settings.Encoder, options.SamplePrompts, guidance: settings.Guidance);
         var callbacks = new TrainingCallbacks
         {
             Checkpoint = snapshot =>
             {
+                if (snapshot.Reason == TrainingSnapshotReason.Completed && quality?.AtEnd(snapshot, settings.Guidance, sampling, cancellationToken) is { } end)
+                {
+                    metrics.Quality(snapshot.Step, end.Recorded.Accuracy, end.Recorded.FeatureDistance);
+                    bar.Note(end.Line);
+                }
+
                 string written = checkpoints.Write(snapshot);
                 if (snapshot.Reason == TrainingSnapshotReason.Periodic)
                 {
@@ -437,7 +486,15 @@ internal sealed class TrainCommand : CliCommand
                 }
             },
             Sample = samples is null ? null : snapshot => bar.Note($"samples {Path.GetFileName(TrainingSampleGrid.Save(samples.Draw(snapshot), samples.Folder))}"),
-            Validation = validator is null ? null : snapshot => metrics.Validation(snapshot.Step, validator.Evaluate(snapshot)),
+            Validation = validator is null ? null : snapshot =>
+            {
+                metrics.Validation(snapshot.Step, validator.Evaluate(snapshot));
+                if (quality?.AtValidation(snapshot, settings.Guidance, cancellationToken) is { } measured)
+                {
+                    metrics.Quality(snapshot.Step, measured.Accuracy, measured.FeatureDistance);
+                    bar.Note(string.Create(inv, $"quality at step {snapshot.Step}: accuracy {measured.Accuracy:0.000}, feature distance {measured.FeatureDistance:0.###}"));
+                }
+            },
         };
 
         bool completed = true;

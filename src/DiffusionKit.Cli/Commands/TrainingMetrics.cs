@@ -15,6 +15,12 @@ namespace DiffusionKit.Cli.Commands;
 /// <param name="ValidationLoss">The held-out loss of the step's published weights when evaluated, else null.</param>
 internal sealed record MetricsRecord(int Step, double? Loss, double? StepLoss, double? LearningRate, double? ValidationLoss)
 {
+    /// <summary>The fraction of the step's samples the folder's judge assigns to their caption, when measured (<see cref="TrainingQuality"/>).</summary>
+    public double? SampleAccuracy { get; init; }
+
+    /// <summary>The feature distance of the step's samples to the validation images, when measured.</summary>
+    public double? FeatureDistance { get; init; }
+
     /// <summary>The record as one JSON line (no newline): <c>{"step":100,"loss":0.1,"step_loss":0.09,"lr":0.002,"validation_loss":0.11}</c>; nulls left out.</summary>
     public string ToJson()
     {
@@ -31,6 +37,8 @@ internal sealed record MetricsRecord(int Step, double? Loss, double? StepLoss, d
         Add("step_loss", StepLoss);
         Add("lr", LearningRate);
         Add("validation_loss", ValidationLoss);
+        Add("sample_accuracy", SampleAccuracy);
+        Add("feature_distance", FeatureDistance);
         return json.ToJsonString();
     }
 
@@ -45,7 +53,11 @@ internal sealed record MetricsRecord(int Step, double? Loss, double? StepLoss, d
             }
 
             double? Read(string key) => json[key] is JsonValue value ? value.GetValue<double>() : null;
-            return new MetricsRecord(step.GetValue<int>(), Read("loss"), Read("step_loss"), Read("lr"), Read("validation_loss"));
+            return new MetricsRecord(step.GetValue<int>(), Read("loss"), Read("step_loss"), Read("lr"), Read("validation_loss"))
+            {
+                SampleAccuracy = Read("sample_accuracy"),
+                FeatureDistance = Read("feature_distance"),
+            };
         }
         catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException)
         {
@@ -160,6 +172,20 @@ internal sealed class TrainingMetrics : IDisposable
             Write(new MetricsRecord(step, null, null, null, loss));
         }
 
+        WriteChart();
+    }
+
+    /// <summary>A sample-quality measurement at <paramref name="step"/>: logged on a line of its own (after that step's other lines), and the chart redrawn.</summary>
+    public void Quality(int step, double accuracy, double featureDistance)
+    {
+        _firstStep ??= step;
+        if (_pending is { } pending && pending.Step <= step)
+        {
+            Write(pending);
+            _pending = null;
+        }
+
+        Write(new MetricsRecord(step, null, null, null, null) { SampleAccuracy = accuracy, FeatureDistance = featureDistance });
         WriteChart();
     }
 

@@ -88,6 +88,13 @@ public sealed class CheckpointConfig
         public string? GuidanceConvention { get; set; }
 
         /// <summary>
+        /// How the recommended guidance was chosen, in words, or null: <c>train --data</c> writes the measurements on the
+        /// folder's validation split and the rule that picked it (<c>Evaluation.GuidanceSelection</c>). Informational; nothing reads it back.
+        /// </summary>
+        [JsonPropertyName("guidance_selection")]
+        public string? GuidanceSelection { get; set; }
+
+        /// <summary>
         /// The recommended guidance as DiffusionKit's weight w (0 turns guidance off; null for the library's default, 3),
         /// whichever convention the file uses; setting it writes diffusers' s = w + 1 with the <c>diffusers</c> convention.
         /// <c>train --data</c> records w = 1 (s = 2): on real-image folders it kept the prompted class recognisable while

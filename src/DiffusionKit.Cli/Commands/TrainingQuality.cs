@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using DiffusionKit.Checkpoints;
+using DiffusionKit.Evaluation;
+using DiffusionKit.IO;
+using DiffusionKit.Models;
+using DiffusionKit.Training;
+
+namespace DiffusionKit.Cli.Commands;
+
+/// <summary>How <c>train</c> measures sample quality (<c>--quality-images</c>, <c>--quality-every</c>).</summary>
+/// <param name="ImagesPerCaption">Images sampled per validation caption in each measurement; at least 1.</param>
+/// <param name="Every">Steps between measurements during training, or null for one at the end only.</param>
+/// <param name="ChooseGuidance">Whether the end measures <see cref="GuidanceSelection.DefaultCandidates"/> and records the chosen guidance (no <c>--guidance</c> given).</param>
+internal sealed record QualitySettings(int ImagesPerCaption, int? Every, bool ChooseGuidance);
+
+/// <summary>
+/// <c>train</c>'s sample-quality measurements: a judge trained on the folder's training images
+/// (<see cref="SampleQualityEvaluator"/>) scores samples of the validation captions during training (<c>--quality-every</c>)
+/// and at the end, where it also chooses the guidance the final checkpoint records (unless <c>--guidance</c> is given).
+/// Results go to <c>metrics.jsonl</c> (drawn under the loss in <c>loss.svg</c>) and to <c>quality.json</c>.
+/// </summary>
+internal sealed class TrainingQuality : IDisposable
+{
+    /// <summary>The file the end's measurements are written to, in the output folder.</summary>
+    public const string FileName = "quality.json";
+
+    private readonly SampleQualityEvaluator _evaluator;
+    private readonly QualitySettings _settings;
+    private readonly string _folder;
+    private int _lastStep = -1;
+
+    private TrainingQuality(SampleQualityEvaluator evaluator, QualitySettings settings, string folder)
+    {
+        _evaluator = evaluator;
+        _settings = settings;
+        _folder = folder;
+    }
+
+    /// <summary>
+    /// Trains the judge and prints what it is, or prints why the data has none (captions that are not classes) and
+    /// returns null; the run then records its fixed guidance.
+    /// </summary>
+    public static TrainingQuality? Start(QualitySettings settings, string folder, DenoiserModule model, TrainCommand.Settings run, CancellationToken cancellationToken)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        if (run.Validation is null)
+        {
+            return null;
+        }
+
+        if (CaptionClassifier.Unsuitable(run.Data) is { } reason)
+        {
+            Console.WriteLine(string.Create(inv, $"Quality: no judge of samples for this data ({reason}); the checkpoint records guidance {run.Guidance} (--guidance)."));
+            return null;
+        }
+
+        var clock = Stopwatch.StartNew();
+        var evaluator = new SampleQualityEvaluator(model, run.Scheduler, run.Encoder, run.Data, run.Validation, settings.ImagesPerCaption, run.Trainer.Seed, cancellationToken: cancellationToken);
+        Console.WriteLine(string.Create(inv, $"Quality: a judge of {evaluator.Classifier.Classes.Count} captions trained on the training images in {clock.Elapsed.TotalSeconds:F0} s recognises {evaluator.ValidationAccuracy:0.000} of the validation images; each measurement samples {evaluator.ImagesPerMeasurement} images ({settings.ImagesPerCaption} per validation caption), whose feature distance to the validation images a perfect model would bring to about {evaluator.RealDistance:0.###} (real training images){(settings.Every is { } every ? $"; measured every {every} steps" : string.Empty)}."));
+        return new TrainingQuality(evaluator, settings, folder);
+    }
+
+    /// <summary>At a validation snapshot: measures it at <paramref name="guidance"/> when <c>--quality-every</c> says so.</summary>
+    public SampleQuality? AtValidation(TrainingSnapshot snapshot, double guidance, CancellationToken cancellationToken)
+    {
+        if (_settings.Every is not { } every || snapshot.Step == 0 || snapshot.Step / every == _lastStep / every)
+        {
+            return null;
+        }
+
+        _lastStep = snapshot.Step;
+        return _evaluator.Measure(snapshot, guidance, cancellationToken);
+    }
+
+    /// <summary>
+    /// At the completed run's checkpoint: chooses the guidance (or measures <paramref name="guidance"/> when it was
+    /// given), records it in <paramref name="sampling"/>, writes <c>quality.json</c> and returns the measurement of
+    /// the recorded guidance and the line to print. Interrupted (Ctrl+C) it leaves <paramref name="sampling"/> as it is
+    /// and returns null, so the checkpoint is still written.
+    /// </summary>
+    public (SampleQuality Recorded, string Line)? AtEnd(TrainingSnapshot snapshot, double guidance, CheckpointConfig.SamplingConfig sampling, CancellationToken cancellationToken)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            IReadOnlyList<SampleQuality> measured;
+            SampleQuality recorded;
+            string line;
+            if (_settings.ChooseGuidance)
+            {
+                (measured, recorded) = _evaluator.ChooseGuidance(snapshot, cancellationToken: cancellationToken);
+                string rule = GuidanceSelection.Describe(measured, recorded);
+                sampling.GuidanceWeight = recorded.Guidance;
+                sampling.GuidanceSelection = string.Create(inv, $"measured at step {snapshot.Step} on the validation split ({recorded.Images} images, a judge trained on the folder): {rule}");
+                line = string.Create(inv, $"Guidance: {rule}; recorded in the checkpoint ({clock.Elapsed.TotalSeconds:F0} s). Real images' feature distance: {_evaluator.RealDistance:0.###}.");
+            }
+            else
+            {
+                recorded = _evaluator.Measure(snapshot, guidance, cancellationToken);
+                measured = [recorded];
+                line = string.Create(inv, $"Quality at step {snapshot.Step} (guidance {guidance}, given): accuracy {recorded.Accuracy:0.000}, feature distance {recorded.FeatureDistance:0.###} (real images: {_evaluator.RealDistance:0.###}).");
+            }
+
+            Write(snapshot.Step, measured, recorded);
+            return (recorded, line);
+        }
+        catch (OperationCanceledException)
+        {
+            Console.WriteLine(string.Create(inv, $"Quality: interrupted; the checkpoint records guidance {sampling.GuidanceWeight}."));
+            return null;
+        }
+    }
+
+    /// <summary>Frees the judge.</summary>
+    public void Dispose() => _evaluator.Dispose();
+
+    private void Write(int step, IReadOnlyList<SampleQuality> measured, SampleQuality recorded)
+    {
+        static JsonObject Row(SampleQuality q) => new() { ["guidance"] = q.Guidance, ["accuracy"] = q.Accuracy, ["feature_distance"] = q.FeatureDistance, ["images"] = q.Images };
+        var json = new JsonObject
+        {
+            ["step"] = step,
+            ["judge"] = new JsonObject
+            {
+                ["what"] = "a small CNN trained on the training images, one class per caption; features: its last hidden layer",
+                ["classes"] = _evaluator.Classifier.Classes.Count,
+                ["validation_accuracy"] = _evaluator.ValidationAccuracy,
+                ["real_feature_distance"] = _evaluator.RealDistance,
+                ["images_per_caption"] = _settings.ImagesPerCaption,
+                ["captions"] = new JsonArray(_evaluator.Captions.Select(c => (JsonNode)JsonValue.Create(c)!).ToArray()),
+            },
+            ["measured"] = new JsonArray(measured.Select(m => (JsonNode)Row(m)).ToArray()),
+            ["recorded_guidance"] = recorded.Guidance,
+            ["guidance_chosen"] = _settings.ChooseGuidance,
+        };
+        Directory.CreateDirectory(_folder);
+        AtomicFile.WriteAllBytes(Path.Combine(_folder, FileName), Encoding.UTF8.GetBytes(json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n"));
+    }
+}
