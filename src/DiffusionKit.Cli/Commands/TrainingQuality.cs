@@ -102,7 +102,7 @@ internal sealed class TrainingQuality : IDisposable
             {
                 recorded = _evaluator.Measure(snapshot, guidance, cancellationToken);
                 measured = [recorded];
-                line = string.Create(inv, $"Quality at step {snapshot.Step} (guidance {guidance}, given): accuracy {recorded.Accuracy:0.000}, feature distance {recorded.FeatureDistance:0.###} (real images: {_evaluator.RealDistance:0.###}).");
+                line = string.Create(inv, $"Quality at step {snapshot.Step} (guidance {guidance}, given): accuracy {recorded.Accuracy:0.000}, confidence {recorded.Confidence:0.0000}, feature distance {recorded.FeatureDistance:0.###} (real images: {_evaluator.RealDistance:0.###}).");
             }
 
             Write(snapshot.Step, measured, recorded);
@@ -120,7 +120,7 @@ internal sealed class TrainingQuality : IDisposable
 
     private void Write(int step, IReadOnlyList<SampleQuality> measured, SampleQuality recorded)
     {
-        static JsonObject Row(SampleQuality q) => new() { ["guidance"] = q.Guidance, ["accuracy"] = q.Accuracy, ["feature_distance"] = q.FeatureDistance, ["images"] = q.Images };
+        static JsonObject Row(SampleQuality q) => new() { ["guidance"] = q.Guidance, ["accuracy"] = q.Accuracy, ["confidence"] = q.Confidence, ["feature_distance"] = q.FeatureDistance, ["images"] = q.Images };
         var json = new JsonObject
         {
             ["step"] = step,

@@ -191,6 +191,17 @@ public sealed class CaptionClassifier : IDisposable
         return _network.call(images.to(ScalarType.Float32)).argmax(1);
     }
 
+    /// <summary>The class probabilities of each image (softmax of the logits).</summary>
+    /// <param name="images">Float32 [N, <see cref="Channels"/>, <see cref="ImageSize"/>, <see cref="ImageSize"/>] in [-1, 1].</param>
+    /// <returns>Float32 [N, <see cref="Classes"/>.Count], rows summing to 1.</returns>
+    /// <exception cref="ArgumentException">When the shape does not match.</exception>
+    public Tensor Probabilities(Tensor images)
+    {
+        CheckImages(images);
+        using var noGrad = no_grad();
+        return nn.functional.softmax(_network.call(images.to(ScalarType.Float32)), 1);
+    }
+
     /// <summary>Frees the network.</summary>
     public void Dispose() => _network.Dispose();
 

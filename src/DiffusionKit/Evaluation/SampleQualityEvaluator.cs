@@ -12,7 +12,7 @@ namespace DiffusionKit.Evaluation;
 /// Measures how good a model's samples are against a validation split of the user's own folder, with a judge trained on
 /// the folder's training images (<see cref="CaptionClassifier"/>): the fraction of samples the judge assigns to their
 /// caption, and the Fréchet distance between the samples' and the validation images' features (an FID-style score
-/// whose feature extractor is that judge). Used to choose a checkpoint's guidance (<see cref="GuidanceSelection"/>) and
+/// whose feature extractor is that judge), and the judge's mean probability of the prompted caption. Used to choose a checkpoint's guidance (<see cref="GuidanceSelection"/>) and
 /// to follow quality during training.
 /// </summary>
 /// <remarks>
@@ -155,9 +155,11 @@ public sealed class SampleQualityEvaluator : IDisposable
             cancellationToken: cancellationToken);
         var rounded = images.to(ScalarType.Float32).cpu().clamp(0, 1).mul(255).round().div(127.5).sub(1); // samplers return [0, 1]; the judge reads [-1, 1]
         var labels = tensor(prompts.Select(p => (long)Classifier.ClassOf(p)).ToArray());
-        double accuracy = Classifier.Classify(rounded).eq(labels).to(ScalarType.Float64).mean().item<double>();
+        var probabilities = Classifier.Probabilities(rounded);
+        double accuracy = probabilities.argmax(1).eq(labels).to(ScalarType.Float64).mean().item<double>();
+        double confidence = probabilities.gather(1, labels.unsqueeze(1)).to(ScalarType.Float64).mean().item<double>();
         double distance = FrechetDistance.Between(Classifier.Features(rounded), _validationFeatures);
-        return new SampleQuality(guidance, accuracy, distance, prompts.Count);
+        return new SampleQuality(guidance, accuracy, confidence, distance, prompts.Count);
     }
 
     /// <summary>Measures a snapshot at each guidance weight and chooses one (<see cref="GuidanceSelection.Choose"/>).</summary>

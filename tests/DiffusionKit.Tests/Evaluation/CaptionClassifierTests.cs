@@ -50,6 +50,9 @@ public sealed class CaptionClassifierTests
         var predicted = classifier.Classify(Images(unseen, 40, 20)).data<long>().ToArray();
         predicted.Should().Equal(Enumerable.Range(40, 20).Select(i => (long)classifier.ClassOf(unseen.GetCaption(i))));
         classifier.Features(Images(unseen, 40, 20)).shape.Should().Equal(20, 8);
+        var probabilities = classifier.Probabilities(Images(unseen, 40, 20));
+        probabilities.sum(1).allclose(ones(20), 1e-5, 1e-5).Should().BeTrue("softmax rows");
+        probabilities.argmax(1).data<long>().ToArray().Should().Equal(predicted);
     }
 
     [Fact]

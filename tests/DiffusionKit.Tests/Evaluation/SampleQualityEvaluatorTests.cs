@@ -52,6 +52,7 @@ public sealed class SampleQualityEvaluatorTests
         var untrained = evaluator.Measure(model, new WordEncoder("red", "blue"), guidance: 0);
 
         oracle.Accuracy.Should().Be(1, "each caption's own image");
+        oracle.Confidence.Should().BeGreaterThan(0.5).And.BeLessThanOrEqualTo(1);
         oracle.FeatureDistance.Should().BeLessThan(untrained.FeatureDistance / 10, "real images, 8-bit like the validation images, against noise");
     }
 
