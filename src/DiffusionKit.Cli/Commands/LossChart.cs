@@ -54,7 +54,7 @@ internal static class LossChart
 
         if (quality.Count > 0)
         {
-            svg.Append(inv, $"<text x=\"{F(Width / 2)}\" y=\"{F(QualityTop - 12)}\" text-anchor=\"middle\" font-size=\"14\">Sample quality (a judge trained on the folder; lower distance is closer to the validation images)</text>\n");
+            svg.Append(inv, $"<text x=\"{F(Width / 2)}\" y=\"{F(QualityTop - 12)}\" text-anchor=\"middle\" font-size=\"13\">Samples: feature distance to the held-out images (lower is closer; labels: accuracy)</text>\n");
             var points = quality.Select(q => (q.Step, Value: q.FeatureDistance!.Value)).ToList();
             var qualityY = Panel(svg, QualityTop, QualityHeight, points.Select(p => p.Value).ToList(), "feature distance (log)", maxStep, X);
             Series(svg, "feature-distance", points, QualityColor, markers: true, X, qualityY);
@@ -65,7 +65,6 @@ internal static class LossChart
             }
 
             svg.Append("</g>\n");
-            Legend(svg, QualityTop, [("feature distance (label: accuracy)", QualityColor, true)]);
         }
 
         svg.Append("</svg>\n");

@@ -4,7 +4,7 @@ using DiffusionKit.Pipeline;
 using System.Globalization;
 using DiffusionKit.Checkpoints;
 using DiffusionKit.Data;
-using DiffusionKit.Evaluation;
+using DiffusionKit.Quality;
 using DiffusionKit.Imaging;
 using DiffusionKit.Models;
 using DiffusionKit.Scheduling;

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using DiffusionKit.Checkpoints;
-using DiffusionKit.Evaluation;
+using DiffusionKit.Quality;
 using DiffusionKit.IO;
 using DiffusionKit.Models;
 using DiffusionKit.Training;
@@ -63,7 +63,10 @@ internal sealed class TrainingQuality : IDisposable
         return new TrainingQuality(evaluator, settings, folder);
     }
 
-    /// <summary>At a validation snapshot: measures it at <paramref name="guidance"/> when <c>--quality-every</c> says so.</summary>
+    /// <summary>
+    /// At a validation snapshot: measures it at <paramref name="guidance"/> when <c>--quality-every</c> says so. Ctrl+C
+    /// during the measurement abandons it (null), so the trainer saves its interrupted checkpoint as usual.
+    /// </summary>
     public SampleQuality? AtValidation(TrainingSnapshot snapshot, double guidance, CancellationToken cancellationToken)
     {
         if (_settings.Every is not { } every || snapshot.Step == 0 || snapshot.Step / every == _lastStep / every)
@@ -72,7 +75,14 @@ internal sealed class TrainingQuality : IDisposable
         }
 
         _lastStep = snapshot.Step;
-        return _evaluator.Measure(snapshot, guidance, cancellationToken);
+        try
+        {
+            return _evaluator.Measure(snapshot, guidance, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
     }
 
     /// <summary>

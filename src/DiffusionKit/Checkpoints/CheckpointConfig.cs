@@ -89,7 +89,7 @@ public sealed class CheckpointConfig
 
         /// <summary>
         /// How the recommended guidance was chosen, in words, or null: <c>train --data</c> writes the measurements on the
-        /// folder's validation split and the rule that picked it (<c>Evaluation.GuidanceSelection</c>). Informational; nothing reads it back.
+        /// folder's validation split and the rule that picked it (<see cref="Quality.GuidanceSelection"/>). Informational; nothing reads it back.
         /// </summary>
         [JsonPropertyName("guidance_selection")]
         public string? GuidanceSelection { get; set; }
@@ -97,8 +97,9 @@ public sealed class CheckpointConfig
         /// <summary>
         /// The recommended guidance as DiffusionKit's weight w (0 turns guidance off; null for the library's default, 3),
         /// whichever convention the file uses; setting it writes diffusers' s = w + 1 with the <c>diffusers</c> convention.
-        /// <c>train --data</c> records w = 1 (s = 2): on real-image folders it kept the prompted class recognisable while
-        /// leaving samples more varied than 3 does (docs/training.md).
+        /// <c>train --data</c> records the weight it chose among 0.5, 1 and 2 on the folder's held-out images
+        /// (<see cref="Quality.GuidanceSelection"/> says how), or w = 1 (s = 2) where the captions name no classes: on real-image
+        /// folders 1 kept the prompted class recognisable while leaving samples more varied than 3 does (docs/training.md).
         /// </summary>
         /// <exception cref="InvalidDataException">On reading, when <see cref="GuidanceConvention"/> is neither null nor <c>diffusers</c>.</exception>
         [JsonIgnore]

@@ -3,7 +3,7 @@ using System.Xml.Linq;
 using DiffusionKit.Checkpoints;
 using DiffusionKit.Cli;
 using DiffusionKit.Cli.Commands;
-using DiffusionKit.Evaluation;
+using DiffusionKit.Quality;
 using DiffusionKit.Tests.Data;
 using FluentAssertions;
 using Xunit;

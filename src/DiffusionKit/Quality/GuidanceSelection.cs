@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace DiffusionKit.Evaluation;
+namespace DiffusionKit.Quality;
 
 /// <summary>
 /// Chooses a checkpoint's default classifier-free guidance from <see cref="SampleQuality"/> measurements on a validation
@@ -15,7 +15,7 @@ namespace DiffusionKit.Evaluation;
 /// <para>
 /// Why both: guidance trades variety for adherence. The feature distance alone falls as guidance weakens, all the way
 /// to none, because the samples regain the real images' variety, while the prompted class gets harder to recognise
-/// (on product photos an independent judge saw accuracy fall from 1.00 at w = 1 to 0.94 at w = 0.5 and 0.84 at w = 0,
+/// (on product photos an independent judge saw accuracy fall from 1.00 at w = 1 to 0.94 at w = 0.5, and to 0.84 at w = 0 on another network,
 /// docs/training.md). The accuracy of a judge trained on the folder itself saturates at 1 there, so the rule reads its
 /// confidence, which keeps separating the candidates.
 /// </para>

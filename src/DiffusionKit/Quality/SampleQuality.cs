@@ -1,4 +1,4 @@
-namespace DiffusionKit.Evaluation;
+namespace DiffusionKit.Quality;
 
 /// <summary>What <see cref="SampleQualityEvaluator"/> measured for one model and guidance.</summary>
 /// <param name="Guidance">The classifier-free guidance weight w the images were sampled with.</param>

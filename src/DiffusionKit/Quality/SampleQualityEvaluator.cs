@@ -6,7 +6,7 @@ using DiffusionKit.Scheduling;
 using DiffusionKit.Training;
 using static TorchSharp.torch;
 
-namespace DiffusionKit.Evaluation;
+namespace DiffusionKit.Quality;
 
 /// <summary>
 /// Measures how good a model's samples are against a validation split of the user's own folder, with a judge trained on

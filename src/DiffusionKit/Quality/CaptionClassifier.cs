@@ -4,7 +4,7 @@ using DiffusionKit.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace DiffusionKit.Evaluation;
+namespace DiffusionKit.Quality;
 
 /// <summary>
 /// A small image classifier trained on a folder's own images, one class per distinct caption ("a photo of a bag"):

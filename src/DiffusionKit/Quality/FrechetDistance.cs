@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace DiffusionKit.Evaluation;
+namespace DiffusionKit.Quality;
 
 /// <summary>
 /// The Fréchet distance between two sets of feature vectors, each taken as a Gaussian with its mean and covariance:

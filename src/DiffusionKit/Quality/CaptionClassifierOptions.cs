@@ -1,4 +1,4 @@
-namespace DiffusionKit.Evaluation;
+namespace DiffusionKit.Quality;
 
 /// <summary>
 /// Settings of <see cref="CaptionClassifier.Train"/>. The defaults train in about 17 s on 2 CPU cores at 28×28 grayscale

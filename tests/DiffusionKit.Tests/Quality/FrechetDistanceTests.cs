@@ -1,10 +1,10 @@
-using DiffusionKit.Evaluation;
+using DiffusionKit.Quality;
 using FluentAssertions;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
-namespace DiffusionKit.Tests.Evaluation;
+namespace DiffusionKit.Tests.Quality;
 
 public sealed class FrechetDistanceTests
 {

@@ -1,12 +1,12 @@
 using DiffusionKit.Data;
-using DiffusionKit.Evaluation;
+using DiffusionKit.Quality;
 using DiffusionKit.Scheduling;
 using DiffusionKit.Tests.TestDoubles;
 using FluentAssertions;
 using Xunit;
 using static TorchSharp.torch;
 
-namespace DiffusionKit.Tests.Evaluation;
+namespace DiffusionKit.Tests.Quality;
 
 public sealed class SampleQualityEvaluatorTests
 {

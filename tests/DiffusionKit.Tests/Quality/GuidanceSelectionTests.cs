@@ -1,8 +1,8 @@
-using DiffusionKit.Evaluation;
+using DiffusionKit.Quality;
 using FluentAssertions;
 using Xunit;
 
-namespace DiffusionKit.Tests.Evaluation;
+namespace DiffusionKit.Tests.Quality;
 
 public sealed class GuidanceSelectionTests
 {

@@ -3,7 +3,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace DiffusionKit.Evaluation;
+namespace DiffusionKit.Quality;
 
 /// <summary>
 /// The small convolutional network of <see cref="CaptionClassifier"/>: three 3×3 convolutions (width, 2·width, 2·width
