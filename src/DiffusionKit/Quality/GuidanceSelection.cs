@@ -8,22 +8,24 @@ namespace DiffusionKit.Quality;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The rule: a candidate adheres when the judge's doubt about its images, <c>1 − Confidence</c>, is at most
-/// <see cref="DoubtTolerance"/> times the least doubt any candidate shows (plus 0.001 for rounding); of the adhering
-/// candidates, the one with the lowest feature distance wins (ties: the lower guidance).
+/// The rule: a candidate adheres when the judge's confidence in its images (the mean probability of the prompted
+/// caption) is within <see cref="ConfidenceTolerance"/> of the most confident candidate's; of the adhering candidates,
+/// the one with the lowest feature distance wins (ties: the lower guidance).
 /// </para>
 /// <para>
-/// Why both: guidance trades variety for adherence. The feature distance alone falls as guidance weakens, all the way
-/// to none, because the samples regain the real images' variety, while the prompted class gets harder to recognise
-/// (on product photos an independent judge saw accuracy fall from 1.00 at w = 1 to 0.94 at w = 0.5, and to 0.84 at w = 0 on another network,
-/// docs/training.md). The accuracy of a judge trained on the folder itself saturates at 1 there, so the rule reads its
-/// confidence, which keeps separating the candidates.
+/// Why both: guidance trades variety for adherence. The feature distance alone falls as guidance weakens, nearly all the
+/// way to none, because the samples regain the real images' variety while the prompted class gets harder to recognise
+/// (on product photos an independent judge saw accuracy fall from 1.00 at w = 1 to 0.94 at w = 0.5, and to 0.84 at
+/// w = 0 on another network, docs/training.md). The accuracy of a judge trained on the folder itself saturates at 1
+/// there, so the rule reads its confidence, which keeps separating the candidates. Measured on the product photos
+/// (confidence 0.974, 0.983, 0.985 at w = 0.5, 1, 2) and on handwritten digits (0.979, 0.988, 0.996), the rule
+/// records w = 1 on both, where the independent judges scored accuracy 1.00 with more variety than at w = 2.
 /// </para>
 /// </remarks>
 public static class GuidanceSelection
 {
-    /// <summary>How many times the least doubt (<c>1 − Confidence</c>) a candidate may show and still adhere: 1.25.</summary>
-    public const double DoubtTolerance = 1.25;
+    /// <summary>How far below the most confident candidate's confidence a candidate may fall and still adhere: 0.01.</summary>
+    public const double ConfidenceTolerance = 0.01;
 
     /// <summary>The guidance weights a folder run measures by default: 0.5, 1 and 2.</summary>
     public static IReadOnlyList<double> DefaultCandidates { get; } = [0.5, 1, 2];
@@ -45,9 +47,9 @@ public static class GuidanceSelection
             throw new ArgumentException($"The measurement {bad} holds a non-finite value.", nameof(measured));
         }
 
-        double leastDoubt = measured.Min(m => 1 - m.Confidence);
+        double best = measured.Max(m => m.Confidence);
         return measured
-            .Where(m => 1 - m.Confidence <= (leastDoubt * DoubtTolerance) + 0.001)
+            .Where(m => m.Confidence >= best - ConfidenceTolerance - 1e-12)
             .OrderBy(m => m.FeatureDistance)
             .ThenBy(m => m.Guidance)
             .First();
@@ -63,6 +65,6 @@ public static class GuidanceSelection
         ArgumentNullException.ThrowIfNull(chosen);
         var inv = CultureInfo.InvariantCulture;
         return string.Join("; ", measured.Select(m => string.Create(inv, $"w {m.Guidance:0.###}: accuracy {m.Accuracy:0.000}, confidence {m.Confidence:0.0000}, feature distance {m.FeatureDistance:0.###}")))
-            + string.Create(inv, $" -> w {chosen.Guidance:0.###} (the lowest distance among those whose doubt, 1 - confidence, is within {DoubtTolerance}x the least)");
+            + string.Create(inv, $" -> w {chosen.Guidance:0.###} (the lowest distance among those within {ConfidenceTolerance} of the best confidence)");
     }
 }

@@ -16,7 +16,19 @@ public sealed class GuidanceSelectionTests
             new SampleQuality(1, 1, 0.9826, 6.53, 70),
             new SampleQuality(2, 1, 0.9855, 11.45, 70),
         };
-        GuidanceSelection.Choose(measured).Guidance.Should().Be(1, "0.5 leaves 0.0263 doubt, over 1.25x the least (0.0145); of 1 (0.0174) and 2, 1 is closer to the real images");
+        GuidanceSelection.Choose(measured).Guidance.Should().Be(1, "0.5 is 0.0118 below the best confidence (0.9855); of 1 (0.0029 below) and 2, 1 is closer to the real images");
+    }
+
+    [Fact]
+    public void On_digits_too_the_middle_guidance_wins()
+    {
+        var measured = new[]
+        {
+            new SampleQuality(0.5, 0.98, 0.9793, 12.87, 100),
+            new SampleQuality(1, 0.99, 0.9881, 17.34, 100),
+            new SampleQuality(2, 1, 0.9958, 30.49, 100),
+        };
+        GuidanceSelection.Choose(measured).Guidance.Should().Be(1);
     }
 
     [Fact]
@@ -38,7 +50,7 @@ public sealed class GuidanceSelectionTests
     {
         var measured = new[] { new SampleQuality(0.5, 0.9, 0.95, 2.0, 70), new SampleQuality(1, 0.99, 0.98, 3.25, 70) };
         GuidanceSelection.Describe(measured, measured[1]).Should()
-            .Be("w 0.5: accuracy 0.900, confidence 0.9500, feature distance 2; w 1: accuracy 0.990, confidence 0.9800, feature distance 3.25 -> w 1 (the lowest distance among those whose doubt, 1 - confidence, is within 1.25x the least)");
+            .Be("w 0.5: accuracy 0.900, confidence 0.9500, feature distance 2; w 1: accuracy 0.990, confidence 0.9800, feature distance 3.25 -> w 1 (the lowest distance among those within 0.01 of the best confidence)");
     }
 
     [Fact]
