@@ -1,3 +1,4 @@
+using DiffusionKit.Cli;
 using DiffusionKit.Quality;
 using DiffusionKit.Tests.TestDoubles;
 using FluentAssertions;
@@ -9,19 +10,6 @@ namespace DiffusionKit.Tests.Quality;
 public sealed class CaptionClassifierTests
 {
     private static readonly CaptionClassifierOptions Quick = new() { Steps = 60, BatchSize = 16, Width = 8, FeatureSize = 8 };
-
-    private sealed class Captioned(IImageCaptionDataset inner, Func<int, string> caption) : IImageCaptionDataset
-    {
-        public int Count => inner.Count;
-
-        public int ImageSize => inner.ImageSize;
-
-        public int Channels => inner.Channels;
-
-        public string GetCaption(int index) => caption(index);
-
-        public void CopyImage(int index, Span<byte> destination) => inner.CopyImage(index, destination);
-    }
 
     private static Tensor Images(IImageCaptionDataset data, int from, int count)
     {
@@ -73,11 +61,11 @@ public sealed class CaptionClassifierTests
     {
         var squares = new SquaresDataset(40);
         CaptionClassifier.Unsuitable(squares).Should().BeNull();
-        CaptionClassifier.Unsuitable(new Captioned(squares, _ => "a square")).Should().Contain("every image has the same caption");
-        CaptionClassifier.Unsuitable(new Captioned(squares, i => $"photo number {i}"), new CaptionClassifierOptions { MaxClasses = 10 }).Should().Contain("more than 10 distinct captions");
-        CaptionClassifier.Unsuitable(new Captioned(squares, i => i == 0 ? "rare" : "common")).Should().Contain("\"rare\": 1");
+        CaptionClassifier.Unsuitable(new RelabelledDataset(squares, _ => "a square")).Should().Contain("every image has the same caption");
+        CaptionClassifier.Unsuitable(new RelabelledDataset(squares, i => $"photo number {i}"), new CaptionClassifierOptions { MaxClasses = 10 }).Should().Contain("more than 10 distinct captions");
+        CaptionClassifier.Unsuitable(new RelabelledDataset(squares, i => i == 0 ? "rare" : "common")).Should().Contain("\"rare\": 1");
 
-        FluentActions.Invoking(() => CaptionClassifier.Train(new Captioned(squares, _ => "a square"), Quick))
+        FluentActions.Invoking(() => CaptionClassifier.Train(new RelabelledDataset(squares, _ => "a square"), Quick))
             .Should().Throw<ArgumentException>().Where(e => e.ParamName == "data" && e.Message.Contains("same caption"));
     }
 
