@@ -78,7 +78,7 @@ internal sealed class TrainCommand : CliCommand
 
     /// <summary><c>--guidance X</c>.</summary>
     public Option<double?> Guidance { get; } = CommonOptions.OptionalGuidance(
-        "the guidance the checkpoint recommends for sampling (written to config.json as sampling.guidance_scale = w + 1; 'sample' uses it unless given --guidance) and the --sample-every grids use [default: 1 with --data, else 3]");
+        "the guidance the checkpoint recommends for sampling (written to config.json as sampling.guidance_scale = w + 1; 'sample' uses it unless given --guidance) and the --sample-every grids use [default: with --data <folder>, the one chosen on the held-out images by --quality-images (1 for the grids, and where there is no judge); else 3]");
 
     /// <summary><c>--validation-split X</c>.</summary>
     public Option<double> ValidationSplit { get; } = CliOptions.Number(
