@@ -231,6 +231,23 @@ internal sealed class TrainCommand : CliCommand
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Validation: holding out {split.Validation.Count} of {source.Dataset.Count} images (--validation-split {validationFraction}, seed {seed}), never trained on; validation loss every {validateEvery} steps to {TrainingMetrics.FileName} and {TrainingMetrics.ChartFileName}."));
         }
 
+        int qualityImages = parse.GetValue(QualityImages) ?? (source.IsFolder && split is not null ? DefaultQualityImages : 0);
+        if (qualityImages > 0 && split is null)
+        {
+            throw new CliUsageException("--quality-images needs held-out images to compare samples with: --validation-split X with X > 0.");
+        }
+
+        if (parse.IsGiven(QualityEvery) && qualityImages == 0)
+        {
+            throw new CliUsageException("--quality-every needs quality measurements: --quality-images N with N > 0 (the default with --data <folder>).");
+        }
+
+        QualitySettings? quality = null;
+        if (qualityImages > 0)
+        {
+            quality = new QualitySettings(qualityImages, parse.GetValue(QualityEvery) ?? DefaultQualityEvery(PlannedSteps(parse, dataset)), ChooseGuidance: parse.GetValue(Guidance) is null);
+        }
+
         var trainer = new DiffusionTrainerOptions
         {
             ValidateEvery = validateEvery,
@@ -249,7 +266,7 @@ internal sealed class TrainCommand : CliCommand
             {
                 int imagesPerStep = Math.Min(parse.GetValue(Training.Batch), dataset.Count) * parse.GetValue(GradAccum);
                 int? steps = Training.ReadSteps(parse);
-                Console.WriteLine(measurement.ToString() + EstimatedTime(measurement, steps, imagesPerStep));
+                Console.WriteLine(measurement.ToString() + EstimatedTime(measurement, steps, imagesPerStep, quality is null ? "validation" : "validation and the sample-quality measurements"));
                 if (defaultBudget && EstimatedSeconds(measurement, steps, imagesPerStep) > SlowDefaultBudgetSeconds)
                 {
                     int minutes = (int)(SlowDefaultBudgetSeconds / 60);
@@ -280,23 +297,6 @@ internal sealed class TrainCommand : CliCommand
         double guidance = parse.GetValue(Guidance)
             ?? resumed?.Sampling?.GuidanceWeight
             ?? (source.IsFolder ? TrainingDataSource.DefaultGuidance : PipelineDefaults.DefaultGuidanceScale);
-        int qualityImages = parse.GetValue(QualityImages) ?? (source.IsFolder && split is not null ? DefaultQualityImages : 0);
-        if (qualityImages > 0 && split is null)
-        {
-            throw new CliUsageException("--quality-images needs held-out images to compare samples with: --validation-split X with X > 0.");
-        }
-
-        if (parse.IsGiven(QualityEvery) && qualityImages == 0)
-        {
-            throw new CliUsageException("--quality-every needs quality measurements: --quality-images N with N > 0 (the default with --data <folder>).");
-        }
-
-        QualitySettings? quality = null;
-        if (qualityImages > 0)
-        {
-            quality = new QualitySettings(qualityImages, parse.GetValue(QualityEvery) ?? DefaultQualityEvery(PlannedSteps(parse, dataset)), ChooseGuidance: parse.GetValue(Guidance) is null);
-        }
-
         return new Settings(output, dataset, encoder, scheduler, model, trainer, source.Name, guidance) { Validation = split?.Validation, Quality = quality };
     }
 
@@ -376,9 +376,9 @@ internal sealed class TrainCommand : CliCommand
     /// <summary>
     /// The estimated training time that follows the precision measurement in the log: the step count times the images per
     /// step over the chosen precision's measured speed (validation and checkpoints come on top; the progress bar's ETA
-    /// follows the real speed). Empty without a step count (an <c>--epochs</c> or <c>--time</c> budget).
+    /// follows the real speed). Empty without a step count (an <c>--epochs</c> or <c>--time</c> budget). <paramref name="excluded"/> names what comes on top ("validation", or with the folder judge "validation and the sample-quality measurements").
     /// </summary>
-    internal static string EstimatedTime(PrecisionMeasurement measurement, int? steps, int imagesPerStep)
+    internal static string EstimatedTime(PrecisionMeasurement measurement, int? steps, int imagesPerStep, string excluded = "validation")
     {
         if (EstimatedSeconds(measurement, steps, imagesPerStep) is not { } seconds)
         {
@@ -386,7 +386,7 @@ internal sealed class TrainCommand : CliCommand
         }
 
         var eta = TimeSpan.FromSeconds(Math.Round(seconds));
-        return string.Create(CultureInfo.InvariantCulture, $"; {steps} steps of {imagesPerStep} images: about {(int)eta.TotalMinutes}:{eta.Seconds:00} min at that speed, before validation");
+        return string.Create(CultureInfo.InvariantCulture, $"; {steps} steps of {imagesPerStep} images: about {(int)eta.TotalMinutes}:{eta.Seconds:00} min at that speed, before {excluded}");
     }
 
     /// <summary>Above this estimate a run on the folder's default budget prints how to cap it: the default aims at 10 minutes with sampling.</summary>

@@ -132,6 +132,7 @@ public sealed class TrainOnFolderTests
         TrainCommand.EstimatedTime(measured, 814, 100).Should().Be("; 814 steps of 100 images: about 4:31 min at that speed, before validation", "81,400 images at 300 images/s");
         TrainCommand.EstimatedTime(measured with { Chosen = DiffusionKit.Training.Precision.Float32 }, 814, 100).Should().Contain("about 9:03 min");
         TrainCommand.EstimatedTime(measured, null, 100).Should().BeEmpty("an --epochs or --time budget has no step count to estimate from");
+        TrainCommand.EstimatedTime(measured, 814, 100, "validation and the sample-quality measurements").Should().EndWith("at that speed, before validation and the sample-quality measurements");
         TrainCommand.EstimatedSeconds(measured with { Chosen = DiffusionKit.Training.Precision.Float32 }, 814, 100).Should().BeApproximately(542.7, 0.1)
             .And.BeGreaterThan(TrainCommand.SlowDefaultBudgetSeconds, "at 150 images/s the default budget prints how to cap it");
     }
