@@ -245,7 +245,8 @@ internal sealed class TrainCommand : CliCommand
         QualitySettings? quality = null;
         if (qualityImages > 0)
         {
-            quality = new QualitySettings(qualityImages, parse.GetValue(QualityEvery) ?? DefaultQualityEvery(PlannedSteps(parse, dataset)), ChooseGuidance: parse.GetValue(Guidance) is null);
+            int? planned = PlannedSteps(parse, dataset);
+            quality = new QualitySettings(qualityImages, parse.GetValue(QualityEvery) ?? DefaultQualityEvery(planned), ChooseGuidance: parse.GetValue(Guidance) is null, FinalStep: planned);
         }
 
         var trainer = new DiffusionTrainerOptions

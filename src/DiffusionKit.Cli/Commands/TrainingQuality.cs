@@ -14,7 +14,8 @@ namespace DiffusionKit.Cli.Commands;
 /// <param name="ImagesPerCaption">Images sampled per validation caption in each measurement; at least 1.</param>
 /// <param name="Every">Steps between measurements during training, or null for one at the end only.</param>
 /// <param name="ChooseGuidance">Whether the end measures <see cref="GuidanceSelection.DefaultCandidates"/> and records the chosen guidance (no <c>--guidance</c> given).</param>
-internal sealed record QualitySettings(int ImagesPerCaption, int? Every, bool ChooseGuidance);
+/// <param name="FinalStep">The run's last step when a step count bounds it: the end measures it, so the measurements during training skip it.</param>
+internal sealed record QualitySettings(int ImagesPerCaption, int? Every, bool ChooseGuidance, int? FinalStep = null);
 
 /// <summary>
 /// <c>train</c>'s sample-quality measurements: a judge trained on the folder's training images
@@ -69,7 +70,7 @@ internal sealed class TrainingQuality : IDisposable
     /// </summary>
     public SampleQuality? AtValidation(TrainingSnapshot snapshot, double guidance, CancellationToken cancellationToken)
     {
-        if (_settings.Every is not { } every || snapshot.Step == 0 || snapshot.Step / every == _lastStep / every)
+        if (_settings.Every is not { } every || snapshot.Step == 0 || snapshot.Step == _settings.FinalStep || snapshot.Step / every == _lastStep / every)
         {
             return null;
         }
