@@ -467,17 +467,16 @@ internal sealed class TrainCommand : CliCommand
         {
             Sampling = sampling,
         };
-        using var quality = settings.Quality is { } qualitySettings ? TrainingQuality.Start(qualitySettings, settings.Output, model, settings, cancellationToken) : null;
+        using var quality = TrainingQuality.Start(settings, model, metrics, cancellationToken);
         using var samples = options.SampleEvery is null ? null
             : new TrainingSampleWriter(Path.Combine(settings.Output, "samples"), model, settings.Scheduler, settings.Encoder, options.SamplePrompts, guidance: settings.Guidance);
         var callbacks = new TrainingCallbacks
         {
             Checkpoint = snapshot =>
             {
-                if (snapshot.Reason == TrainingSnapshotReason.Completed && quality?.AtEnd(snapshot, settings.Guidance, sampling, cancellationToken) is { } end)
+                if (snapshot.Reason == TrainingSnapshotReason.Completed && quality?.AtEnd(snapshot, sampling, cancellationToken) is { } line)
                 {
-                    metrics.Quality(snapshot.Step, end.Recorded.Accuracy, end.Recorded.FeatureDistance);
-                    bar.Note(end.Line);
+                    bar.Note(line);
                 }
 
                 string written = checkpoints.Write(snapshot);
@@ -490,10 +489,9 @@ internal sealed class TrainCommand : CliCommand
             Validation = validator is null ? null : snapshot =>
             {
                 metrics.Validation(snapshot.Step, validator.Evaluate(snapshot));
-                if (quality?.AtValidation(snapshot, settings.Guidance, cancellationToken) is { } measured)
+                if (quality?.AtValidation(snapshot, cancellationToken) is { } line)
                 {
-                    metrics.Quality(snapshot.Step, measured.Accuracy, measured.FeatureDistance);
-                    bar.Note(string.Create(inv, $"quality at step {snapshot.Step}: accuracy {measured.Accuracy:0.000}, feature distance {measured.FeatureDistance:0.###}"));
+                    bar.Note(line);
                 }
             },
         };

@@ -31,23 +31,28 @@ internal sealed class TrainingQuality : IDisposable
     private readonly SampleQualityEvaluator _evaluator;
     private readonly QualitySettings _settings;
     private readonly string _folder;
+    private readonly double _guidance;
+    private readonly TrainingMetrics _metrics;
     private int _lastStep = -1;
 
-    private TrainingQuality(SampleQualityEvaluator evaluator, QualitySettings settings, string folder)
+    private TrainingQuality(SampleQualityEvaluator evaluator, QualitySettings settings, TrainCommand.Settings run, TrainingMetrics metrics)
     {
         _evaluator = evaluator;
         _settings = settings;
-        _folder = folder;
+        _folder = run.Output;
+        _guidance = run.Guidance;
+        _metrics = metrics;
     }
 
     /// <summary>
-    /// Trains the judge and prints what it is, or prints why the data has none (captions that are not classes) and
-    /// returns null; the run then records its fixed guidance.
+    /// For a run with <see cref="TrainCommand.Settings.Quality"/> and held-out images: trains the judge and prints what
+    /// it is, or prints why the data has none (captions that are not classes) and returns null; the run then records
+    /// its fixed guidance. Measurements are logged to <paramref name="metrics"/>.
     /// </summary>
-    public static TrainingQuality? Start(QualitySettings settings, string folder, DenoiserModule model, TrainCommand.Settings run, CancellationToken cancellationToken)
+    public static TrainingQuality? Start(TrainCommand.Settings run, DenoiserModule model, TrainingMetrics metrics, CancellationToken cancellationToken)
     {
         var inv = CultureInfo.InvariantCulture;
-        if (run.Validation is null)
+        if (run.Quality is not { } settings || run.Validation is null)
         {
             return null;
         }
@@ -61,14 +66,15 @@ internal sealed class TrainingQuality : IDisposable
         var clock = Stopwatch.StartNew();
         var evaluator = new SampleQualityEvaluator(model, run.Scheduler, run.Encoder, run.Data, run.Validation, settings.ImagesPerCaption, run.Trainer.Seed, cancellationToken: cancellationToken);
         Console.WriteLine(string.Create(inv, $"Quality: a judge of {evaluator.Classifier.Classes.Count} captions trained on the training images in {clock.Elapsed.TotalSeconds:F0} s recognises {evaluator.ValidationAccuracy:0.000} of the validation images; each measurement samples {evaluator.ImagesPerMeasurement} images ({settings.ImagesPerCaption} per validation caption), whose feature distance to the validation images a perfect model would bring to about {evaluator.RealDistance:0.###} (real training images){(settings.Every is { } every ? $"; measured every {every} steps" : string.Empty)}."));
-        return new TrainingQuality(evaluator, settings, folder);
+        return new TrainingQuality(evaluator, settings, run, metrics);
     }
 
     /// <summary>
-    /// At a validation snapshot: measures it at <paramref name="guidance"/> when <c>--quality-every</c> says so. Ctrl+C
-    /// during the measurement abandons it (null), so the trainer saves its interrupted checkpoint as usual.
+    /// At a validation snapshot: measures it at the run's guidance when <c>--quality-every</c> says so, logs it and
+    /// returns the line to print, else null. Ctrl+C during the measurement abandons it (null), so the trainer saves its
+    /// interrupted checkpoint as usual.
     /// </summary>
-    public SampleQuality? AtValidation(TrainingSnapshot snapshot, double guidance, CancellationToken cancellationToken)
+    public string? AtValidation(TrainingSnapshot snapshot, CancellationToken cancellationToken)
     {
         if (_settings.Every is not { } every || snapshot.Step == 0 || snapshot.Step == _settings.FinalStep || snapshot.Step / every == _lastStep / every)
         {
@@ -78,7 +84,9 @@ internal sealed class TrainingQuality : IDisposable
         _lastStep = snapshot.Step;
         try
         {
-            return _evaluator.Measure(snapshot, guidance, cancellationToken);
+            var measured = _evaluator.Measure(snapshot, _guidance, cancellationToken);
+            _metrics.Quality(snapshot.Step, measured.Accuracy, measured.FeatureDistance);
+            return string.Create(CultureInfo.InvariantCulture, $"quality at step {snapshot.Step}: accuracy {measured.Accuracy:0.000}, feature distance {measured.FeatureDistance:0.###}");
         }
         catch (OperationCanceledException)
         {
@@ -87,12 +95,12 @@ internal sealed class TrainingQuality : IDisposable
     }
 
     /// <summary>
-    /// At the completed run's checkpoint: chooses the guidance (or measures <paramref name="guidance"/> when it was
-    /// given), records it in <paramref name="sampling"/>, writes <c>quality.json</c> and returns the measurement of
-    /// the recorded guidance and the line to print. Interrupted (Ctrl+C) it leaves <paramref name="sampling"/> as it is
-    /// and returns null, so the checkpoint is still written.
+    /// At the completed run's checkpoint: chooses the guidance (or measures the run's when <c>--guidance</c> was
+    /// given), records it in <paramref name="sampling"/>, logs the recorded guidance's measurement, writes
+    /// <c>quality.json</c> and returns the line to print. Interrupted (Ctrl+C) it leaves <paramref name="sampling"/> as
+    /// it is and returns null, so the checkpoint is still written.
     /// </summary>
-    public (SampleQuality Recorded, string Line)? AtEnd(TrainingSnapshot snapshot, double guidance, CheckpointConfig.SamplingConfig sampling, CancellationToken cancellationToken)
+    public string? AtEnd(TrainingSnapshot snapshot, CheckpointConfig.SamplingConfig sampling, CancellationToken cancellationToken)
     {
         var inv = CultureInfo.InvariantCulture;
         try
@@ -111,13 +119,14 @@ internal sealed class TrainingQuality : IDisposable
             }
             else
             {
-                recorded = _evaluator.Measure(snapshot, guidance, cancellationToken);
+                recorded = _evaluator.Measure(snapshot, _guidance, cancellationToken);
                 measured = [recorded];
-                line = string.Create(inv, $"Quality at step {snapshot.Step} (guidance {guidance}, given): accuracy {recorded.Accuracy:0.000}, confidence {recorded.Confidence:0.0000}, feature distance {recorded.FeatureDistance:0.###} (real images: {_evaluator.RealDistance:0.###}).");
+                line = string.Create(inv, $"Quality at step {snapshot.Step} (guidance {_guidance}, given): accuracy {recorded.Accuracy:0.000}, confidence {recorded.Confidence:0.0000}, feature distance {recorded.FeatureDistance:0.###} (real images: {_evaluator.RealDistance:0.###}).");
             }
 
             Write(snapshot.Step, measured, recorded);
-            return (recorded, line);
+            _metrics.Quality(snapshot.Step, recorded.Accuracy, recorded.FeatureDistance);
+            return line;
         }
         catch (OperationCanceledException)
         {

@@ -119,19 +119,17 @@ public sealed class CaptionClassifier : IDisposable
             network.train();
             using var optimizer = optim.Adam(network.parameters(), options.LearningRate);
             var random = new Random(unchecked((int)options.Seed));
-            int pixels = data.ImageSize * data.ImageSize * data.Channels;
-            var bytes = new byte[(long)options.BatchSize * pixels];
-            var labels = new long[options.BatchSize];
+            var batch = new int[options.BatchSize];
             for (int step = 0; step < options.Steps; step++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
-                for (int k = 0; k < options.BatchSize; k++)
+                for (int k = 0; k < batch.Length; k++)
                 {
-                    int index = random.Next(data.Count);
-                    data.CopyImage(index, bytes.AsSpan(k * pixels, pixels));
-                    labels[k] = classOf[captions[index]];
+                    batch[k] = random.Next(data.Count);
                 }
+
+                var labels = tensor(batch.Select(index => classOf[captions[index]]).ToArray());
 
                 foreach (var group in optimizer.ParamGroups)
                 {
@@ -139,7 +137,7 @@ public sealed class CaptionClassifier : IDisposable
                 }
 
                 optimizer.zero_grad();
-                var loss = nn.functional.cross_entropy(network.call(TrainingData.ToImages(bytes, options.BatchSize, data.ImageSize, data.Channels)), tensor(labels));
+                var loss = nn.functional.cross_entropy(network.call(TrainingData.ReadImages(data, batch)), labels);
                 double value = loss.item<float>();
                 if (!double.IsFinite(value))
                 {

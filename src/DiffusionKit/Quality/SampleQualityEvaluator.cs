@@ -86,11 +86,11 @@ public sealed class SampleQualityEvaluator : IDisposable
 
             using (var scope = NewDisposeScope())
             {
-                var images = Read(validation, Enumerable.Range(0, validation.Count).ToArray());
+                var images = TrainingData.ReadImages(validation, Enumerable.Range(0, validation.Count).ToArray());
                 var labels = tensor(validationCaptions.Select(c => (long)Classifier.ClassOf(c)).ToArray());
                 ValidationAccuracy = Classifier.Classify(images).eq(labels).to(ScalarType.Float64).mean().item<double>();
                 _validationFeatures = Classifier.Features(images).MoveToOuterDisposeScope();
-                RealDistance = FrechetDistance.Between(Classifier.Features(Read(training, DrawPerCaption(training))), _validationFeatures);
+                RealDistance = FrechetDistance.Between(Classifier.Features(TrainingData.ReadImages(training, DrawPerCaption(training))), _validationFeatures);
             }
 
             _copy = new SnapshotModel(model, encoder);
@@ -187,18 +187,6 @@ public sealed class SampleQualityEvaluator : IDisposable
         _copy.Dispose();
         _validationFeatures.Dispose();
         Classifier.Dispose();
-    }
-
-    private static Tensor Read(IImageCaptionDataset data, int[] indices)
-    {
-        int pixels = data.ImageSize * data.ImageSize * data.Channels;
-        var bytes = new byte[(long)indices.Length * pixels];
-        for (int k = 0; k < indices.Length; k++)
-        {
-            data.CopyImage(indices[k], bytes.AsSpan(k * pixels, pixels));
-        }
-
-        return TrainingData.ToImages(bytes, indices.Length, data.ImageSize, data.Channels);
     }
 
     // imagesPerCaption training images of each caption (fewer where a caption has fewer), drawn with a seeded Random.

@@ -115,6 +115,19 @@ internal sealed class TrainingData : IDisposable
         Contexts?.Dispose();
     }
 
+    /// <summary>Images <paramref name="indices"/> of <paramref name="dataset"/> as float32 [N, C, H, W] in [-1, 1].</summary>
+    internal static Tensor ReadImages(IImageCaptionDataset dataset, IReadOnlyList<int> indices)
+    {
+        int pixels = dataset.ImageSize * dataset.ImageSize * dataset.Channels;
+        var bytes = new byte[(long)indices.Count * pixels];
+        for (int k = 0; k < indices.Count; k++)
+        {
+            dataset.CopyImage(indices[k], bytes.AsSpan(k * pixels, pixels));
+        }
+
+        return ToImages(bytes, indices.Count, dataset.ImageSize, dataset.Channels);
+    }
+
     /// <summary>HWC bytes → float32 [N, C, H, W] in [-1, 1].</summary>
     internal static Tensor ToImages(byte[] bytes, long n, int size, int channels) =>
         tensor(bytes, new long[] { n, size, size, channels }, ScalarType.Byte)
