@@ -139,9 +139,13 @@ public sealed class DiffusionPipeline : IDiffusionPipeline, IDisposable
         {
             await foreach (var update in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
             {
+                // A caller that cancelled gets OperationCanceledException at its next MoveNextAsync, also when the
+                // request raced to its end and the rest of its updates are already buffered.
+                cancellationToken.ThrowIfCancellationRequested();
                 yield return update;
             }
 
+            cancellationToken.ThrowIfCancellationRequested();
             await job.Completion.Task.ConfigureAwait(false);
         }
         finally

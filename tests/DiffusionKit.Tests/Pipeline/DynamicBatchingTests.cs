@@ -199,6 +199,28 @@ public sealed class DynamicBatchingTests
     }
 
     [Fact]
+    public async Task A_stream_cancelled_after_its_request_finished_still_throws_at_the_next_update()
+    {
+        using var pipeline = Pipeline(new PipelineLimits(), SamplerKind.Ddim, steps: 3);
+        using var cancel = new CancellationTokenSource();
+        await using var updates = pipeline.GenerateStreamingAsync(new GenerationRequest { Prompts = ["red"] }, cancel.Token).GetAsyncEnumerator();
+        (await updates.MoveNextAsync()).Should().BeTrue();
+
+        // Let the 3-step loop run out, so its remaining updates (the last step, the images) are buffered, then cancel.
+        // Whether or not the images are written by then, the next update must throw.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (pipeline.StepsRun < 3 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        await Task.Delay(200);
+        pipeline.StepsRun.Should().Be(3);
+        await cancel.CancelAsync();
+        await updates.Invoking(async u => await u.MoveNextAsync()).Should().ThrowAsync<OperationCanceledException>("cancelling the token ends the stream at the next update, whatever is buffered");
+    }
+
+    [Fact]
     public async Task Streaming_with_frames_carries_the_partly_denoised_first_image_of_each_prompt()
     {
         using var pipeline = Pipeline(new PipelineLimits(), SamplerKind.Ddim, steps: 3);
